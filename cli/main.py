@@ -1,0 +1,210 @@
+"""``fleetops``: init-db, seed-demo, web, worker, run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import click
+import networkx as nx
+from tqdm import tqdm
+
+from config.cities import load_city, resolve_city_name
+from config.exceptions import SettingsError
+from config.settings import Settings, load_settings
+from fleet.city import CityProfile
+from fleet.clock import SystemClock
+from fleet.db.engine import make_engine, writing
+from fleet.db.migrate import upgrade
+from fleet.exceptions import FleetError
+from routing.city import CityLayout, lay_out
+from routing.exceptions import GraphBuildError
+from routing.load import load_mode_graph, synthetic_osm_path
+from routing.modes import Mode
+from routing.osm import read_bounds
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCity:
+    """A city's profile, its road graphs and its completed layout."""
+
+    profile: CityProfile
+    graphs: dict[Mode, nx.MultiDiGraph]
+    layout: CityLayout
+
+
+def prepare_city(settings: Settings, name: str) -> PreparedCity:
+    """Load the profile, build (or reload) its road graphs and lay out its sites."""
+    profile = load_city(name, settings.data_dir)
+    graphs = {}
+    modes = [Mode.CAR, Mode.MOPED, Mode.BIKE]
+    for mode in tqdm(modes, desc=f"road graphs of {name}", unit="mode", file=sys.stderr):
+        graphs[mode], _report = load_mode_graph(profile.source, mode, settings.cache_dir)
+    bounds = None
+    if profile.source.file is not None:
+        bounds = read_bounds(profile.source.file)
+    elif profile.source.synthetic is not None:
+        bounds = read_bounds(synthetic_osm_path(profile.source, settings.cache_dir))
+    layout = lay_out(
+        profile, graphs[Mode.CAR], bounds, max_snap_distance_m=settings.max_snap_distance_m
+    )
+    return PreparedCity(profile, graphs, layout)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        msg = f"bad settings: {exc}"
+        raise click.ClickException(msg) from None
+
+
+def _progress(iterable: Iterable[int], label: str) -> Iterable[int]:
+    return tqdm(iterable, desc=label, unit="vehicle", file=sys.stderr)
+
+
+def _city_name(settings: Settings, requested: str | None) -> str:
+    try:
+        name, why = resolve_city_name(requested or settings.city, settings.data_dir)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"city: {name} ({why})", err=True)
+    return name
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def cli(verbose: bool) -> None:
+    """fleetops: operations platform for shared electric fleets."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command("init-db")
+def init_db() -> None:
+    """Create or migrate the database schema to the newest version."""
+    settings = _settings()
+    upgrade(make_engine(settings.database_url))
+    click.echo(f"database at head: {settings.database_url}")
+
+
+def seed_if_empty(
+    settings: Settings, city: str, vehicles: int, seed: int, *, only_if_empty: bool
+) -> bool:
+    """Seed the demo (in one transaction); returns whether it did."""
+    from cli.demo import database_is_empty, seed_demo
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        empty = database_is_empty(conn)
+    if only_if_empty and not empty:
+        return False
+    prepared = prepare_city(settings, city)
+    with writing(engine) as conn:
+        summary = seed_demo(
+            conn,
+            profile=prepared.profile,
+            layout=prepared.layout,
+            graphs=prepared.graphs,
+            n_vehicles=vehicles,
+            clock=SystemClock(),
+            seed=seed,
+            progress=_progress,
+        )
+    parts = ", ".join(f"{n} {c}" for c, n in summary.vehicles.items())
+    click.echo(
+        f"seeded {prepared.profile.title}: {parts}; {summary.packs} packs; {summary.users} users",
+        err=True,
+    )
+    return True
+
+
+@cli.command("seed-demo")
+@click.option("--city", default=None, help="City profile (default: FLEETOPS_CITY or automatic).")
+@click.option("--vehicles", default=200, show_default=True, type=click.IntRange(4, 100_000))
+@click.option("--seed", default=0, show_default=True, type=int)
+def seed_demo_command(city: str | None, vehicles: int, seed: int) -> None:
+    """Create a demo operator, fleet, sites and people on a city's roads."""
+    settings = _settings()
+    name = _city_name(settings, city)
+    try:
+        seed_if_empty(settings, name, vehicles, seed, only_if_empty=False)
+    except (FleetError, GraphBuildError) as exc:
+        raise click.ClickException(str(exc)) from None
+    from cli.demo import DEMO_PASSWORD
+
+    click.echo(f"demo logins use the password {DEMO_PASSWORD!r}")
+
+
+@cli.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker on the platform's queues."""
+    from rq import Worker
+
+    from dispatch.context import JobContext, install
+    from dispatch.queue import QUEUES, connect
+
+    settings = _settings()
+    if settings.redis_url is None:
+        msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
+        raise click.ClickException(msg)
+    install(JobContext(engine=make_engine(settings.database_url), clock=SystemClock()))
+    connection = connect(settings.redis_url)
+    Worker(list(QUEUES), connection=connection).work(burst=burst, logging_level="WARNING")
+
+
+@cli.command()
+def web() -> None:
+    """Serve the web app with gunicorn on HOST:PORT."""
+    import os
+
+    settings = _settings()
+    bind = f"{settings.host}:{settings.port}"
+    os.execvp(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(settings.web_workers),
+            "--bind",
+            bind,
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+            "web.wsgi:build()",
+        ],
+    )
+
+
+@cli.command()
+@click.option("--vehicles", default=200, show_default=True, type=click.IntRange(4, 100_000))
+def run(vehicles: int) -> None:
+    """Migrate, seed the demo if the database is empty, start Redis if needed, and run the web
+    app and a worker together until Ctrl-C."""
+    from cli.supervisor import run_platform
+
+    settings = _settings()
+    name = _city_name(settings, None)
+    try:
+        seed_if_empty(settings, name, vehicles, 0, only_if_empty=True)
+    except (FleetError, GraphBuildError) as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(run_platform(settings))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

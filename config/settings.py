@@ -1,0 +1,218 @@
+"""The typed settings: defaults (``config/defaults.toml``) → optional TOML file → environment.
+
+A bad value fails here, at start, with the name of the key that holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from config.exceptions import SettingsError
+
+#: The project root: relative paths in the defaults are resolved against it, so
+#: ``data_dir = "../shared/data"`` means the folder beside the clone whatever the working directory.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variable → (section, key). Documented in the README's configuration table.
+ENV_KEYS: dict[str, tuple[str, str]] = {
+    "DATABASE_URL": ("storage", "database_url"),
+    "REDIS_URL": ("storage", "redis_url"),
+    "FLEETOPS_DATA_DIR": ("storage", "data_dir"),
+    "FLEETOPS_VAR_DIR": ("storage", "var_dir"),
+    "FLEETOPS_CACHE_DIR": ("storage", "cache_dir"),
+    "FLEETOPS_CITY": ("city", "name"),
+    "FLEETOPS_MAX_SNAP_DISTANCE_M": ("city", "max_snap_distance_m"),
+    "SECRET_KEY": ("auth", "secret_key"),
+    "FLEETOPS_TOKEN_TTL_S": ("auth", "token_ttl_s"),
+    "HOST": ("server", "host"),
+    "PORT": ("server", "port"),
+    "FLEETOPS_WEB_WORKERS": ("server", "web_workers"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the platform is configured with. Build with :func:`load_settings`.
+
+    Paths are absolute. ``database_url`` is always set (SQLite under ``var_dir`` by default);
+    ``redis_url`` is ``None`` when an embedded Redis should be started.
+    """
+
+    database_url: str
+    redis_url: str | None
+    data_dir: Path
+    var_dir: Path
+    cache_dir: Path
+    city: str | None
+    max_snap_distance_m: int
+    secret_key: str
+    token_ttl_s: int
+    host: str
+    port: int
+    web_workers: int
+    page_size_default: int
+    page_size_max: int
+    #: Where each value came from (key → "defaults" / file path / environment variable).
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        _positive("server.port", self.port, upper=65535)
+        _positive("server.web_workers", self.web_workers)
+        _positive("city.max_snap_distance_m", self.max_snap_distance_m)
+        _positive("auth.token_ttl_s", self.token_ttl_s)
+        _positive("api.page_size_default", self.page_size_default)
+        _positive("api.page_size_max", self.page_size_max)
+        if self.page_size_default > self.page_size_max:
+            msg = "api.page_size_default must not exceed api.page_size_max"
+            raise SettingsError(msg)
+        if "://" not in self.database_url:
+            msg = f"storage.database_url (DATABASE_URL) is not a URL: {self.database_url!r}"
+            raise SettingsError(msg)
+        if self.redis_url is not None and not self.redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            msg = (
+                f"storage.redis_url (REDIS_URL) must start with redis://, rediss:// or unix://, "
+                f"got {self.redis_url!r}"
+            )
+            raise SettingsError(msg)
+
+    @property
+    def uses_sqlite(self) -> bool:
+        """Whether the database is SQLite (WAL mode, file under ``var_dir``)."""
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests build their own settings this way)."""
+        return replace(self, **changes)
+
+
+def _positive(key: str, value: int, *, upper: int | None = None) -> None:
+    if value <= 0 or (upper is not None and value > upper):
+        bound = f" and at most {upper}" if upper is not None else ""
+        msg = f"{key} must be a positive integer{bound}, got {value}"
+        raise SettingsError(msg)
+
+
+def _read_defaults() -> dict[str, dict[str, Any]]:
+    text = resources.files("config").joinpath("defaults.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _read_file(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        msg = f"FLEETOPS_CONFIG names {path}, which does not exist"
+        raise SettingsError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"FLEETOPS_CONFIG file {path} is not valid TOML: {exc}"
+        raise SettingsError(msg) from None
+
+
+def _coerce(key: str, value: Any, kind: type) -> Any:
+    if kind is int:
+        if isinstance(value, bool):
+            msg = f"{key} must be an integer, got {value!r}"
+            raise SettingsError(msg)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            msg = f"{key} must be an integer, got {value!r}"
+            raise SettingsError(msg) from None
+    if not isinstance(value, str):
+        msg = f"{key} must be a string, got {value!r}"
+        raise SettingsError(msg)
+    return value
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    config_file: Path | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Build :class:`Settings` from the defaults, an optional TOML file and the environment.
+
+    Parameters
+    ----------
+    env
+        The environment to read (``os.environ`` when ``None``).
+    config_file
+        A TOML file with the same sections as the defaults; ``FLEETOPS_CONFIG`` names one too.
+    cwd
+        Directory that relative paths from the file or the environment are resolved against.
+
+    Raises
+    ------
+    SettingsError
+        Naming the key whose value is missing, unknown or malformed.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    values = _read_defaults()
+    sources: dict[str, str] = {f"{s}.{k}": "defaults" for s, sec in values.items() for k in sec}
+    base_for: dict[str, Path] = {k: PROJECT_ROOT for k in sources}
+
+    if config_file is None and env.get("FLEETOPS_CONFIG"):
+        config_file = Path(env["FLEETOPS_CONFIG"])
+    if config_file is not None:
+        for section, items in _read_file(config_file).items():
+            if section not in values or not isinstance(items, dict):
+                msg = f"unknown section [{section}] in {config_file}"
+                raise SettingsError(msg)
+            for key, value in items.items():
+                if key not in values[section]:
+                    msg = f"unknown key {section}.{key} in {config_file}"
+                    raise SettingsError(msg)
+                values[section][key] = value
+                sources[f"{section}.{key}"] = str(config_file)
+                base_for[f"{section}.{key}"] = config_file.resolve().parent
+
+    for name, (section, key) in ENV_KEYS.items():
+        if name in env:
+            values[section][key] = env[name]
+            sources[f"{section}.{key}"] = name
+            base_for[f"{section}.{key}"] = cwd
+
+    def get(section: str, key: str, kind: type) -> Any:
+        dotted = f"{section}.{key}"
+        where = sources[dotted]
+        label = dotted if where in ("defaults",) else f"{dotted} (from {where})"
+        return _coerce(label, values[section][key], kind)
+
+    def path(section: str, key: str) -> Path:
+        raw = Path(get(section, key, str)).expanduser()
+        return raw if raw.is_absolute() else (base_for[f"{section}.{key}"] / raw).resolve()
+
+    var_dir = path("storage", "var_dir")
+    database_url = get("storage", "database_url", str).strip()
+    if not database_url:
+        database_url = f"sqlite:///{var_dir / 'fleetops.db'}"
+    redis_url = get("storage", "redis_url", str).strip() or None
+    secret_key = get("auth", "secret_key", str) or secrets.token_hex(32)
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=path("storage", "data_dir"),
+        var_dir=var_dir,
+        cache_dir=path("storage", "cache_dir"),
+        city=get("city", "name", str).strip() or None,
+        max_snap_distance_m=get("city", "max_snap_distance_m", int),
+        secret_key=secret_key,
+        token_ttl_s=get("auth", "token_ttl_s", int),
+        host=get("server", "host", str),
+        port=get("server", "port", int),
+        web_workers=get("server", "web_workers", int),
+        page_size_default=get("api", "page_size_default", int),
+        page_size_max=get("api", "page_size_max", int),
+        sources=sources,
+    )

@@ -1,0 +1,28 @@
+"""RQ job functions. Thin and id-based: each reads what it needs from the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from dispatch.context import current
+from fleet.db.tables import vehicles
+
+
+def fleet_snapshot(operator_id: str) -> dict[str, dict[str, int]]:
+    """Counts of an operator's vehicles by status and by class (the dashboard's header).
+
+    Read-only, so running it twice does no harm.
+    """
+    context = current()
+    with context.engine.connect() as conn:
+        rows = conn.execute(
+            select(vehicles.c.status, vehicles.c.vehicle_class).where(
+                vehicles.c.operator_id == operator_id
+            )
+        ).all()
+    return {
+        "by_status": dict(sorted(Counter(r.status for r in rows).items())),
+        "by_class": dict(sorted(Counter(r.vehicle_class for r in rows).items())),
+    }

@@ -1,0 +1,54 @@
+"""Rider bookings of bikes and PMs, and their status machine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from fleet.clock import require_aware
+from fleet.statemachine import Machine
+
+
+class BookingStatus(StrEnum):
+    """A booking holds a vehicle, then becomes a trip, then ends."""
+
+    HELD = "held"  # vehicle reserved for the rider until ``hold_until``
+    ACTIVE = "active"  # unlocked, trip under way
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"  # hold ran out before unlock
+
+
+_B = BookingStatus
+BOOKING_MACHINE: Machine[BookingStatus] = Machine(
+    "booking status",
+    {
+        _B.HELD: frozenset({_B.ACTIVE, _B.CANCELLED, _B.EXPIRED}),
+        _B.ACTIVE: frozenset({_B.COMPLETED}),
+        _B.COMPLETED: frozenset(),
+        _B.CANCELLED: frozenset(),
+        _B.EXPIRED: frozenset(),
+    },
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A rider's hold on a vehicle and, once unlocked, the trip."""
+
+    id: str
+    operator_id: str
+    rider_id: str
+    vehicle_id: str
+    status: BookingStatus
+    created_at: datetime
+    hold_until: datetime
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("created_at", "hold_until", "started_at", "ended_at"):
+            value = getattr(self, name)
+            if value is not None:
+                require_aware(name, value)

@@ -1,0 +1,269 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations in ``migrations/`` must match it
+(a test compares them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from fleet.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 36  # uuid4 text
+
+
+def _id() -> Column[str]:
+    return Column("id", String(ID), primary_key=True)
+
+
+def _operator() -> Column[str]:
+    return Column("operator_id", String(ID), ForeignKey("operators.id"), nullable=False, index=True)
+
+
+operators = Table(
+    "operators",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("city", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    _id(),
+    _operator(),
+    Column("name", String(200), nullable=False),
+    UniqueConstraint("operator_id", "name", name="uq_companies_operator_name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _operator(),
+    Column("username", String(63), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("company_id", String(ID), ForeignKey("companies.id"), nullable=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+vehicles = Table(
+    "vehicles",
+    metadata,
+    _id(),
+    _operator(),
+    Column("code", String(64), nullable=False),
+    Column("vehicle_class", String(32), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("soc_pct", Float, nullable=False),
+    Column("odometer_m", Integer, nullable=False),
+    Column("status", String(32), nullable=False, index=True),
+    Column("battery_serial", String(64), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    UniqueConstraint("operator_id", "code", name="uq_vehicles_operator_code"),
+    CheckConstraint("soc_pct >= 0 AND soc_pct <= 100", name="soc_range"),
+    CheckConstraint("odometer_m >= 0", name="odometer_nonneg"),
+)
+
+sites = Table(
+    "sites",
+    metadata,
+    _id(),
+    _operator(),
+    Column("kind", String(32), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("capacity", Integer, nullable=False, default=0),
+    Column("slots", Integer, nullable=False, default=0),
+    Column("chargers", Integer, nullable=False, default=0),
+    Column("charger_power_kw", Float, nullable=False, default=0.0),
+    Column("parking_kind", String(32), nullable=True),
+    UniqueConstraint("operator_id", "name", name="uq_sites_operator_name"),
+)
+
+battery_packs = Table(
+    "battery_packs",
+    metadata,
+    Column("serial", String(64), primary_key=True),
+    _operator(),
+    Column("capacity_wh", Integer, nullable=False),
+    Column("soc_pct", Float, nullable=False),
+    Column("health_pct", Float, nullable=False),
+    Column("location", String(16), nullable=False),
+    Column("location_id", String(ID), nullable=False, index=True),
+    Column("slot", Integer, nullable=True),
+    UniqueConstraint("location_id", "slot", name="uq_battery_packs_location_slot"),
+    CheckConstraint("soc_pct >= 0 AND soc_pct <= 100", name="soc_range"),
+)
+
+zones = Table(
+    "zones",
+    metadata,
+    _id(),
+    _operator(),
+    Column("kind", String(32), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("speed_limit_kph", Integer, nullable=True),
+    Column("active_from", UTCDateTime(), nullable=True),
+    Column("active_until", UTCDateTime(), nullable=True),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    _id(),
+    _operator(),
+    Column("rider_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("hold_until", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("ended_at", UTCDateTime(), nullable=True),
+)
+
+delivery_jobs = Table(
+    "delivery_jobs",
+    metadata,
+    _id(),
+    _operator(),
+    Column("merchant_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("pickup_lat", Float, nullable=False),
+    Column("pickup_lon", Float, nullable=False),
+    Column("dropoff_lat", Float, nullable=False),
+    Column("dropoff_lon", Float, nullable=False),
+    Column("pickup_start", UTCDateTime(), nullable=False),
+    Column("pickup_end", UTCDateTime(), nullable=False),
+    Column("dropoff_start", UTCDateTime(), nullable=False),
+    Column("dropoff_end", UTCDateTime(), nullable=False),
+    Column("parcel_l", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("courier_id", String(ID), ForeignKey("users.id"), nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+courier_shifts = Table(
+    "courier_shifts",
+    metadata,
+    _id(),
+    _operator(),
+    Column("courier_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=False),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("end_at", UTCDateTime(), nullable=False),
+    Column("box_capacity_l", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    _id(),
+    _operator(),
+    Column("company_id", String(ID), ForeignKey("companies.id"), nullable=False, index=True),
+    Column("employee_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
+    Column("hub_id", String(ID), ForeignKey("sites.id"), nullable=False),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=True, index=True),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("end_at", UTCDateTime(), nullable=False),
+    Column("planned_distance_m", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+ops_tasks = Table(
+    "ops_tasks",
+    metadata,
+    _id(),
+    _operator(),
+    Column("kind", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=True),
+    Column("site_id", String(ID), ForeignKey("sites.id"), nullable=True),
+    Column("assignee_id", String(ID), ForeignKey("users.id"), nullable=True),
+    Column("note", Text, nullable=False, default=""),
+)
+
+telemetry = Table(
+    "telemetry",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("soc_pct", Float, nullable=False),
+    Column("speed_kph", Float, nullable=False),
+    Index("ix_telemetry_vehicle_at", "vehicle_id", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("operator_id", String(ID), nullable=False, index=True),
+    Column("actor_id", String(ID), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("changes", JSON, nullable=False),
+    Index("ix_audit_log_entity", "entity", "entity_id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", String(ID), ForeignKey("users.id"), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", String(255), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),  # NULL while the first request runs
+    Column("response_body", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

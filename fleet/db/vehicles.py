@@ -1,0 +1,240 @@
+"""Vehicles: register, read, list and change them (every change audited, one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from fleet.catalog import VehicleClass, parse_vehicle_class
+from fleet.clock import Clock
+from fleet.db.audit import record
+from fleet.db.identity import new_id
+from fleet.db.sites import check_in_service_area
+from fleet.db.tables import vehicles
+from fleet.exceptions import Conflict, NotFound
+from fleet.geo import Position
+from fleet.records import AuditEntry
+from fleet.vehicles import VEHICLE_MACHINE, Vehicle, VehicleStatus, parse_vehicle_status
+
+
+def _vehicle(row: Mapping[Any, Any]) -> Vehicle:
+    return Vehicle(
+        id=row["id"],
+        operator_id=row["operator_id"],
+        code=row["code"],
+        vehicle_class=VehicleClass(row["vehicle_class"]),
+        position=Position(row["lat"], row["lon"]),
+        soc_pct=row["soc_pct"],
+        odometer_m=row["odometer_m"],
+        status=VehicleStatus(row["status"]),
+        updated_at=row["updated_at"],
+        battery_serial=row["battery_serial"],
+    )
+
+
+def register_vehicle(
+    conn: Connection,
+    *,
+    operator_id: str,
+    code: str,
+    vehicle_class: str,
+    position: Position,
+    soc_pct: float,
+    clock: Clock,
+    odometer_m: int = 0,
+    status: VehicleStatus = VehicleStatus.AVAILABLE,
+    battery_serial: str | None = None,
+    actor_id: str | None = None,
+) -> Vehicle:
+    """Store a new vehicle, checked against the catalog and the operator's service area.
+
+    Raises
+    ------
+    InvalidValue
+        Unknown class, SoC outside 0–100, bad code or odometer.
+    OutsideServiceArea
+        The position is outside every service-area zone of the operator.
+    Conflict
+        The operator already has a vehicle with this code.
+    """
+    vehicle = Vehicle(
+        id=new_id(),
+        operator_id=operator_id,
+        code=code,
+        vehicle_class=parse_vehicle_class(vehicle_class),
+        position=position,
+        soc_pct=soc_pct,
+        odometer_m=odometer_m,
+        status=status,
+        updated_at=clock.now(),
+        battery_serial=battery_serial,
+    )
+    check_in_service_area(conn, operator_id, position)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(vehicles).values(**_columns(vehicle), version=1))
+    except IntegrityError:
+        msg = f"vehicle code {code!r} is already used by this operator"
+        raise Conflict(msg) from None
+    record(
+        conn,
+        AuditEntry(
+            clock.now(),
+            operator_id,
+            actor_id,
+            "vehicle.create",
+            "vehicle",
+            vehicle.id,
+            _public_fields(vehicle),
+        ),
+    )
+    return vehicle
+
+
+def _columns(v: Vehicle) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "operator_id": v.operator_id,
+        "code": v.code,
+        "vehicle_class": str(v.vehicle_class),
+        "lat": v.position.lat,
+        "lon": v.position.lon,
+        "soc_pct": v.soc_pct,
+        "odometer_m": v.odometer_m,
+        "status": str(v.status),
+        "battery_serial": v.battery_serial,
+        "updated_at": v.updated_at,
+    }
+
+
+def _public_fields(v: Vehicle) -> dict[str, Any]:
+    cols = _columns(v)
+    return {k: cols[k] for k in ("code", "vehicle_class", "lat", "lon", "soc_pct", "status")}
+
+
+def get_vehicle(conn: Connection, operator_id: str, vehicle_id: str) -> Vehicle:
+    """The operator's vehicle; another operator's vehicle is reported as not found."""
+    row = (
+        conn.execute(
+            select(vehicles).where(
+                vehicles.c.id == vehicle_id, vehicles.c.operator_id == operator_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        msg = f"no vehicle {vehicle_id}"
+        raise NotFound(msg)
+    return _vehicle(row)
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePage:
+    """One page of a vehicle listing and the total matching."""
+
+    items: list[Vehicle]
+    total: int
+
+
+def list_vehicles(
+    conn: Connection,
+    *,
+    operator_id: str | None = None,
+    statuses: Collection[VehicleStatus] = (),
+    classes: Collection[VehicleClass] = (),
+    limit: int = 50,
+    offset: int = 0,
+) -> VehiclePage:
+    """Vehicles by code, filtered; ``operator_id`` ``None`` means every operator."""
+    where = []
+    if operator_id is not None:
+        where.append(vehicles.c.operator_id == operator_id)
+    if statuses:
+        where.append(vehicles.c.status.in_([str(s) for s in statuses]))
+    if classes:
+        where.append(vehicles.c.vehicle_class.in_([str(c) for c in classes]))
+    total = conn.execute(select(func.count()).select_from(vehicles).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(vehicles)
+        .where(*where)
+        .order_by(vehicles.c.operator_id, vehicles.c.code)
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    return VehiclePage([_vehicle(r) for r in rows], int(total))
+
+
+def update_vehicle(
+    conn: Connection,
+    *,
+    operator_id: str,
+    vehicle_id: str,
+    clock: Clock,
+    status: str | None = None,
+    soc_pct: float | None = None,
+    position: Position | None = None,
+    odometer_m: int | None = None,
+    actor_id: str | None = None,
+) -> Vehicle:
+    """Change a vehicle: status through its state machine, charge, position, odometer.
+
+    The update is conditional on the version read, so a concurrent change is reported as
+    ``Conflict`` instead of being overwritten.
+
+    Raises
+    ------
+    NotFound, InvalidValue, IllegalTransition, OutsideServiceArea, Conflict
+    """
+    current_row = (
+        conn.execute(
+            select(vehicles).where(
+                vehicles.c.id == vehicle_id, vehicles.c.operator_id == operator_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if current_row is None:
+        msg = f"no vehicle {vehicle_id}"
+        raise NotFound(msg)
+    current = _vehicle(current_row)
+    changes: dict[str, Any] = {}
+    if status is not None:
+        target = parse_vehicle_status(status)
+        if target != current.status:
+            changes["status"] = VEHICLE_MACHINE.check(current.status, target)
+    if soc_pct is not None:
+        changes["soc_pct"] = soc_pct
+    if odometer_m is not None:
+        if odometer_m < current.odometer_m:
+            msg = f"odometer_m cannot go back from {current.odometer_m} to {odometer_m}"
+            raise Conflict(msg)
+        changes["odometer_m"] = odometer_m
+    if position is not None:
+        check_in_service_area(conn, operator_id, position)
+        changes["position"] = position
+    if not changes:
+        return current
+    updated = replace(current, updated_at=clock.now(), **changes)  # validates
+    result = conn.execute(
+        update(vehicles)
+        .where(vehicles.c.id == vehicle_id, vehicles.c.version == current_row["version"])
+        .values(**_columns(updated), version=current_row["version"] + 1)
+    )
+    if result.rowcount != 1:
+        msg = f"vehicle {vehicle_id} was changed concurrently; retry"
+        raise Conflict(msg)
+    before, after = _public_fields(current), _public_fields(updated)
+    diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    record(
+        conn,
+        AuditEntry(
+            clock.now(), operator_id, actor_id, "vehicle.update", "vehicle", vehicle_id, diff
+        ),
+    )
+    return updated

@@ -1,0 +1,43 @@
+"""Password hashing with scrypt (stdlib), in a self-describing format.
+
+``scrypt$<n>$<r>$<p>$<salt hex>$<hash hex>``; verification is constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+_N, _R, _P = 2**14, 8, 1
+_DKLEN = 32
+MIN_LENGTH = 8
+
+
+def hash_password(password: str) -> str:
+    """A salted scrypt hash of ``password``."""
+    if len(password) < MIN_LENGTH:
+        msg = f"a password needs at least {MIN_LENGTH} characters"
+        raise ValueError(msg)
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether ``password`` matches the stored hash."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(
+        password.encode(),
+        salt=bytes.fromhex(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=len(digest) // 2,
+    )
+    return hmac.compare_digest(candidate.hex(), digest)

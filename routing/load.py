@@ -1,0 +1,90 @@
+"""Get a mode's road graph for a city source: from the on-disk cache, else build and store it.
+
+The cache key is the source (file content hash, place name or synthetic spec), the mode and
+:data:`PIPELINE_VERSION`; bump the version whenever graph building changes what it produces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import pickle
+from pathlib import Path
+
+import networkx as nx
+
+from fleet.city import OsmSource
+from routing.graph import BuildReport, build_mode_graph
+from routing.modes import RESPECTS_ONEWAY, Mode
+from routing.osm import download_place, read_osm_file
+from routing.synthetic import write_osm
+
+log = logging.getLogger(__name__)
+
+PIPELINE_VERSION = 1
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_key(source: OsmSource, cache_dir: Path) -> str:
+    """A stable key of what the source contains (not where it lies)."""
+    if source.file is not None:
+        return f"file-{file_sha256(source.file)}" if source.file.exists() else "missing"
+    if source.place is not None:
+        return "place-" + hashlib.sha256(source.place.encode()).hexdigest()[:32]
+    assert source.synthetic is not None
+    spec = dataclasses.asdict(source.synthetic)
+    blob = json.dumps(spec, sort_keys=True, default=str).encode()
+    return "synthetic-" + hashlib.sha256(blob).hexdigest()[:32]
+
+
+def synthetic_osm_path(source: OsmSource, cache_dir: Path) -> Path:
+    """Where the generated OSM file of a synthetic source lies (written when missing)."""
+    assert source.synthetic is not None
+    path = cache_dir / "synthetic" / f"{source_key(source, cache_dir)}.osm"
+    if not path.exists():
+        write_osm(source.synthetic, path)
+    return path
+
+
+def _read_raw(source: OsmSource, cache_dir: Path, *, bidirectional: bool) -> nx.MultiDiGraph:
+    if source.file is not None:
+        return read_osm_file(source.file, bidirectional=bidirectional)
+    if source.place is not None:
+        return download_place(source.place, cache_dir / "osmnx", bidirectional=bidirectional)
+    return read_osm_file(synthetic_osm_path(source, cache_dir), bidirectional=bidirectional)
+
+
+def load_mode_graph(
+    source: OsmSource, mode: Mode, cache_dir: Path
+) -> tuple[nx.MultiDiGraph, BuildReport]:
+    """The strongly connected, simplified road graph of ``mode`` for ``source``.
+
+    Reads from ``cache_dir/graphs`` when present; otherwise builds and stores it atomically.
+    """
+    key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
+    path = cache_dir / "graphs" / f"{key}.pickle"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                graph, report = pickle.load(fh)
+            return graph, report
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
+            log.warning("graph cache %s unreadable (%s); rebuilding", path, exc)
+    raw = _read_raw(source, cache_dir, bidirectional=not RESPECTS_ONEWAY[mode])
+    graph, report = build_mode_graph(raw, mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{id(graph)}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump((graph, report), fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return graph, report

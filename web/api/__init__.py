@@ -1,0 +1,12 @@
+"""The JSON API, version 1, under ``/api/v1``."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+
+api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="fleetops")
+
+
+def register_views() -> None:
+    """Import the view modules so their routes attach to :data:`api` (called by create_app)."""
+    from web.api import health, session, vehicles  # noqa: F401

@@ -1,0 +1,132 @@
+"""Request and response schemas shared by the API views (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apiflask import Schema, fields, validators
+
+from fleet.catalog import DEFAULT_CATALOG
+from fleet.vehicles import Vehicle
+
+
+class ErrorDetail(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    detail = fields.Dict()
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    per_page = fields.Integer(load_default=None, validate=validators.Range(min=1))
+
+
+class PageInfo(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def page_info(page: int, per_page: int, total: int) -> dict[str, int]:
+    """The pagination block of a listing."""
+    return {
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }
+
+
+class PublicVehicle(Schema):
+    id = fields.String()
+    operator_id = fields.String()
+    code = fields.String()
+    vehicle_class = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    soc_pct = fields.Float(metadata={"description": "state of charge, percent"})
+    range_m = fields.Integer(metadata={"description": "range left at this charge, metres"})
+
+
+class FleetVehicle(PublicVehicle):
+    status = fields.String()
+    odometer_m = fields.Integer()
+    battery_serial = fields.String(allow_none=True)
+    updated_at = fields.String(metadata={"description": "ISO 8601 in the city's time zone"})
+
+
+class PublicVehicleList(Schema):
+    data = fields.List(fields.Nested(PublicVehicle))
+    pagination = fields.Nested(PageInfo)
+
+
+class FleetVehicleList(Schema):
+    data = fields.List(fields.Nested(FleetVehicle))
+    pagination = fields.Nested(PageInfo)
+
+
+class VehicleListQuery(PageQuery):
+    vehicle_class = fields.List(fields.String(), load_default=list)
+    operator_id = fields.String(load_default=None)
+
+
+class FleetListQuery(PageQuery):
+    vehicle_class = fields.List(fields.String(), load_default=list)
+    status = fields.List(fields.String(), load_default=list)
+
+
+class VehicleIn(Schema):
+    code = fields.String(required=True, validate=validators.Length(min=1, max=64))
+    vehicle_class = fields.String(required=True)
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    soc_pct = fields.Float(required=True)
+    odometer_m = fields.Integer(load_default=0)
+    status = fields.String(load_default="available")
+    battery_serial = fields.String(load_default=None, allow_none=True)
+
+
+class VehiclePatch(Schema):
+    status = fields.String()
+    soc_pct = fields.Float()
+    lat = fields.Float()
+    lon = fields.Float()
+    odometer_m = fields.Integer()
+
+
+def local_iso(at: datetime, zone: ZoneInfo) -> str:
+    """An instant as ISO 8601 in ``zone``."""
+    return at.astimezone(zone).isoformat()
+
+
+def public_vehicle(v: Vehicle) -> dict[str, Any]:
+    """What a rider app sees of a vehicle."""
+    return {
+        "id": v.id,
+        "operator_id": v.operator_id,
+        "code": v.code,
+        "vehicle_class": str(v.vehicle_class),
+        "lat": v.position.lat,
+        "lon": v.position.lon,
+        "soc_pct": round(v.soc_pct, 1),
+        "range_m": DEFAULT_CATALOG[v.vehicle_class].range_m(v.soc_pct),
+    }
+
+
+def fleet_vehicle(v: Vehicle, zone: ZoneInfo) -> dict[str, Any]:
+    """What fleet staff see of a vehicle."""
+    return {
+        **public_vehicle(v),
+        "status": str(v.status),
+        "odometer_m": v.odometer_m,
+        "battery_serial": v.battery_serial,
+        "updated_at": local_iso(v.updated_at, zone),
+    }

@@ -1,0 +1,88 @@
+"""Bearer tokens: sign in for one, sign out, and who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, fields
+
+from fleet.db import identity as identity_db
+from fleet.db.engine import writing
+from web.api import api
+from web.auth import current_user, token_auth
+from web.context import ctx
+from web.errors import api_error
+
+
+class Credentials(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True)
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    token_type = fields.String()
+    expires_in_s = fields.Integer()
+    user_id = fields.String()
+    role = fields.String()
+
+
+class UserOut(Schema):
+    id = fields.String()
+    operator_id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    company_id = fields.String(allow_none=True)
+
+
+@api.post("/auth/token")
+@api.input(Credentials, arg_name="credentials")
+@api.output(TokenOut, status_code=201)
+@api.doc(
+    summary="Sign in: exchange a username and password for a bearer token",
+    responses={401: "wrong username or password"},
+)
+def sign_in(credentials: dict[str, str]) -> dict[str, Any]:
+    app = ctx()
+    with writing(app.engine) as conn:
+        user = identity_db.authenticate(conn, credentials["username"], credentials["password"])
+        if user is None:
+            raise api_error(401, "wrong username or password", "bad_credentials")
+        token = identity_db.issue_token(conn, user.id, app.settings.token_ttl_s, app.clock)
+    return {
+        "token": token,
+        "token_type": "Bearer",
+        "expires_in_s": app.settings.token_ttl_s,
+        "user_id": user.id,
+        "role": str(user.role),
+    }
+
+
+@api.delete("/auth/token")
+@api.auth_required(token_auth)
+@api.output({}, status_code=204)
+@api.doc(summary="Sign out: revoke the token of this request")
+def sign_out() -> tuple[str, int]:
+    from flask import request
+
+    token = request.headers.get("Authorization", "").partition(" ")[2]
+    with writing(ctx().engine) as conn:
+        identity_db.revoke_token(conn, token)
+    return "", 204
+
+
+@api.get("/me")
+@api.auth_required(token_auth)
+@api.output(UserOut)
+@api.doc(summary="The signed-in user")
+def me() -> dict[str, Any]:
+    user = current_user()
+    return {
+        "id": user.id,
+        "operator_id": user.operator_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": str(user.role),
+        "company_id": user.company_id,
+    }

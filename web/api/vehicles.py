@@ -1,0 +1,162 @@
+"""Vehicles: the public map of available vehicles, and the fleet for its staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config.settings import Settings
+from fleet.catalog import VehicleClass, parse_vehicle_class
+from fleet.db import vehicles as vehicles_db
+from fleet.db.engine import writing
+from fleet.geo import Position
+from fleet.vehicles import VehicleStatus, parse_vehicle_status
+from web.api import api
+from web.api.idempotency import idempotent
+from web.api.schemas import (
+    FleetListQuery,
+    FleetVehicle,
+    FleetVehicleList,
+    PublicVehicleList,
+    VehicleIn,
+    VehicleListQuery,
+    VehiclePatch,
+    fleet_vehicle,
+    page_info,
+    public_vehicle,
+)
+from web.auth import FLEET_STAFF, MANAGERS, current_user, token_auth
+from web.context import ctx
+from web.errors import api_error
+
+ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such vehicle"}
+
+
+def _paging(query: dict[str, Any], settings: Settings) -> tuple[int, int]:
+    per_page = query.get("per_page") or settings.page_size_default
+    if per_page > settings.page_size_max:
+        raise api_error(422, f"per_page must be at most {settings.page_size_max}", "invalid_value")
+    return int(query["page"]), int(per_page)
+
+
+def _classes(names: list[str]) -> list[VehicleClass]:
+    return [parse_vehicle_class(n) for n in names]
+
+
+@api.get("/vehicles")
+@api.input(VehicleListQuery, location="query", arg_name="query")
+@api.output(PublicVehicleList)
+@api.doc(summary="Available vehicles (public): class, position, charge and range")
+def list_available(query: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    page, per_page = _paging(query, app.settings)
+    with app.engine.connect() as conn:
+        result = vehicles_db.list_vehicles(
+            conn,
+            operator_id=query["operator_id"],
+            statuses=[VehicleStatus.AVAILABLE],
+            classes=_classes(query["vehicle_class"]),
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    return {
+        "data": [public_vehicle(v) for v in result.items],
+        "pagination": page_info(page, per_page, result.total),
+    }
+
+
+@api.get("/fleet/vehicles")
+@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.input(FleetListQuery, location="query", arg_name="query")
+@api.output(FleetVehicleList)
+@api.doc(summary="The operator's whole fleet with status (managers, crews)", responses=ERRORS)
+def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    page, per_page = _paging(query, app.settings)
+    statuses = [parse_vehicle_status(s) for s in query["status"]]
+    with app.engine.connect() as conn:
+        result = vehicles_db.list_vehicles(
+            conn,
+            operator_id=current_user().operator_id,
+            statuses=statuses,
+            classes=_classes(query["vehicle_class"]),
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    return {
+        "data": [fleet_vehicle(v, app.zone) for v in result.items],
+        "pagination": page_info(page, per_page, result.total),
+    }
+
+
+@api.get("/fleet/vehicles/<vehicle_id>")
+@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.output(FleetVehicle)
+@api.doc(summary="One vehicle of the operator's fleet", responses=ERRORS)
+def get_vehicle(vehicle_id: str) -> dict[str, Any]:
+    app = ctx()
+    with app.engine.connect() as conn:
+        vehicle = vehicles_db.get_vehicle(conn, current_user().operator_id, vehicle_id)
+    return fleet_vehicle(vehicle, app.zone)
+
+
+@api.post("/fleet/vehicles")
+@idempotent
+@api.auth_required(token_auth, roles=MANAGERS)
+@api.input(VehicleIn, arg_name="body")
+@api.output(FleetVehicle, status_code=201)
+@api.doc(
+    summary="Register a vehicle (managers). Honours Idempotency-Key.",
+    responses={
+        **ERRORS,
+        409: "code already used",
+        422: "bad class, charge or position",
+        400: "bad Idempotency-Key",
+    },
+)
+def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    user = current_user()
+    with writing(app.engine) as conn:
+        vehicle = vehicles_db.register_vehicle(
+            conn,
+            operator_id=user.operator_id,
+            code=body["code"],
+            vehicle_class=body["vehicle_class"],
+            position=Position(body["lat"], body["lon"]),
+            soc_pct=body["soc_pct"],
+            odometer_m=body["odometer_m"],
+            status=parse_vehicle_status(body["status"]),
+            battery_serial=body["battery_serial"],
+            clock=app.clock,
+            actor_id=user.id,
+        )
+    return fleet_vehicle(vehicle, app.zone)
+
+
+@api.patch("/fleet/vehicles/<vehicle_id>")
+@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.input(VehiclePatch, arg_name="body")
+@api.output(FleetVehicle)
+@api.doc(
+    summary="Change status (through the state machine), charge, position or odometer",
+    responses={**ERRORS, 409: "illegal status transition or concurrent change", 422: "bad value"},
+)
+def patch_vehicle(vehicle_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    user = current_user()
+    if ("lat" in body) != ("lon" in body):
+        raise api_error(422, "lat and lon are changed together", "invalid_value")
+    position = Position(body["lat"], body["lon"]) if "lat" in body else None
+    with writing(app.engine) as conn:
+        vehicle = vehicles_db.update_vehicle(
+            conn,
+            operator_id=user.operator_id,
+            vehicle_id=vehicle_id,
+            clock=app.clock,
+            status=body.get("status"),
+            soc_pct=body.get("soc_pct"),
+            position=position,
+            odometer_m=body.get("odometer_m"),
+            actor_id=user.id,
+        )
+    return fleet_vehicle(vehicle, app.zone)

@@ -1,0 +1,97 @@
+"""One JSON error shape for every API error, and domain errors mapped to HTTP statuses.
+
+``{"error": {"status": 422, "code": "invalid_value", "message": "...", "detail": {...}}}``
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask, HTTPError
+from flask import Response, jsonify, request
+
+from config.exceptions import SettingsError
+from fleet.exceptions import (
+    Conflict,
+    FleetError,
+    IllegalTransition,
+    InvalidValue,
+    NotFound,
+    OutsideServiceArea,
+    UnknownVehicleClass,
+)
+
+log = logging.getLogger(__name__)
+
+#: Domain error → (HTTP status, machine-readable code). The first matching class wins.
+DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
+    (OutsideServiceArea, 422, "outside_service_area"),
+    (UnknownVehicleClass, 422, "unknown_vehicle_class"),
+    (IllegalTransition, 409, "illegal_transition"),
+    (InvalidValue, 422, "invalid_value"),
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (SettingsError, 422, "invalid_setting"),
+]
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def error_body(
+    status: int, message: str, code: str | None = None, detail: Any = None
+) -> dict[str, Any]:
+    """The error shape every API error uses."""
+    return {
+        "error": {
+            "status": status,
+            "code": code or _STATUS_CODES.get(status, "error"),
+            "message": message,
+            "detail": detail if detail is not None else {},
+        }
+    }
+
+
+def api_error(status: int, message: str, code: str | None = None, detail: Any = None) -> HTTPError:
+    """An ``HTTPError`` carrying our code (raise it from a view)."""
+    return HTTPError(
+        status,
+        message=message,
+        detail=detail or {},
+        extra_data={"code": code or _STATUS_CODES.get(status, "error")},
+    )
+
+
+def install(app: APIFlask) -> None:
+    """Register the error processor and the domain-error handlers on ``app``."""
+
+    @app.error_processor
+    def _shape(error: HTTPError) -> tuple[dict[str, Any], int, Any]:
+        code = error.extra_data.get("code") if error.extra_data else None
+        message = error.message
+        if error.status_code == 422 and code is None:
+            code, message = "validation_error", "the request is not valid: see detail"
+        body = error_body(error.status_code, message, code, error.detail)
+        return body, error.status_code, error.headers
+
+    @app.errorhandler(FleetError)
+    @app.errorhandler(SettingsError)
+    def _domain(exc: Exception) -> tuple[Response, int]:
+        for cls, status, code in DOMAIN_ERRORS:
+            if isinstance(exc, cls):
+                return jsonify(error_body(status, str(exc), code)), status
+        log.exception("unmapped domain error on %s %s", request.method, request.path)
+        return jsonify(error_body(500, "internal error")), 500

@@ -67,12 +67,12 @@ def run_platform(settings: Settings) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     url = f"http://{settings.host}:{settings.port}/"
+    first_of_role: dict[str, str] = {}
+    for username, _display, role, _company in DEMO_PEOPLE:
+        first_of_role.setdefault(str(role), username)
+    logins = ", ".join(f"{user} ({role})" for role, user in first_of_role.items())
+    click.echo(f"demo logins, password {DEMO_PASSWORD!r}: {logins}")
     click.echo(f"fleetops is running at {url}  (Ctrl-C stops everything)")
-    click.echo(
-        f"demo logins (password {DEMO_PASSWORD!r}): "
-        + ", ".join(f"{u} ({r})" for u, _d, r, _c in DEMO_PEOPLE[:5])
-        + ", courier1, merchant1, admin-hanul, staff-hanul1"
-    )
     sys.stdout.flush()
     status = 0
     try:

@@ -48,13 +48,13 @@ def build_mode_graph(raw: nx.MultiDiGraph, mode: Mode) -> tuple[nx.MultiDiGraph,
     keep = [(u, v, k) for u, v, k, data in raw.edges(keys=True, data=True) if allows(mode, data)]
     dropped = raw.number_of_edges() - len(keep)
     if not keep:
-        msg = f"the OSM source has no roads usable by mode {mode!r}"
+        msg = f"the OSM source has no roads usable by mode '{mode}'"
         raise GraphBuildError(msg)
     filtered = raw.edge_subgraph(keep).copy()
     filtered.graph = {**raw.graph, "simplified": False}
     component = max(nx.strongly_connected_components(filtered), key=len)
     if len(component) < 2:
-        msg = f"the OSM source's roads for mode {mode!r} are not connected to each other"
+        msg = f"the OSM source's roads for mode '{mode}' are not connected to each other"
         raise GraphBuildError(msg)
     connected = filtered.subgraph(component).copy()
     disconnected = filtered.number_of_nodes() - connected.number_of_nodes()

@@ -63,6 +63,11 @@ class FleetVehicle(PublicVehicle):
     updated_at = fields.String(metadata={"description": "ISO 8601 in the city's time zone"})
 
 
+class VehicleOut(FleetVehicle):
+    """A single vehicle answer (its own class: apispec registers each schema class once, and
+    FleetVehicle is already registered through the list)."""
+
+
 class PublicVehicleList(Schema):
     data = fields.List(fields.Nested(PublicVehicle))
     pagination = fields.Nested(PageInfo)

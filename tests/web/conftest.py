@@ -1,0 +1,36 @@
+"""Web fixtures in the flaskr style: ``app`` and ``client`` over the ``world`` database."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from web import create_app
+
+
+@pytest.fixture
+def app(settings, world, redis_url):
+    """The app on the world's database (SQLite, then PostgreSQL), the test Redis and clock."""
+    return create_app(
+        settings,
+        engine=world.engine,
+        clock=world.clock,
+        redis_client=redis.Redis.from_url(redis_url),
+    )
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(world):
+    """``auth(role_or_user)`` → headers with a fresh bearer token of that user."""
+
+    def headers(who) -> dict[str, str]:
+        user = world.users[who] if not hasattr(who, "id") else who
+        return {"Authorization": f"Bearer {world.token(user.id)}"}
+
+    return headers

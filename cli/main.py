@@ -180,6 +180,8 @@ def web() -> None:
             "-",
             "--graceful-timeout",
             "5",
+            # one control socket per user by default: two platforms on a machine would clash
+            "--no-control-socket",
             "web.wsgi:build()",
         ],
     )

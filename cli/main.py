@@ -187,6 +187,74 @@ def web() -> None:
     )
 
 
+@cli.group()
+def graph() -> None:
+    """Road graphs of a city: build them into the cache, or describe them."""
+
+
+def _city_profile(settings: Settings, city: str | None) -> CityProfile:
+    try:
+        return load_city(_city_name(settings, city), settings.data_dir)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@graph.command("build")
+@click.option("--city", default=None, help="City profile (default: FLEETOPS_CITY or automatic).")
+def graph_build(city: str | None) -> None:
+    """Build every mode's road network of a city (with its routing index) into the cache."""
+    from routing.load import load_network
+
+    settings = _settings()
+    profile = _city_profile(settings, city)
+    bar = tqdm(list(Mode), desc=f"building {profile.name}", unit="mode", file=sys.stderr)
+    try:
+        for mode in bar:
+            bar.set_postfix_str(str(mode))
+            load_network(profile.source, mode, settings.cache_dir)
+    except GraphBuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{profile.name}: road networks of {', '.join(Mode)} are in {settings.cache_dir}")
+
+
+@graph.command("info")
+@click.option("--city", default=None, help="City profile (default: FLEETOPS_CITY or automatic).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def graph_info(city: str | None, as_json: bool) -> None:
+    """Nodes, edges, km of road per mode, and what building dropped."""
+    import json
+
+    from routing.load import load_network
+
+    settings = _settings()
+    profile = _city_profile(settings, city)
+    rows = []
+    try:
+        for mode in Mode:
+            report = load_network(profile.source, mode, settings.cache_dir).report
+            rows.append(report.as_dict())
+    except GraphBuildError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"city": profile.name, "source": profile.source.describe(), "modes": rows}, indent=2
+            )
+        )
+        return
+    click.echo(f"{profile.title} ({profile.source.describe()})")
+    click.echo(
+        f"{'mode':<6} {'nodes':>8} {'edges':>8} {'road km':>9} "
+        f"{'dropped edges (tags)':>21} {'dropped nodes (disconnected)':>29}"
+    )
+    for r in rows:
+        click.echo(
+            f"{r['mode']:<6} {r['nodes']:>8} {r['edges']:>8} "
+            f"{int(r['length_m']) / 1000:>9.1f} {r['edges_dropped_by_tags']:>21} "
+            f"{r['nodes_dropped_disconnected']:>29}"
+        )
+
+
 @cli.command()
 @click.option("--vehicles", default=200, show_default=True, type=click.IntRange(4, 100_000))
 def run(vehicles: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleet.exceptions import OutsideServiceArea
+from fleet.exceptions import InvalidValue, OutsideServiceArea
 
 
 class GraphBuildError(ValueError):
@@ -20,4 +20,15 @@ class SnapTooFar(OutsideServiceArea):
         self.distance_m, self.max_m = distance_m, max_m
         super().__init__(
             lat, lon, f"the nearest road is {distance_m:.0f} m away, more than {max_m:.0f} m"
+        )
+
+
+class InsideClosure(InvalidValue):
+    """A point lies inside a hazard closure that is active at the requested time."""
+
+    def __init__(self, lat: float, lon: float, closure: str) -> None:
+        self.lat, self.lon, self.closure = lat, lon, closure
+        super().__init__(
+            f"position ({lat:.6f}, {lon:.6f}) is inside the active closure {closure!r}; "
+            "its roads are impassable until the closure ends"
         )

@@ -7,23 +7,27 @@ The cache key is the source (file content hash, place name or synthetic spec), t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
+import os
 import pickle
 from pathlib import Path
 
 import networkx as nx
 
 from fleet.city import OsmSource
+from routing.engine import compute_order
 from routing.graph import BuildReport, build_mode_graph
 from routing.modes import RESPECTS_ONEWAY, Mode
+from routing.network import RoadNetwork
 from routing.osm import download_place, read_osm_file
 from routing.synthetic import write_osm
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 
 def file_sha256(path: Path) -> str:
@@ -56,9 +60,10 @@ def synthetic_osm_path(source: OsmSource, cache_dir: Path) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=1)  # car, moped and bike read the same raw graph in a row
 def _read_raw(source: OsmSource, cache_dir: Path, *, bidirectional: bool) -> nx.MultiDiGraph:
     if source.file is not None:
-        return read_osm_file(source.file, bidirectional=bidirectional)
+        return read_osm_file(source.file, bidirectional=bidirectional, work_dir=cache_dir)
     if source.place is not None:
         return download_place(source.place, cache_dir / "osmnx", bidirectional=bidirectional)
     return read_osm_file(synthetic_osm_path(source, cache_dir), bidirectional=bidirectional)
@@ -81,10 +86,34 @@ def load_mode_graph(
         except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
             log.warning("graph cache %s unreadable (%s); rebuilding", path, exc)
     raw = _read_raw(source, cache_dir, bidirectional=not RESPECTS_ONEWAY[mode])
-    graph, report = build_mode_graph(raw, mode)
+    graph, report = build_mode_graph(raw, mode)  # works on a copy: the cached raw stays intact
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{id(graph)}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as fh:
         pickle.dump((graph, report), fh, protocol=pickle.HIGHEST_PROTOCOL)
     tmp.replace(path)
     return graph, report
+
+
+def load_network(source: OsmSource, mode: Mode, cache_dir: Path) -> RoadNetwork:
+    """The :class:`RoadNetwork` of ``mode`` for ``source`` with its CCH order, from the cache
+    when present (graph build and node ordering are the one-off costs)."""
+    key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
+    path = cache_dir / "networks" / f"{key}.pickle"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                network: RoadNetwork = pickle.load(fh)
+            return network
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+            log.warning("network cache %s unreadable (%s); rebuilding", path, exc)
+    graph, report = load_mode_graph(source, mode, cache_dir)
+    network = RoadNetwork.from_graph(graph, mode, report)
+    network.order = compute_order(network)
+    network.edge_index()  # build the snapping index now, so it is cached too
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(network, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+    return network

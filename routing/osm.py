@@ -10,6 +10,8 @@ from __future__ import annotations
 import bz2
 import contextlib
 import gzip
+import hashlib
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ from routing.exceptions import GraphBuildError, NoNetwork
 
 #: Way tags the mode filters and speed model read, beyond osmnx's defaults.
 EXTRA_WAY_TAGS = ("motorroad", "bicycle", "foot", "moped", "motor_vehicle", "surface")
-SUPPORTED_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml")
+SUPPORTED_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".xml", ".osm.pbf")
 
 
 @contextlib.contextmanager
@@ -49,8 +51,44 @@ def _open_text(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def read_osm_file(path: Path, *, bidirectional: bool) -> nx.MultiDiGraph:
-    """The unsimplified graph of every way in an OSM XML file (``.osm``, ``.osm.bz2``).
+def pbf_to_xml(path: Path, work_dir: Path) -> Path:
+    """An OSM XML copy of a ``.osm.pbf`` file (written once under ``work_dir``, via osmium)."""
+    import osmium
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    out = work_dir / "pbf" / f"{digest}.osm"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp.osm")
+    try:
+        # Extracts clip ways at their boundary but keep references to the nodes outside;
+        # cut those references (a way keeps its part inside) so the graph has no dangling ends.
+        present = {n.id for n in osmium.FileProcessor(str(path), osmium.osm.NODE)}
+        with osmium.SimpleWriter(str(tmp), overwrite=True) as writer:
+            for obj in osmium.FileProcessor(str(path)):
+                if isinstance(obj, osmium.osm.Way):
+                    refs = [n.ref for n in obj.nodes if n.ref in present]
+                    if len(refs) < 2:
+                        continue
+                    if len(refs) != len(obj.nodes):
+                        writer.add_way(obj.replace(nodes=refs))
+                        continue
+                writer.add(obj)
+    except RuntimeError as exc:
+        tmp.unlink(missing_ok=True)
+        msg = f"{path.name} is not a readable OSM PBF file: {exc}"
+        raise GraphBuildError(msg) from None
+    tmp.replace(out)
+    return out
+
+
+def read_osm_file(
+    path: Path, *, bidirectional: bool, work_dir: Path | None = None
+) -> nx.MultiDiGraph:
+    """The unsimplified graph of every way in an OSM file (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
+
+    PBF files are converted to XML under ``work_dir`` first (osmium).
 
     ``bidirectional`` adds reverse edges for one-way ways too (walking). Edges carry the way's
     tags; nodes carry ``x`` (lon) and ``y`` (lat).
@@ -64,8 +102,10 @@ def read_osm_file(path: Path, *, bidirectional: bool) -> nx.MultiDiGraph:
         msg = f"OSM file not found: {path}"
         raise GraphBuildError(msg)
     if path.name.lower().endswith(".pbf"):
-        msg = f"{path.name}: .osm.pbf files are not readable yet; convert to .osm.bz2"
-        raise GraphBuildError(msg)
+        if work_dir is None:
+            msg = f"{path.name}: reading a .pbf file needs a work folder for its XML copy"
+            raise GraphBuildError(msg)
+        path = pbf_to_xml(path, work_dir)
     if not path.name.lower().endswith(SUPPORTED_SUFFIXES):
         msg = f"{path.name}: not an OSM file (expected one of {', '.join(SUPPORTED_SUFFIXES)})"
         raise GraphBuildError(msg)

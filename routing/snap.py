@@ -54,3 +54,134 @@ class NodeIndex:
         if distance > max_distance_m:
             raise SnapTooFar(position.lat, position.lon, float(distance), max_distance_m)
         return int(self.node_ids[idx]), float(distance)
+
+
+SAMPLE_SPACING_M = 15.0  # points sampled along edge segments for the k-d tree
+_CANDIDATES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Snap:
+    """A position placed on an edge: ``fraction`` of the way from its tail to its head."""
+
+    position: Position
+    edge: int
+    fraction: float
+    distance_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeIndex:
+    """Nearest-edge look-ups in projected metres.
+
+    Every edge segment is sampled every :data:`SAMPLE_SPACING_M`; a k-d tree over the samples
+    finds candidate segments, onto which the point is projected exactly (vectorised over points
+    and candidates).
+    """
+
+    lat0: float
+    m_per_deg_lon: float
+    tree: cKDTree
+    seg_edge: NDArray[np.int64]  # per sample: its segment's edge, start, direction, offsets
+    seg_ax: NDArray[np.float64]
+    seg_ay: NDArray[np.float64]
+    seg_dx: NDArray[np.float64]
+    seg_dy: NDArray[np.float64]
+    seg_along: NDArray[np.float64]  # metres from the edge's tail to the segment's start
+    edge_length: NDArray[np.float64]  # per edge, metres along its geometry
+
+    @classmethod
+    def of(cls, lines: list[list[tuple[float, float]]], lat0: float) -> EdgeIndex:
+        """Index edges given as ``(lon, lat)`` coordinate lists (edge ``i`` is ``lines[i]``)."""
+        m_per_deg_lon = _M_PER_DEG_LAT * math.cos(math.radians(lat0))
+        counts = np.fromiter((len(c) for c in lines), dtype=np.int64, count=len(lines))
+        coords = np.array([xy for c in lines for xy in c], dtype=float)
+        x = coords[:, 0] * m_per_deg_lon
+        y = (coords[:, 1] - lat0) * _M_PER_DEG_LAT
+        point_edge = np.repeat(np.arange(len(lines)), counts)
+        last_of_edge = np.cumsum(counts) - 1
+        starts = np.setdiff1d(np.arange(coords.shape[0] - 1), last_of_edge)  # segment starts
+        edge = point_edge[starts]
+        ax, ay = x[starts], y[starts]
+        dx, dy = x[starts + 1] - ax, y[starts + 1] - ay
+        seg_len = np.hypot(dx, dy)
+        # metres from each edge's tail to each segment's start
+        cum = np.cumsum(seg_len)
+        first_seg = np.searchsorted(edge, np.arange(len(lines)))
+        edge_start_cum = np.where(first_seg > 0, cum[np.maximum(first_seg - 1, 0)], 0.0)
+        along = cum - seg_len - edge_start_cum[edge]
+        edge_length = np.bincount(edge, weights=seg_len, minlength=len(lines))
+        # samples: each segment repeated once per SAMPLE_SPACING_M, plus its end
+        steps = np.maximum(1, (seg_len // SAMPLE_SPACING_M).astype(np.int64)) + 1
+        owner = np.repeat(np.arange(edge.size), steps)
+        offset = np.arange(owner.size) - np.repeat(np.cumsum(steps) - steps, steps)
+        t = offset / np.repeat(steps - 1, steps)
+        sx, sy = ax[owner] + t * dx[owner], ay[owner] + t * dy[owner]
+        return cls(
+            lat0=lat0,
+            m_per_deg_lon=m_per_deg_lon,
+            tree=cKDTree(np.column_stack((sx, sy))),
+            seg_edge=edge[owner],
+            seg_ax=ax[owner],
+            seg_ay=ay[owner],
+            seg_dx=dx[owner],
+            seg_dy=dy[owner],
+            seg_along=along[owner],
+            edge_length=np.asarray(edge_length, dtype=np.float64),
+        )
+
+    def snap_many(
+        self,
+        positions: list[Position],
+        max_distance_m: float,
+        closed: frozenset[int] = frozenset(),
+    ) -> list[Snap]:
+        """The nearest open edge of each position.
+
+        Raises
+        ------
+        SnapTooFar
+            When a position is farther than ``max_distance_m`` from every open edge.
+        """
+        if not positions:
+            return []
+        lat = np.array([p.lat for p in positions])
+        lon = np.array([p.lon for p in positions])
+        px, py = lon * self.m_per_deg_lon, (lat - self.lat0) * _M_PER_DEG_LAT
+        k = min(_CANDIDATES, self.seg_edge.size)
+        dist, _idx, edge, frac = self._candidates(px, py, k, closed)
+        snaps = []
+        for i, p in enumerate(positions):
+            if not np.isfinite(dist[i]):  # every candidate was closed: look wider
+                kk = k
+                while not np.isfinite(dist[i]) and kk < self.seg_edge.size:
+                    kk = min(kk * 4, self.seg_edge.size)
+                    d1, _i1, e1, f1 = self._candidates(px[i : i + 1], py[i : i + 1], kk, closed)
+                    dist[i], edge[i], frac[i] = d1[0], e1[0], f1[0]
+            if dist[i] > max_distance_m:
+                raise SnapTooFar(p.lat, p.lon, float(dist[i]), max_distance_m)
+            snaps.append(Snap(p, int(edge[i]), float(frac[i]), float(dist[i])))
+        return snaps
+
+    def _candidates(
+        self, px: NDArray[np.float64], py: NDArray[np.float64], k: int, closed: frozenset[int]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        _d, idx = self.tree.query(np.column_stack((px, py)), k=k)
+        idx = idx.reshape(px.size, k)
+        ax, ay = self.seg_ax[idx], self.seg_ay[idx]
+        dx, dy = self.seg_dx[idx], self.seg_dy[idx]
+        len2 = dx * dx + dy * dy
+        safe = np.where(len2 > 0, len2, 1.0)
+        t = np.clip(((px[:, None] - ax) * dx + (py[:, None] - ay) * dy) / safe, 0.0, 1.0)
+        t = np.where(len2 > 0, t, 0.0)
+        dist = np.hypot(ax + t * dx - px[:, None], ay + t * dy - py[:, None])
+        edges = self.seg_edge[idx]
+        if closed:
+            dist = np.where(np.isin(edges, list(closed)), np.inf, dist)
+        best = np.argmin(dist, axis=1)
+        rows = np.arange(px.size)
+        e = edges[rows, best]
+        along = self.seg_along[idx][rows, best] + t[rows, best] * np.sqrt(len2[rows, best])
+        total = self.edge_length[e]
+        frac = np.where(total > 0, np.clip(along / np.where(total > 0, total, 1.0), 0, 1), 0.0)
+        return dist[rows, best], idx[rows, best], e, frac

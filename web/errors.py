@@ -21,12 +21,14 @@ from fleet.exceptions import (
     OutsideServiceArea,
     UnknownVehicleClass,
 )
+from routing.exceptions import InsideClosure
 
 log = logging.getLogger(__name__)
 
 #: Domain error → (HTTP status, machine-readable code). The first matching class wins.
 DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (OutsideServiceArea, 422, "outside_service_area"),
+    (InsideClosure, 422, "inside_closure"),
     (UnknownVehicleClass, 422, "unknown_vehicle_class"),
     (IllegalTransition, 409, "illegal_transition"),
     (InvalidValue, 422, "invalid_value"),

@@ -174,3 +174,58 @@ def test_seed_demo_on_the_synthetic_city(tmp_path, cache_dir):
     assert result.returncode == 0, result.stderr
     assert "16 e_kickboard, 12 e_bike, 8 e_moped, 4 work_ev" in result.stderr
     assert "city: synthetic (FLEETOPS_CITY names it)" in result.stderr
+
+
+def test_graph_build_and_info_for_a_city(tmp_path, cache_dir):
+    env = clean_env(tmp_path, cache_dir, free_port())
+    env["FLEETOPS_CITY"] = "synthetic"
+    built = subprocess.run(
+        [*fleetops_command(), "graph", "build"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert "road networks of walk, bike, moped, car" in built.stdout
+    info = subprocess.run(
+        [*fleetops_command(), "graph", "info", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert info.returncode == 0, info.stderr
+    report = json.loads(info.stdout)
+    assert [m["mode"] for m in report["modes"]] == ["walk", "bike", "moped", "car"]
+    assert all(m["nodes"] > 100 and m["length_m"] > 10_000 for m in report["modes"])
+    table = subprocess.run(
+        [*fleetops_command(), "graph", "info"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "road km" in table.stdout and "dropped" in table.stdout
+
+
+def test_graph_info_of_a_place_without_network_is_a_clear_error(tmp_path, cache_dir):
+    env = clean_env(tmp_path, cache_dir, free_port())
+    env.update(
+        FLEETOPS_CITY="gwangmyeong",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        HTTP_PROXY="http://127.0.0.1:9",
+    )
+    result = subprocess.run(
+        [*fleetops_command(), "graph", "info"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0 and "no network" in result.stderr
+    assert "use an OSM file" in result.stderr

@@ -1,0 +1,25 @@
+"""Run every benchmark and write its table (``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from benchmarks import routing
+
+SUITES = {"routing": routing.main}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument(
+        "suites", nargs="*", default=list(SUITES), help="which benchmarks to run (default: all)"
+    )
+    args = parser.parse_args(argv)
+    for name in args.suites or SUITES:
+        SUITES[name]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

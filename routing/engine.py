@@ -1,10 +1,13 @@
-"""Travel-time and distance matrices, and routes: the one door to the shortest-path engine.
+"""Travel-time and distance matrices, and routes: the one door to the shortest-path engines.
 
-The engine is a customizable contraction hierarchy (RoutingKit's CCH through ``routingkit_cch``):
-a nested-dissection order computed once per network (cached), a topology built from it, and one
-*metric* per weighting (time or length; with the edges of active closures set impassable; with
-bike penalties). A new metric costs tens of milliseconds, so closures switch on and off cheaply.
-Rows are computed on up to :data:`THREADS` threads; the CCH releases the GIL while it searches.
+Matrices run on a contraction hierarchy (:mod:`routing.ch`, bucket many-to-many) of packed
+(seconds, metres) costs: each cell is the fastest route's time and that route's length. The
+network's own hierarchy serves its base weights; an active closure or a bike penalty gets a
+hierarchy of its own, built once (a one-off cost) and cached.
+
+Routes run on RoutingKit's customizable contraction hierarchy (``routingkit_cch``): a
+nested-dissection order computed once per network, then a *metric* per weighting that takes tens
+of milliseconds, with closed edges impassable; it gives the path for the geometry.
 
 Points are snapped to the nearest open edge; a point enters the network at the edge's head (and
 its tail, if the way is two-way) with the part of the edge still to travel as an offset, and
@@ -14,12 +17,9 @@ leaves it likewise, so matrices are exact for points between intersections too.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,8 @@ from shapely.strtree import STRtree
 
 from fleet.geo import Position
 from fleet.zones import Zone, ZoneKind
+from routing.ch import INF as CH_INF
+from routing.ch import ContractionHierarchy, Entries, split_packed
 from routing.exceptions import InsideClosure
 from routing.network import RoadNetwork
 from routing.snap import Snap
@@ -39,15 +41,19 @@ from routing.snap import Snap
 INF_WEIGHT = 2**31 - 1
 #: What an unreachable pair holds in a matrix.
 UNREACHABLE = np.iinfo(np.int64).max // 4
-THREADS = max(1, min(2, os.cpu_count() or 1))
+
 _AT_NODE_M = 0.5
 
 
-class Weight(StrEnum):
-    """What a metric minimises."""
+#: Matrix costs pack (seconds, metres) into one integer, seconds in the high bits: the minimum
+#: is the fastest route, ties going to the shorter, and the low bits give that route's length.
+LENGTH_BITS = 24
+LENGTH_MASK = (1 << LENGTH_BITS) - 1
 
-    TIME = "time"  # seconds
-    LENGTH = "length"  # metres
+
+def pack(duration_s: NDArray[np.int64], length_m: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Packed (seconds, metres) costs."""
+    return (duration_s.astype(np.int64) << LENGTH_BITS) | length_m.astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +115,10 @@ class Router:
     #: Edge → factor ≥ 1 on travel time (bad surface reported by bikes and PMs).
     penalties: dict[int, float] = field(default_factory=dict)
     _cch: Any = field(init=False, repr=False)
-    _metrics: dict[tuple[Weight, frozenset[int], int], Any] = field(
+    _metrics: dict[tuple[frozenset[int], int], Any] = field(
+        init=False, repr=False, default_factory=dict
+    )
+    _hierarchies: dict[tuple[frozenset[int], int], ContractionHierarchy] = field(
         init=False, repr=False, default_factory=dict
     )
     _edge_tree: STRtree | None = field(init=False, repr=False, default=None)
@@ -131,7 +140,8 @@ class Router:
             raise ValueError(msg)
         self.penalties = dict(penalties)
         self._penalty_version += 1
-        self._metrics = {k: v for k, v in self._metrics.items() if k[0] is Weight.LENGTH}
+        self._metrics.clear()
+        self._hierarchies.clear()
 
     def edge_durations(self) -> NDArray[np.int64]:
         """Travel time per edge in seconds, penalties applied."""
@@ -143,21 +153,43 @@ class Router:
             out[edge] = math.ceil(base[edge] * factor)
         return out
 
-    def _base(self, weight: Weight) -> NDArray[np.int64]:
-        return self.edge_durations() if weight is Weight.TIME else self.network.length_m
-
-    def metric(self, weight: Weight, closed: frozenset[int] = frozenset()) -> Any:
-        """The customised metric for a weighting and a set of impassable edges (cached)."""
-        key = (weight, closed, self._penalty_version if weight is Weight.TIME else 0)
+    def metric(self, closed: frozenset[int] = frozenset()) -> Any:
+        """The customised CCH metric (travel times, closed edges impassable), cached; routes
+        run on it."""
+        key = (closed, self._penalty_version)
         found = self._metrics.get(key)
         if found is None:
-            weights = self._base(weight).copy()
+            weights = self.edge_durations().copy()
             if closed:
                 weights[list(closed)] = INF_WEIGHT
             found = rk.CCHMetric(self._cch, weights.tolist())
-            if len(self._metrics) > 16:  # closures come and go; keep the cache small
+            if len(self._metrics) > 8:  # closures come and go; keep the cache small
                 self._metrics.pop(next(iter(self._metrics)))
             self._metrics[key] = found
+        return found
+
+    def hierarchy(self, closed: frozenset[int] = frozenset()) -> ContractionHierarchy:
+        """The contraction hierarchy of packed costs without ``closed`` edges (cached). The
+        network's own is used for its base weights; closures and penalties build their own
+        once, a one-off cost (seconds on 25,000 nodes)."""
+        if not closed and not self.penalties:
+            return self.network.hierarchy()
+        key = (closed, self._penalty_version)
+        found = self._hierarchies.get(key)
+        if found is None:
+            net = self.network
+            open_edges = np.ones(net.n_edges, dtype=bool)
+            open_edges[list(closed)] = False
+            costs = pack(self.edge_durations(), net.length_m)
+            found = ContractionHierarchy.build(
+                net.n_nodes,
+                net.tail[open_edges].astype(np.int64),
+                net.head[open_edges].astype(np.int64),
+                costs[open_edges],
+            )
+            if len(self._hierarchies) > 4:
+                self._hierarchies.pop(next(iter(self._hierarchies)))
+            self._hierarchies[key] = found
         return found
 
     # --- closures ------------------------------------------------------------------------
@@ -207,33 +239,46 @@ class Router:
             list(positions), self.max_snap_distance_m, closed
         )
 
-    def _entries(
-        self, snap: Snap, cost: NDArray[np.int64], *, leaving: bool
-    ) -> list[tuple[int, int]]:
-        """Network nodes a snapped point reaches (``leaving``) or is reached from, with offsets."""
-        net, e, f = self.network, snap.edge, snap.fraction
-        twin = int(net.twin[e])
-        tail, head = int(net.tail[e]), int(net.head[e])
-        along = f * float(net.length_m[e])
-        entries: dict[int, int] = {}
+    def _entry_arrays(self, snaps: Sequence[Snap], *, leaving: bool) -> Entries:
+        """Network nodes snapped points reach (``leaving``) or are reached from, with packed
+        (seconds, metres) offsets for the part of their edge travelled.
 
-        def add(node: int, offset: float) -> None:
-            value = round(offset)
-            entries[node] = min(entries.get(node, value), value)
-
+        Every point has its edge's far end (head when leaving, tail when arriving); a point on
+        a two-way way also has the near end through the opposite edge, and a point standing on
+        the near node has that node at no cost.
+        """
+        net = self.network
+        durations = self.edge_durations()
+        e = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=len(snaps))
+        f = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=len(snaps))
+        twin = net.twin[e]
+        has_twin = twin >= 0
+        tw = np.where(has_twin, twin, e)
         if leaving:
-            add(head, (1 - f) * cost[e])
-            if twin >= 0:
-                add(tail, f * cost[twin])
-            if along < _AT_NODE_M:
-                add(tail, 0)
+            far, near = net.head[e], net.tail[e]
+            far_part, near_part = 1 - f, f
+            at_near = f * net.length_m[e] < _AT_NODE_M
         else:
-            add(tail, f * cost[e])
-            if twin >= 0:
-                add(head, (1 - f) * cost[twin])
-            if float(net.length_m[e]) - along < _AT_NODE_M:
-                add(head, 0)
-        return list(entries.items())
+            far, near = net.tail[e], net.head[e]
+            far_part, near_part = f, 1 - f
+            at_near = (1 - f) * net.length_m[e] < _AT_NODE_M
+
+        def packed(edges: NDArray[np.int64], part: NDArray[np.float64]) -> NDArray[np.int64]:
+            secs = np.rint(part * durations[edges]).astype(np.int64)
+            metres = np.rint(part * net.length_m[edges]).astype(np.int64)
+            return (secs << LENGTH_BITS) | metres
+
+        far_off = packed(e, far_part)
+        near_off = np.where(at_near, 0, packed(tw, near_part))
+        second = has_twin | at_near
+        counts = 1 + second.astype(np.int64)
+        ptr = np.zeros(len(snaps) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum(counts)
+        nodes = np.empty(int(ptr[-1]), dtype=np.int64)
+        offs = np.empty(int(ptr[-1]), dtype=np.int64)
+        nodes[ptr[:-1]], offs[ptr[:-1]] = far, far_off
+        nodes[ptr[:-1][second] + 1], offs[ptr[:-1][second] + 1] = near[second], near_off[second]
+        return Entries(ptr, nodes, offs)
 
     # --- matrices -------------------------------------------------------------------------
 
@@ -244,11 +289,8 @@ class Router:
         *,
         closures: Iterable[Zone] = (),
         at: datetime | None = None,
-        distances: bool = True,
     ) -> Matrix:
         """Travel times (s) and road distances (m) from every origin to every destination.
-
-        ``distances=False`` skips the distance matrix (left empty) when only times are needed.
 
         Raises
         ------
@@ -261,82 +303,49 @@ class Router:
         self._check_not_inside([*origins, *destinations], closures, at)
         closed = self.closed_edges(closures, at)
         src = self.snap_many(origins, closed)
-        dst = self.snap_many(destinations, closed)
-        durations = self._weighted_matrix(Weight.TIME, src, dst, closed)
-        if not distances:
-            return Matrix(durations, np.empty((0, 0), dtype=np.int64))
-        return Matrix(durations, self._weighted_matrix(Weight.LENGTH, src, dst, closed))
+        same = len(origins) == len(destinations) and list(origins) == list(destinations)
+        dst = src if same else self.snap_many(destinations, closed)
+        if not src or not dst:
+            empty = np.zeros((len(src), len(dst)), dtype=np.int64)
+            return Matrix(empty, empty.copy())
+        packed = self.hierarchy(closed).many_to_many(
+            self._entry_arrays(src, leaving=True), self._entry_arrays(dst, leaving=False)
+        )
+        self._same_edge(packed, src, dst)
+        durations, lengths = split_packed(packed, LENGTH_BITS, UNREACHABLE)
+        return Matrix(durations, lengths)
 
-    def _weighted_matrix(
-        self, weight: Weight, src: list[Snap], dst: list[Snap], closed: frozenset[int]
-    ) -> NDArray[np.int64]:
-        cost = self._base(weight)
-        metric = self.metric(weight, closed)
-        target_nodes: dict[int, int] = {}
-        ent_col = np.full((len(dst), 2), -1, dtype=np.int64)
-        ent_off = np.zeros((len(dst), 2), dtype=np.int64)
-        for j, snap in enumerate(dst):
-            for k, (node, offset) in enumerate(self._entries(snap, cost, leaving=False)[:2]):
-                ent_col[j, k] = target_nodes.setdefault(node, len(target_nodes))
-                ent_off[j, k] = offset
-        pinned = list(target_nodes)
-        sources = [self._entries(s, cost, leaving=True) for s in src]
-
-        def rows(chunk: range) -> NDArray[np.float64]:
-            query = rk.CCHOneToMany(metric, pinned)
-            out = np.empty((len(chunk), len(pinned)), dtype=np.float64)
-            for r, i in enumerate(chunk):
-                out[r] = np.array(query.distances_from_multi(sources[i]), dtype=np.float64)
-            return out
-
-        n = len(src)
-        if n == 0 or not pinned:
-            return np.zeros((n, len(dst)), dtype=np.int64)
-        parts = max(1, min(THREADS, n // 64))
-        bounds = np.linspace(0, n, parts + 1).astype(int)
-        chunks = [range(bounds[p], bounds[p + 1]) for p in range(parts)]
-        if parts == 1:
-            raw = rows(chunks[0])
-        else:
-            with ThreadPoolExecutor(parts) as pool:
-                raw = np.vstack(list(pool.map(rows, chunks)))
-        raw = np.nan_to_num(raw, nan=float(UNREACHABLE)).astype(np.int64)
-        result = np.full((n, len(dst)), UNREACHABLE, dtype=np.int64)
-        for k in range(2):
-            valid = ent_col[:, k] >= 0
-            cand = raw[:, ent_col[valid, k]] + ent_off[valid, k]
-            result[:, valid] = np.minimum(result[:, valid], cand)
-        result[result >= UNREACHABLE] = UNREACHABLE
-        self._same_edge(result, src, dst, cost)
-        return result
-
-    def _same_edge(
-        self, result: NDArray[np.int64], src: list[Snap], dst: list[Snap], cost: NDArray[np.int64]
-    ) -> None:
+    def _same_edge(self, result: NDArray[np.int64], src: list[Snap], dst: list[Snap]) -> None:
         """Pairs on one way: going straight along the edge may beat leaving it."""
         net = self.network
+        cost = pack(self.edge_durations(), net.length_m)
 
-        def canonical(s: Snap) -> tuple[int, float]:
-            twin = int(net.twin[s.edge])
-            if twin >= 0 and twin < s.edge:
-                return twin, 1.0 - s.fraction
-            return s.edge, s.fraction
+        def canonical(snaps: list[Snap]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+            e = np.fromiter((s.edge for s in snaps), dtype=np.int64, count=len(snaps))
+            f = np.fromiter((s.fraction for s in snaps), dtype=np.float64, count=len(snaps))
+            twin = net.twin[e]
+            flip = (twin >= 0) & (twin < e)  # a two-way way is named by its lower edge
+            return np.where(flip, twin, e), np.where(flip, 1.0 - f, f)
 
-        by_edge: dict[int, list[tuple[int, float]]] = {}
-        for j, s in enumerate(dst):
-            e, f = canonical(s)
-            by_edge.setdefault(e, []).append((j, f))
-        for i, s in enumerate(src):
-            e, fs = canonical(s)
-            for j, ft in by_edge.get(e, []):
-                twin = int(net.twin[e])
-                if ft >= fs:
-                    direct = round((ft - fs) * cost[e])
-                elif twin >= 0:
-                    direct = round((fs - ft) * cost[twin])
-                else:
-                    continue
-                result[i, j] = min(result[i, j], direct)
+        se, sf = canonical(src)
+        de, df = canonical(dst)
+        order = np.argsort(de, kind="stable")
+        lo = np.searchsorted(de[order], se, "left")
+        hi = np.searchsorted(de[order], se, "right")
+        counts = hi - lo
+        if not counts.any():
+            return
+        rows = np.repeat(np.arange(len(src)), counts)
+        first = np.repeat(lo, counts)
+        step = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        cols = order[first + step]
+        span = df[cols] - sf[rows]
+        edge = np.where(span >= 0, se[rows], net.twin[se[rows]])
+        ok = edge >= 0
+        rows, cols, span, edge = rows[ok], cols[ok], np.abs(span[ok]), edge[ok]
+        secs = np.rint(span * (cost[edge] >> LENGTH_BITS)).astype(np.int64)
+        metres = np.rint(span * (cost[edge] & LENGTH_MASK)).astype(np.int64)
+        np.minimum.at(result, (rows, cols), (secs << LENGTH_BITS) | metres)
 
     # --- routes -----------------------------------------------------------------------------
 
@@ -353,18 +362,24 @@ class Router:
         self._check_not_inside([origin, destination], closures, at)
         closed = self.closed_edges(closures, at)
         s, t = self.snap(origin, closed), self.snap(destination, closed)
-        cost = self._base(Weight.TIME)
         net = self.network
-        query = rk.CCHQuery(self.metric(Weight.TIME, closed))
+
+        def seconds(entries: Entries) -> list[tuple[int, int]]:
+            return [
+                (int(n), int(o >> LENGTH_BITS))
+                for n, o in zip(entries.node, entries.offset, strict=True)
+            ]
+
+        query = rk.CCHQuery(self.metric(closed))
         result = query.run_multi(
-            self._entries(s, cost, leaving=True), self._entries(t, cost, leaving=False)
+            seconds(self._entry_arrays([s], leaving=True)),
+            seconds(self._entry_arrays([t], leaving=False)),
         )
-        direct = np.array([[UNREACHABLE]], dtype=np.int64)
-        self._same_edge(direct, [s], [t], cost)
-        if direct[0, 0] < UNREACHABLE and (
-            result.distance is None or direct[0, 0] <= result.distance
-        ):
-            return self._direct_route(s, t, int(direct[0, 0]), at)
+        direct = np.array([[CH_INF]], dtype=np.int64)
+        self._same_edge(direct, [s], [t])
+        direct_s = int(direct[0, 0] >> LENGTH_BITS)
+        if direct[0, 0] < CH_INF and (result.distance is None or direct_s <= result.distance):
+            return self._direct_route(s, t, direct_s, at)
         if result.distance is None:
             return None
         first, last = int(result.node_path[0]), int(result.node_path[-1])

@@ -27,7 +27,7 @@ from routing.synthetic import write_osm
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 
 
 def file_sha256(path: Path) -> str:
@@ -110,7 +110,8 @@ def load_network(source: OsmSource, mode: Mode, cache_dir: Path) -> RoadNetwork:
     graph, report = load_mode_graph(source, mode, cache_dir)
     network = RoadNetwork.from_graph(graph, mode, report)
     network.order = compute_order(network)
-    network.edge_index()  # build the snapping index now, so it is cached too
+    network.edge_index()  # build the snapping index and hierarchies now, so they are cached too
+    network.hierarchy()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as fh:

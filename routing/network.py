@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from shapely.geometry import LineString
 
+from routing.ch import ContractionHierarchy
 from routing.graph import BuildReport
 from routing.modes import Mode
 from routing.snap import EdgeIndex
@@ -41,6 +42,7 @@ class RoadNetwork:
     #: CCH node order (nested dissection): one-off preprocessing, cached with the network.
     order: list[int] = field(default_factory=list)
     _edge_index: EdgeIndex | None = None
+    _hierarchies: dict[str, ContractionHierarchy] = field(default_factory=dict)
 
     def edge_index(self) -> EdgeIndex:
         """The nearest-edge index (built on first use; cached with the network)."""
@@ -48,6 +50,18 @@ class RoadNetwork:
             lines = [list(self.edge_line(e).coords) for e in range(self.n_edges)]
             self._edge_index = EdgeIndex.of(lines, float(self.lat.mean()))
         return self._edge_index
+
+    def hierarchy(self) -> ContractionHierarchy:
+        """The contraction hierarchy of the base costs, (seconds, metres) packed as in
+        :func:`routing.engine.pack` (built on first use; cached with the network)."""
+        found = self._hierarchies.get("base")
+        if found is None:
+            packed = (self.duration_s << 24) | self.length_m
+            found = ContractionHierarchy.build(
+                self.n_nodes, self.tail.astype(np.int64), self.head.astype(np.int64), packed
+            )
+            self._hierarchies["base"] = found
+        return found
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph, mode: Mode, report: BuildReport) -> RoadNetwork:

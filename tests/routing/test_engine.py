@@ -31,10 +31,13 @@ def at_node(net, i: int) -> Position:
 
 
 def reference_graph(net) -> nx.DiGraph:
-    """The network's graph weighted independently of the engine: seconds from the speed model."""
+    """The network's graph weighted independently of the engine: (seconds from the speed model,
+    metres) packed so that networkx finds the fastest route, ties to the shorter."""
     g = nx.DiGraph()
     for u, v, data in net.graph.edges(data=True):
-        w = travel_time_s(round(float(data["length"])) or 1, edge_speed_kph(net.mode, data))
+        metres = round(float(data["length"])) or 1
+        seconds = travel_time_s(metres, edge_speed_kph(net.mode, data))
+        w = (seconds << 24) | metres
         if not g.has_edge(u, v) or g[u][v]["w"] > w:
             g.add_edge(u, v, w=w)
     return g
@@ -64,16 +67,10 @@ def test_matrices_equal_networkx_on_random_pairs(name, mode, seed, data_dir, net
     )
     ref = reference_graph(net)
     for a, i in enumerate(origins):
-        lengths = nx.single_source_dijkstra_path_length(ref, int(net.node_ids[i]), weight="w")
-        expected = [lengths[int(net.node_ids[j])] for j in targets]
-        assert matrix.duration_s[a].tolist() == expected
-    # distances: shortest road distance, also against networkx
-    dist = nx.single_source_dijkstra_path_length(
-        net.graph,
-        int(net.node_ids[origins[0]]),
-        weight=lambda u, v, d: min(round(float(e["length"])) or 1 for e in d.values()),
-    )
-    assert matrix.distance_m[0].tolist() == [dist[int(net.node_ids[j])] for j in targets]
+        packed = nx.single_source_dijkstra_path_length(ref, int(net.node_ids[i]), weight="w")
+        expected = [packed[int(net.node_ids[j])] for j in targets]
+        assert matrix.duration_s[a].tolist() == [w >> 24 for w in expected]
+        assert matrix.distance_m[a].tolist() == [w & (2**24 - 1) for w in expected]
 
 
 @pytest.mark.shared_data
@@ -115,10 +112,10 @@ def test_one_way_streets_are_honoured_by_vehicles_not_walkers(networks):
     assert oneway, "the synthetic town has one-way local streets"
     e = oneway[0]
     a, b = at_node(car, int(car.tail[e])), at_node(car, int(car.head[e]))
-    m = Router(car).matrix([a, b], [a, b], distances=False)
+    m = Router(car).matrix([a, b], [a, b])
     assert m.duration_s[0, 1] == car.duration_s[e]
     assert m.duration_s[1, 0] > car.duration_s[e]  # against the one-way: around the block
-    w = Router(walk).matrix([a, b], [a, b], distances=False)
+    w = Router(walk).matrix([a, b], [a, b])
     assert w.duration_s[0, 1] == w.duration_s[1, 0]
 
 
@@ -178,13 +175,9 @@ def test_a_closure_changes_exactly_the_routes_that_crossed_it(networks, mode):
         if not polygon.buffer(0.0003).covers(LineString([(net.lon[i], net.lat[i])] * 2))
     ]
     pts = [at_node(net, int(i)) for i in rng.choice(outside, 24, replace=False)]
-    before = router.matrix(pts, pts, distances=False).duration_s
-    during = router.matrix(
-        pts, pts, closures=[flood], at=T0 + timedelta(hours=1), distances=False
-    ).duration_s
-    after = router.matrix(
-        pts, pts, closures=[flood], at=T0 + timedelta(hours=4), distances=False
-    ).duration_s
+    before = router.matrix(pts, pts).duration_s
+    during = router.matrix(pts, pts, closures=[flood], at=T0 + timedelta(hours=1)).duration_s
+    after = router.matrix(pts, pts, closures=[flood], at=T0 + timedelta(hours=4)).duration_s
     assert (after == before).all()  # no longer active: no effect
     crossed = changed = 0
     for i, a in enumerate(pts):
@@ -225,9 +218,9 @@ def test_penalties_slow_bikes_on_bad_roads(networks):
     router = Router(net)
     e = int(np.argmax(net.length_m))
     a, b = at_node(net, int(net.tail[e])), at_node(net, int(net.head[e]))
-    plain = router.matrix([a], [b], distances=False).duration_s[0, 0]
+    plain = router.matrix([a], [b]).duration_s[0, 0]
     router.set_penalties({e: 3.0})
-    slowed = router.matrix([a], [b], distances=False).duration_s[0, 0]
+    slowed = router.matrix([a], [b]).duration_s[0, 0]
     assert slowed > plain and slowed <= 3 * net.duration_s[e]
     with pytest.raises(ValueError, match="≥ 1"):
         router.set_penalties({e: 0.5})

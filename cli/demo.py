@@ -26,18 +26,11 @@ from fleet.sites import BatteryPack, PackLocation, Site, SiteKind
 from fleet.vehicles import VehicleStatus
 from fleet.zones import Zone, ZoneKind
 from routing.city import CityLayout, nodes_inside
-from routing.modes import Mode
+from routing.modes import Mode, mode_of
 
 DEMO_PASSWORD = "fleetops-demo"
 PACK_WH = DEFAULT_CATALOG[VehicleClass.E_MOPED].battery_wh
 
-#: Which mode's roads each class is parked on.
-PARKED_ON = {
-    VehicleClass.E_KICKBOARD: Mode.BIKE,
-    VehicleClass.E_BIKE: Mode.BIKE,
-    VehicleClass.E_MOPED: Mode.MOPED,
-    VehicleClass.WORK_EV: Mode.CAR,
-}
 
 #: (username, display name, role, company index or None) of the demo people.
 DEMO_PEOPLE: tuple[tuple[str, str, Role, int | None], ...] = (
@@ -189,8 +182,8 @@ def seed_demo(
         if vehicle_class is VehicleClass.WORK_EV and hubs:
             position = hubs[(n - 1) % len(hubs)].position
         else:
-            graph = graphs[PARKED_ON[vehicle_class]]
-            node = rng.choice(candidates[PARKED_ON[vehicle_class]])
+            graph = graphs[mode_of(vehicle_class)]
+            node = rng.choice(candidates[mode_of(vehicle_class)])
             position = Position(graph.nodes[node]["y"], graph.nodes[node]["x"])
         soc, status = _initial_charge(rng, vehicle_class)
         serial = None

@@ -12,6 +12,7 @@ from fleet.catalog import parse_vehicle_class
 from fleet.city import CityProfile, OsmSource, SiteSpec, SyntheticSpec
 from fleet.exceptions import InvalidValue
 from fleet.geo import Area, Position
+from fleet.pricing import Tariff
 from fleet.sites import ParkingKind, SiteKind
 
 #: Attributes of sites a profile only counts ("swap_station = 4"): typical of the real thing.
@@ -91,6 +92,16 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
             label = f"{_SITE_LABEL[kind]} {n}"
             sites.append(SiteSpec(kind=kind, name=label, **SITE_DEFAULTS[kind]))
 
+    tariff = None
+    if "pricing" in doc:
+        pricing = doc["pricing"]
+        tariff = Tariff(
+            currency=str(doc["currency"]),
+            unlock_minor=int(pricing["unlock_minor"]),
+            per_minute_minor={
+                parse_vehicle_class(k): int(v) for k, v in pricing["per_minute_minor"].items()
+            },
+        )
     area = None
     if "service_area" in doc:
         area = Area.from_ring(doc["service_area"]["ring"])
@@ -103,6 +114,7 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
         fleet_mix={parse_vehicle_class(k): float(v) for k, v in doc["fleet_mix"].items()},
         sites=tuple(sites),
         service_area=area,
+        tariff=tariff,
     )
 
 

@@ -34,6 +34,8 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "FLEETOPS_WEB_WORKERS": ("server", "web_workers"),
+    "FLEETOPS_BOOKING_HOLD_S": ("booking", "hold_s"),
+    "FLEETOPS_WALK_LIMIT_S": ("booking", "walk_limit_s"),
 }
 
 
@@ -59,6 +61,10 @@ class Settings:
     web_workers: int
     page_size_default: int
     page_size_max: int
+    booking_hold_s: int = 600
+    walk_limit_s: int = 600
+    reserve_pct: int = 15
+    min_range_m: int = 3000
     #: Where each value came from (key → "defaults" / file path / environment variable).
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -69,6 +75,12 @@ class Settings:
         _positive("auth.token_ttl_s", self.token_ttl_s)
         _positive("api.page_size_default", self.page_size_default)
         _positive("api.page_size_max", self.page_size_max)
+        _positive("booking.hold_s", self.booking_hold_s)
+        _positive("booking.walk_limit_s", self.walk_limit_s)
+        _positive("booking.min_range_m", self.min_range_m)
+        if not 0 <= self.reserve_pct <= 100:
+            msg = f"booking.reserve_pct must be within 0–100, got {self.reserve_pct}"
+            raise SettingsError(msg)
         if self.page_size_default > self.page_size_max:
             msg = "api.page_size_default must not exceed api.page_size_max"
             raise SettingsError(msg)
@@ -214,5 +226,9 @@ def load_settings(
         web_workers=get("server", "web_workers", int),
         page_size_default=get("api", "page_size_default", int),
         page_size_max=get("api", "page_size_max", int),
+        booking_hold_s=get("booking", "hold_s", int),
+        walk_limit_s=get("booking", "walk_limit_s", int),
+        reserve_pct=get("booking", "reserve_pct", int),
+        min_range_m=get("booking", "min_range_m", int),
         sources=sources,
     )

@@ -26,3 +26,11 @@ def fleet_snapshot(operator_id: str) -> dict[str, dict[str, int]]:
         "by_status": dict(sorted(Counter(r.status for r in rows).items())),
         "by_class": dict(sorted(Counter(r.vehicle_class for r in rows).items())),
     }
+
+
+def expire_holds() -> int:
+    """Free the vehicles of holds that ran out; how many. Safe to run any number of times."""
+    from dispatch.bookings import expire_due_holds
+
+    context = current()
+    return expire_due_holds(context.engine, context.clock.now())

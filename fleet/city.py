@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fleet.catalog import VehicleClass
 from fleet.exceptions import InvalidValue
 from fleet.geo import Area, Position
+from fleet.pricing import Tariff
 from fleet.sites import ParkingKind, SiteKind
 
 
@@ -102,6 +103,7 @@ class CityProfile:
     fleet_mix: Mapping[VehicleClass, float]
     sites: tuple[SiteSpec, ...] = ()
     service_area: Area | None = None
+    tariff: Tariff | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -117,6 +119,11 @@ class CityProfile:
             raise InvalidValue(msg)
         if sum(self.fleet_mix.values()) <= 0:
             msg = f"city {self.name!r}: fleet_mix shares must add up to more than zero"
+            raise InvalidValue(msg)
+        if self.tariff is not None and self.tariff.currency != self.currency:
+            msg = (
+                f"city {self.name!r}: the tariff is in {self.tariff.currency}, not {self.currency}"
+            )
             raise InvalidValue(msg)
         for site in self.sites:
             area = self.service_area

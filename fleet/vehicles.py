@@ -47,7 +47,9 @@ VEHICLE_MACHINE: Machine[VehicleStatus] = Machine(
         _S.LOW_BATTERY: frozenset(
             {_S.AVAILABLE, _S.CHARGING, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}
         ),
-        _S.CHARGING: frozenset({_S.AVAILABLE, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}),
+        _S.CHARGING: frozenset(
+            {_S.AVAILABLE, _S.LOW_BATTERY, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}
+        ),
         _S.IN_TRANSIT: frozenset({_S.AVAILABLE, _S.LOW_BATTERY, _S.CHARGING, _S.MAINTENANCE}),
         _S.MAINTENANCE: frozenset({_S.AVAILABLE, _S.LOW_BATTERY, _S.IN_TRANSIT, _S.OFFLINE}),
         _S.OFFLINE: frozenset({_S.AVAILABLE, _S.MAINTENANCE, _S.IN_TRANSIT}),

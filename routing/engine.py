@@ -212,9 +212,10 @@ class Router:
             closed.update(int(h) for h in hits)
         return frozenset(closed)
 
-    def _check_not_inside(
+    def check_not_inside(
         self, points: Sequence[Position], closures: Iterable[Zone], at: datetime | None
     ) -> None:
+        """Raise ``InsideClosure`` if a point lies in a closure active at ``at``."""
         active = [
             z
             for z in closures
@@ -300,7 +301,7 @@ class Router:
             A point lies inside a closure active at ``at``.
         """
         closures = list(closures)
-        self._check_not_inside([*origins, *destinations], closures, at)
+        self.check_not_inside([*origins, *destinations], closures, at)
         closed = self.closed_edges(closures, at)
         src = self.snap_many(origins, closed)
         same = len(origins) == len(destinations) and list(origins) == list(destinations)
@@ -359,7 +360,7 @@ class Router:
     ) -> Route | None:
         """The fastest route with its geometry, or ``None`` if no open road leads there."""
         closures = list(closures)
-        self._check_not_inside([origin, destination], closures, at)
+        self.check_not_inside([origin, destination], closures, at)
         closed = self.closed_edges(closures, at)
         s, t = self.snap(origin, closed), self.snap(destination, closed)
         net = self.network

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from fleet.catalog import VehicleClass
+
 
 class Mode(StrEnum):
     """How a person or vehicle moves on the network."""
@@ -89,4 +91,17 @@ RESPECTS_ONEWAY: dict[Mode, bool] = {
     Mode.BIKE: True,
     Mode.MOPED: True,
     Mode.CAR: True,
+}
+
+
+def mode_of(vehicle_class: VehicleClass) -> Mode:
+    """The network a vehicle class rides on."""
+    return _MODE_OF_CLASS[vehicle_class]
+
+
+_MODE_OF_CLASS = {
+    VehicleClass.E_KICKBOARD: Mode.BIKE,
+    VehicleClass.E_BIKE: Mode.BIKE,
+    VehicleClass.E_MOPED: Mode.MOPED,
+    VehicleClass.WORK_EV: Mode.CAR,
 }

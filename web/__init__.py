@@ -7,9 +7,13 @@ from apiflask import APIFlask
 from sqlalchemy import Engine
 
 from config.cities import load_city, resolve_city_name
+from config.exceptions import SettingsError
 from config.settings import Settings
+from dispatch.bookings import RiderService
+from dispatch.riders import RiderRules
 from fleet.clock import Clock, SystemClock
 from fleet.db.engine import make_engine
+from routing.routers import CityRouters
 from web import docs, errors, ui
 from web.api import api, register_views
 from web.context import EXTENSION, AppContext
@@ -56,12 +60,27 @@ def create_app(
     city_name, _why = resolve_city_name(settings.city, settings.data_dir)
     if redis_client is None and settings.redis_url is not None:
         redis_client = redis.Redis.from_url(settings.redis_url)
+    city = load_city(city_name, settings.data_dir)
+    engine = engine or make_engine(settings.database_url)
+    clock = clock or SystemClock()
+    if city.tariff is None:
+        msg = f"city {city.name!r} has no [pricing] in its profile"
+        raise SettingsError(msg)
+    riders = RiderService(
+        engine=engine,
+        routers=CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m),
+        clock=clock,
+        rules=RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m),
+        hold_s=settings.booking_hold_s,
+        tariff=city.tariff,
+    )
     app.extensions[EXTENSION] = AppContext(
         settings=settings,
-        engine=engine or make_engine(settings.database_url),
+        engine=engine,
         redis=redis_client,
-        clock=clock or SystemClock(),
-        city=load_city(city_name, settings.data_dir),
+        clock=clock,
+        city=city,
+        riders=riders,
     )
     errors.install(app)
     register_views()

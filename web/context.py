@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import Engine
 
 from config.settings import Settings
+from dispatch.bookings import RiderService
 from fleet.city import CityProfile
 from fleet.clock import Clock
 
@@ -25,6 +26,7 @@ class AppContext:
     redis: redis.Redis | None
     clock: Clock
     city: CityProfile
+    riders: RiderService
 
     @property
     def zone(self) -> ZoneInfo:

@@ -12,6 +12,12 @@ from apiflask import APIFlask, HTTPError
 from flask import Response, jsonify, request
 
 from config.exceptions import SettingsError
+from dispatch.exceptions import (
+    DestinationUnreachable,
+    NotYourBooking,
+    NoVehicleAvailable,
+    ParkingRefused,
+)
 from fleet.exceptions import (
     Conflict,
     FleetError,
@@ -27,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: Domain error → (HTTP status, machine-readable code). The first matching class wins.
 DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
+    (ParkingRefused, 422, "parking_refused"),
+    (DestinationUnreachable, 422, "destination_unreachable"),
+    (NoVehicleAvailable, 409, "no_vehicle_available"),
+    (NotYourBooking, 403, "not_your_booking"),
     (OutsideServiceArea, 422, "outside_service_area"),
     (InsideClosure, 422, "inside_closure"),
     (UnknownVehicleClass, 422, "unknown_vehicle_class"),
@@ -94,6 +104,9 @@ def install(app: APIFlask) -> None:
     def _domain(exc: Exception) -> tuple[Response, int]:
         for cls, status, code in DOMAIN_ERRORS:
             if isinstance(exc, cls):
-                return jsonify(error_body(status, str(exc), code)), status
+                detail = None
+                if isinstance(exc, ParkingRefused):
+                    detail = {"nearest_allowed": exc.suggestion}
+                return jsonify(error_body(status, str(exc), code, detail)), status
         log.exception("unmapped domain error on %s %s", request.method, request.path)
         return jsonify(error_body(500, "internal error")), 500

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from fleet.db.types import UTCDateTime
@@ -161,6 +162,31 @@ bookings = Table(
     Column("hold_until", UTCDateTime(), nullable=False),
     Column("started_at", UTCDateTime(), nullable=True),
     Column("ended_at", UTCDateTime(), nullable=True),
+    Column("start_lat", Float, nullable=True),
+    Column("start_lon", Float, nullable=True),
+    Column("end_lat", Float, nullable=True),
+    Column("end_lon", Float, nullable=True),
+    Column("distance_m", Integer, nullable=True),
+    Column("duration_s", Integer, nullable=True),
+    Column("price_minor", Integer, nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("co2_avoided_g", Integer, nullable=True),
+    # The guarantee that no vehicle is held or ridden by two riders lives here, in the database:
+    # at most one open booking per vehicle, whatever process writes.
+    Index(
+        "uq_bookings_open_vehicle",
+        "vehicle_id",
+        unique=True,
+        sqlite_where=text("status IN ('held', 'active')"),
+        postgresql_where=text("status IN ('held', 'active')"),
+    ),
+    Index(
+        "uq_bookings_open_rider",
+        "rider_id",
+        unique=True,
+        sqlite_where=text("status IN ('held', 'active')"),
+        postgresql_where=text("status IN ('held', 'active')"),
+    ),
 )
 
 delivery_jobs = Table(

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fleet.catalog import VehicleClass, parse_vehicle_class
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.identity import new_id
@@ -18,7 +18,13 @@ from fleet.db.tables import vehicles
 from fleet.exceptions import Conflict, NotFound
 from fleet.geo import Position
 from fleet.records import AuditEntry
-from fleet.vehicles import VEHICLE_MACHINE, Vehicle, VehicleStatus, parse_vehicle_status
+from fleet.vehicles import (
+    VEHICLE_MACHINE,
+    Vehicle,
+    VehicleStatus,
+    check_soc,
+    parse_vehicle_status,
+)
 
 
 def _vehicle(row: Mapping[Any, Any]) -> Vehicle:
@@ -210,6 +216,15 @@ def update_vehicle(
             changes["status"] = VEHICLE_MACHINE.check(current.status, target)
     if soc_pct is not None:
         changes["soc_pct"] = soc_pct
+        # below its class's threshold an available vehicle is no longer offered to riders
+        low = DEFAULT_CATALOG[current.vehicle_class].low_battery_pct
+        target_now = changes.get("status", current.status)
+        if target_now is VehicleStatus.AVAILABLE and check_soc(soc_pct) < low:
+            changes["status"] = (
+                VEHICLE_MACHINE.check(current.status, VehicleStatus.LOW_BATTERY)
+                if current.status is not VehicleStatus.LOW_BATTERY
+                else current.status
+            )
     if odometer_m is not None:
         if odometer_m < current.odometer_m:
             msg = f"odometer_m cannot go back from {current.odometer_m} to {odometer_m}"

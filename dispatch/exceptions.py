@@ -1,0 +1,27 @@
+"""Dispatch errors: why a request could not be served."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet.exceptions import FleetError, InvalidValue
+
+
+class NoVehicleAvailable(FleetError, LookupError):
+    """No vehicle fits the request; the message says what was missing."""
+
+
+class DestinationUnreachable(InvalidValue):
+    """No road of the vehicle's mode leads to the destination."""
+
+
+class NotYourBooking(FleetError, PermissionError):
+    """A rider acted on someone else's booking."""
+
+
+class ParkingRefused(InvalidValue):
+    """A trip may not end here; ``suggestion`` names the nearest allowed spot, if any."""
+
+    def __init__(self, message: str, suggestion: dict[str, Any] | None = None) -> None:
+        self.suggestion = suggestion
+        super().__init__(message)

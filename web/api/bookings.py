@@ -1,0 +1,168 @@
+"""Rider bookings: ask for a vehicle, unlock it, end the trip, or cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, fields, validators
+
+from dispatch import bookings as service
+from fleet.bookings import Booking
+from fleet.db import bookings as bookings_db
+from fleet.db import vehicles as vehicles_db
+from fleet.geo import Position
+from fleet.identity import Role
+from web.api import api
+from web.api.idempotency import idempotent
+from web.api.schemas import local_iso, public_vehicle
+from web.auth import current_user, token_auth
+from web.context import ctx
+
+RIDERS = [str(Role.RIDER)]
+READERS = [str(Role.RIDER), str(Role.MANAGER), str(Role.CREW)]
+ERRORS = {401: "no valid token", 403: "not a rider, or not your booking", 404: "no such booking"}
+
+
+class PointIn(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class BookingIn(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    vehicle_classes = fields.List(
+        fields.String(), required=True, validate=validators.Length(min=1, max=3)
+    )
+    destination = fields.Nested(PointIn, load_default=None, allow_none=True)
+
+
+class ReceiptOut(Schema):
+    distance_m = fields.Integer()
+    duration_s = fields.Integer()
+    price = fields.String(metadata={"description": "decimal amount in major units"})
+    price_minor = fields.Integer()
+    currency = fields.String()
+    co2_avoided_g = fields.Integer()
+
+
+class BookingOut(Schema):
+    id = fields.String()
+    status = fields.String()
+    vehicle = fields.Dict()
+    created_at = fields.String()
+    hold_until = fields.String()
+    started_at = fields.String(allow_none=True)
+    ended_at = fields.String(allow_none=True)
+    receipt = fields.Nested(ReceiptOut, allow_none=True)
+
+
+def _out(booking: Booking) -> dict[str, Any]:
+    app = ctx()
+    zone = app.zone
+    with app.engine.connect() as conn:
+        vehicle = vehicles_db.get_vehicle(conn, booking.operator_id, booking.vehicle_id)
+        receipt = bookings_db.receipt_of(bookings_db.get_row(conn, booking.operator_id, booking.id))
+    return {
+        "id": booking.id,
+        "status": str(booking.status),
+        "vehicle": public_vehicle(vehicle),
+        "created_at": local_iso(booking.created_at, zone),
+        "hold_until": local_iso(booking.hold_until, zone),
+        "started_at": local_iso(booking.started_at, zone) if booking.started_at else None,
+        "ended_at": local_iso(booking.ended_at, zone) if booking.ended_at else None,
+        "receipt": None
+        if receipt is None
+        else {
+            "distance_m": receipt.distance_m,
+            "duration_s": receipt.duration_s,
+            "price": app.riders.tariff.format(receipt.price_minor),
+            "price_minor": receipt.price_minor,
+            "currency": receipt.currency,
+            "co2_avoided_g": receipt.co2_avoided_g,
+        },
+    }
+
+
+@api.post("/bookings")
+@idempotent
+@api.auth_required(token_auth, roles=RIDERS)
+@api.input(BookingIn, arg_name="body")
+@api.output(BookingOut, status_code=201)
+@api.doc(
+    summary="Book the nearest suitable vehicle (held until hold_until). Honours Idempotency-Key.",
+    responses={
+        **ERRORS,
+        409: "no vehicle available, or you already have an open booking",
+        422: "bad class or position, destination unreachable",
+    },
+)
+def create_booking(body: dict[str, Any]) -> dict[str, Any]:
+    dest = body.get("destination")
+    booking = service.request_booking(
+        ctx().riders,
+        current_user(),
+        Position(body["lat"], body["lon"]),
+        body["vehicle_classes"],
+        Position(dest["lat"], dest["lon"]) if dest else None,
+    )
+    return _out(booking)
+
+
+@api.get("/bookings/<booking_id>")
+@api.auth_required(token_auth, roles=READERS)
+@api.output(BookingOut)
+@api.doc(
+    summary="A booking (riders: their own; managers and crews: the operator's)", responses=ERRORS
+)
+def get_booking(booking_id: str) -> dict[str, Any]:
+    user = current_user()
+    with ctx().engine.connect() as conn:
+        booking = bookings_db.get_booking(conn, user.operator_id, booking_id)
+    if user.role is Role.RIDER and booking.rider_id != user.id:
+        msg = "this booking belongs to another rider"
+        raise service.NotYourBooking(msg)
+    return _out(booking)
+
+
+@api.post("/bookings/<booking_id>/unlock")
+@idempotent
+@api.auth_required(token_auth, roles=RIDERS)
+@api.output(BookingOut)
+@api.doc(
+    summary="Unlock the held vehicle: the trip starts",
+    responses={**ERRORS, 409: "not held (expired, cancelled, already unlocked)"},
+)
+def unlock_booking(booking_id: str) -> dict[str, Any]:
+    return _out(service.unlock(ctx().riders, current_user(), booking_id))
+
+
+@api.post("/bookings/<booking_id>/cancel")
+@idempotent
+@api.auth_required(token_auth, roles=RIDERS)
+@api.output(BookingOut)
+@api.doc(
+    summary="Give the held vehicle back before unlocking", responses={**ERRORS, 409: "not held"}
+)
+def cancel_booking(booking_id: str) -> dict[str, Any]:
+    return _out(service.cancel(ctx().riders, current_user(), booking_id))
+
+
+@api.post("/bookings/<booking_id>/end")
+@idempotent
+@api.auth_required(token_auth, roles=RIDERS)
+@api.input(PointIn, arg_name="body")
+@api.output(BookingOut)
+@api.doc(
+    summary="End the trip where the vehicle is parked; returns the receipt",
+    responses={
+        **ERRORS,
+        409: "no trip under way",
+        422: "parking refused here (see detail for the nearest allowed spot) or outside the area",
+    },
+)
+def end_booking(booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    booking, _receipt = service.end_trip(
+        ctx().riders, current_user(), booking_id, Position(body["lat"], body["lon"])
+    )
+    return _out(booking)

@@ -172,7 +172,7 @@ def test_nobody_else_may_touch_a_booking(client, demo):
 
 
 def test_bad_requests_are_clear_and_store_nothing(client, demo, clock):
-    app, _summary, prepared = demo
+    app, _summary, _prepared = demo
     engine = app.extensions["fleetops"].engine
     rider = login(client, "rider1")
     kick = available(client, "e_kickboard")[0]

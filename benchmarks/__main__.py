@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import routing
+from benchmarks import dispatch, routing
 
-SUITES = {"routing": routing.main}
+SUITES = {"routing": routing.main, "dispatch": dispatch.main}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -127,7 +127,9 @@ def rank(
         charged.append(c)
     if not charged:
         return Ranking([], rejected)
-    walk_s = walk.matrix([rider], [c.position for c in charged]).duration_s[0]
+    walk_s = walk.matrix(
+        [rider], [c.position for c in charged], far_destinations_unreachable=True
+    ).duration_s[0]
     ranked = [
         Ranked(c, int(w))
         for c, w in zip(charged, walk_s, strict=True)

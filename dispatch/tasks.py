@@ -34,3 +34,11 @@ def expire_holds() -> int:
 
     context = current()
     return expire_due_holds(context.engine, context.clock.now())
+
+
+def handle_late_returns(reserve_pct: int = 15) -> int:
+    """Move or flag the reservations of EVs not returned on time; how many changed."""
+    from dispatch.reservations import EvService, handle_overdue
+
+    context = current()
+    return len(handle_overdue(EvService(context.engine, context.clock, reserve_pct)))

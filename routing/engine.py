@@ -233,11 +233,15 @@ class Router:
         return self.snap_many([position], closed)[0]
 
     def snap_many(
-        self, positions: Sequence[Position], closed: frozenset[int] = frozenset()
+        self,
+        positions: Sequence[Position],
+        closed: frozenset[int] = frozenset(),
+        *,
+        strict: bool = True,
     ) -> list[Snap]:
-        """:meth:`snap` for many positions at once."""
+        """:meth:`snap` for many positions at once (``strict=False``: edge -1 when too far)."""
         return self.network.edge_index().snap_many(
-            list(positions), self.max_snap_distance_m, closed
+            list(positions), self.max_snap_distance_m, closed, strict=strict
         )
 
     def _entry_arrays(self, snaps: Sequence[Snap], *, leaving: bool) -> Entries:
@@ -290,8 +294,12 @@ class Router:
         *,
         closures: Iterable[Zone] = (),
         at: datetime | None = None,
+        far_destinations_unreachable: bool = False,
     ) -> Matrix:
         """Travel times (s) and road distances (m) from every origin to every destination.
+
+        ``far_destinations_unreachable``: a destination too far from the roads gets an
+        unreachable column instead of an error (a vehicle parked off this mode's network).
 
         Raises
         ------
@@ -305,7 +313,18 @@ class Router:
         closed = self.closed_edges(closures, at)
         src = self.snap_many(origins, closed)
         same = len(origins) == len(destinations) and list(origins) == list(destinations)
-        dst = src if same else self.snap_many(destinations, closed)
+        dst = (
+            src
+            if same
+            else self.snap_many(destinations, closed, strict=not far_destinations_unreachable)
+        )
+        near = [j for j, snap in enumerate(dst) if snap.edge >= 0]
+        if len(near) < len(dst):
+            full = self.matrix(origins, [destinations[j] for j in near], closures=closures, at=at)
+            durations = np.full((len(src), len(dst)), UNREACHABLE, dtype=np.int64)
+            lengths = durations.copy()
+            durations[:, near], lengths[:, near] = full.duration_s, full.distance_m
+            return Matrix(durations, lengths)
         if not src or not dst:
             empty = np.zeros((len(src), len(dst)), dtype=np.int64)
             return Matrix(empty, empty.copy())

@@ -135,8 +135,10 @@ class EdgeIndex:
         positions: list[Position],
         max_distance_m: float,
         closed: frozenset[int] = frozenset(),
+        *,
+        strict: bool = True,
     ) -> list[Snap]:
-        """The nearest open edge of each position.
+        """The nearest open edge of each position (``strict=False``: edge -1 when too far).
 
         Raises
         ------
@@ -159,6 +161,9 @@ class EdgeIndex:
                     d1, _i1, e1, f1 = self._candidates(px[i : i + 1], py[i : i + 1], kk, closed)
                     dist[i], edge[i], frac[i] = d1[0], e1[0], f1[0]
             if dist[i] > max_distance_m:
+                if not strict:
+                    snaps.append(Snap(p, -1, 0.0, float(dist[i])))
+                    continue
                 raise SnapTooFar(p.lat, p.lon, float(dist[i]), max_distance_m)
             snaps.append(Snap(p, int(edge[i]), float(frac[i]), float(dist[i])))
         return snaps

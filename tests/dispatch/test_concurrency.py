@@ -44,8 +44,10 @@ def _url(engine) -> str:
     schema = engine.dialect.default_schema_name
     with engine.connect() as conn:
         schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
-    return (f"postgresql+psycopg://{url.username}@{url.host}:{url.port}/{url.database}"
-            f"?options=-csearch_path%3D{schema}")
+    return (
+        f"postgresql+psycopg://{url.username}@{url.host}:{url.port}/{url.database}"
+        f"?options=-csearch_path%3D{schema}"
+    )
 
 
 @pytest.fixture
@@ -62,33 +64,78 @@ def crowd(engine, cache_dir, tmp_path):
     hashed = hash_password("crowd-password")
     with writing(engine) as conn:
         op = idb.create_operator(conn, "Crowd Mobility", "synthetic", clock)
-        sdb.insert_zone(conn, Zone(str(uuid.uuid4()), op.id, ZoneKind.SERVICE_AREA, "area",
-                                   derive_service_area(graph, None)), clock)
+        sdb.insert_zone(
+            conn,
+            Zone(
+                str(uuid.uuid4()),
+                op.id,
+                ZoneKind.SERVICE_AREA,
+                "area",
+                derive_service_area(graph, None),
+            ),
+            clock,
+        )
         for n in range(VEHICLES):
-            vdb.register_vehicle(conn, operator_id=op.id, code=f"K-{n:03d}",
-                                 vehicle_class="e_kickboard", position=spot, soc_pct=90.0,
-                                 clock=clock)
-        rows = [{"id": str(uuid.uuid4()), "operator_id": op.id, "username": f"rider-{n:03d}",
-                 "display_name": f"Rider {n}", "role": "rider", "company_id": None,
-                 "password_hash": hashed, "active": True, "created_at": clock.now()}
-                for n in range(RIDERS)]
+            vdb.register_vehicle(
+                conn,
+                operator_id=op.id,
+                code=f"K-{n:03d}",
+                vehicle_class="e_kickboard",
+                position=spot,
+                soc_pct=90.0,
+                clock=clock,
+            )
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "operator_id": op.id,
+                "username": f"rider-{n:03d}",
+                "display_name": f"Rider {n}",
+                "role": "rider",
+                "company_id": None,
+                "password_hash": hashed,
+                "active": True,
+                "created_at": clock.now(),
+            }
+            for n in range(RIDERS)
+        ]
         conn.execute(sa.insert(users), rows)
         tokens = [idb.issue_token(conn, r["id"], 3600, clock) for r in rows]
     return spot, tokens
 
 
-def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cache_dir,
-                                                              tmp_path):
+def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cache_dir, tmp_path):
     spot, tokens = crowd
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": _url(engine), "FLEETOPS_CITY": "synthetic",
-           "FLEETOPS_CACHE_DIR": str(cache_dir), "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
-           "SECRET_KEY": "crowd", "PORT": str(port), "FLEETOPS_WEB_WORKERS": str(WORKERS)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(engine),
+        "FLEETOPS_CITY": "synthetic",
+        "FLEETOPS_CACHE_DIR": str(cache_dir),
+        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": "crowd",
+        "PORT": str(port),
+        "FLEETOPS_WEB_WORKERS": str(WORKERS),
+    }
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-         f"127.0.0.1:{port}", "--no-control-socket", "--timeout", "120", "web.wsgi:build()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--timeout",
+            "120",
+            "web.wsgi:build()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -99,14 +146,17 @@ def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cac
                 break
             except OSError:
                 time.sleep(0.1)
-        body = json.dumps({"lat": spot.lat, "lon": spot.lon,
-                           "vehicle_classes": ["e_kickboard"]}).encode()
+        body = json.dumps(
+            {"lat": spot.lat, "lon": spot.lon, "vehicle_classes": ["e_kickboard"]}
+        ).encode()
 
         def book(token: str) -> tuple[int, dict]:
             request = urllib.request.Request(
-                f"{base}/bookings", data=body, method="POST",
-                headers={"Authorization": f"Bearer {token}",
-                         "Content-Type": "application/json"})
+                f"{base}/bookings",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=120) as response:
                     return response.status, json.load(response)
@@ -129,10 +179,13 @@ def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cac
     won = [b["vehicle"]["id"] for s, b in answers if s == 201]
     assert len(won) == VEHICLES == len(set(won))  # every vehicle once, none twice
     with engine.connect() as conn:
-        held = conn.execute(sa.select(bookings.c.vehicle_id, bookings.c.rider_id)
-                            .where(bookings.c.status == "held")).all()
-        reserved = conn.execute(sa.select(sa.func.count()).select_from(vehicles)
-                                .where(vehicles.c.status == str(VehicleStatus.RESERVED))
-                                ).scalar_one()
+        held = conn.execute(
+            sa.select(bookings.c.vehicle_id, bookings.c.rider_id).where(bookings.c.status == "held")
+        ).all()
+        reserved = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(vehicles)
+            .where(vehicles.c.status == str(VehicleStatus.RESERVED))
+        ).scalar_one()
     assert len(held) == VEHICLES and len({v for v, _ in held}) == VEHICLES
     assert len({r for _, r in held}) == VEHICLES and reserved == VEHICLES

@@ -1,0 +1,329 @@
+"""Work-EV reservations end to end: staff, reserve, pick up, return, cancel, late returns.
+
+Each change is one write transaction. On PostgreSQL the EVs of the hub are locked (``FOR
+UPDATE``) before their timelines are read, and on SQLite writers are serialised by ``BEGIN
+IMMEDIATE``; either way two reservations can never both take the same EV's time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select
+
+from dispatch.exceptions import NoVehicleAvailable
+from dispatch.workev import EvState, Slot, choose_ev, full_range_m
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.clock import Clock
+from fleet.db import identity as identity_db
+from fleet.db import reservations as reservations_db
+from fleet.db.bookings import set_vehicle_status
+from fleet.db.engine import writing
+from fleet.db.sites import list_sites
+from fleet.db.tables import reservations, vehicles
+from fleet.delivery import TimeWindow
+from fleet.exceptions import Conflict, InvalidValue, NotFound
+from fleet.geo import haversine_m
+from fleet.identity import Role, User
+from fleet.sites import Site, SiteKind
+from fleet.vehicles import VehicleStatus
+from fleet.workev import Reservation, ReservationStatus
+
+#: An EV counts as standing at a hub within this distance of it.
+HUB_RADIUS_M = 60.0
+#: Staff may pick up this long before their slot.
+EARLY_PICKUP = timedelta(minutes=15)
+#: Reservations starting within this window after an overdue EV's due time are moved or flagged.
+LATE_LOOKAHEAD = timedelta(minutes=30)
+EV_LOW_PCT = DEFAULT_CATALOG[VehicleClass.WORK_EV].low_battery_pct
+
+
+@dataclass(frozen=True, slots=True)
+class EvService:
+    """What reservations run on."""
+
+    engine: Engine
+    clock: Clock
+    reserve_pct: int
+
+
+def register_staff(
+    service: EvService, admin: User, *, username: str, display_name: str, password: str
+) -> User:
+    """A company admin adds an employee to their company."""
+    if admin.company_id is None:
+        msg = "only a company admin can register staff"
+        raise InvalidValue(msg)
+    with writing(service.engine) as conn:
+        return identity_db.create_user(
+            conn,
+            operator_id=admin.operator_id,
+            username=username,
+            display_name=display_name,
+            role=Role.EMPLOYEE,
+            password=password,
+            clock=service.clock,
+            company_id=admin.company_id,
+            actor_id=admin.id,
+        )
+
+
+def _hub(conn: Connection, operator_id: str, hub_id: str) -> Site:
+    for site in list_sites(conn, operator_id, SiteKind.EV_HUB):
+        if site.id == hub_id:
+            return site
+    msg = f"no EV hub {hub_id}"
+    raise NotFound(msg)
+
+
+def _evs_at(
+    conn: Connection, operator_id: str, hub: Site, *, lock: bool, exclude: Sequence[str] = ()
+) -> list[EvState]:
+    query = (
+        select(vehicles)
+        .where(
+            vehicles.c.operator_id == operator_id,
+            vehicles.c.vehicle_class == str(VehicleClass.WORK_EV),
+            vehicles.c.status.notin_([str(VehicleStatus.MAINTENANCE), str(VehicleStatus.OFFLINE)]),
+        )
+        .order_by(vehicles.c.id)
+    )
+    if lock:
+        query = query.with_for_update()  # PostgreSQL: one writer per hub's EVs at a time
+    rows = [
+        r
+        for r in conn.execute(query).mappings()
+        if r["id"] not in exclude
+        and haversine_m(r["lat"], r["lon"], hub.position.lat, hub.position.lon) <= HUB_RADIUS_M
+    ]
+    booked = reservations_db.holding(conn, vehicle_ids=[r["id"] for r in rows]) if rows else []
+    return [
+        EvState(
+            r["id"],
+            float(r["soc_pct"]),
+            tuple(
+                Slot(b.slot.start, b.slot.end, b.planned_distance_m, b.id)
+                for b in booked
+                if b.vehicle_id == r["id"]
+            ),
+        )
+        for r in rows
+    ]
+
+
+def reserve(
+    service: EvService,
+    employee: User,
+    *,
+    hub_id: str,
+    start: datetime,
+    end: datetime,
+    planned_distance_m: int,
+) -> Reservation:
+    """Reserve a work EV at a hub for a slot.
+
+    Raises
+    ------
+    InvalidValue
+        A slot in the past, backwards, overlapping another of the employee's, or a trip longer
+        than any EV's range.
+    NotFound
+        No such hub.
+    NoVehicleAvailable
+        No EV at the hub is free and charged enough for the slot.
+    """
+    now = service.clock.now()
+    slot = TimeWindow(start, end)
+    if slot.start < now:
+        msg = f"the slot starts in the past ({slot.start.isoformat()})"
+        raise InvalidValue(msg)
+    if planned_distance_m <= 0:
+        msg = "planned_distance_m must be positive"
+        raise InvalidValue(msg)
+    if planned_distance_m > full_range_m():
+        msg = (
+            f"a {planned_distance_m / 1000:.0f} km trip is longer than any EV's range "
+            f"({full_range_m() / 1000:.0f} km on a full charge)"
+        )
+        raise InvalidValue(msg)
+    if employee.company_id is None:
+        msg = "only company staff reserve work EVs"
+        raise InvalidValue(msg)
+    with writing(service.engine) as conn:
+        hub = _hub(conn, employee.operator_id, hub_id)
+        for other in reservations_db.holding(conn, employee_id=employee.id):
+            if other.slot.overlaps(slot):
+                msg = f"this slot overlaps your reservation {other.id}"
+                raise InvalidValue(msg)
+        evs = _evs_at(conn, employee.operator_id, hub, lock=True)
+        chosen = choose_ev(
+            evs,
+            Slot(slot.start, slot.end, planned_distance_m),
+            now,
+            hub.charger_power_kw,
+            service.reserve_pct,
+        )
+        if chosen is None:
+            msg = f"no EV at {hub.name} is free and charged enough for that slot"
+            raise NoVehicleAvailable(msg)
+        return reservations_db.create(
+            conn,
+            operator_id=employee.operator_id,
+            company_id=employee.company_id,
+            employee_id=employee.id,
+            hub_id=hub.id,
+            slot=slot,
+            planned_distance_m=planned_distance_m,
+            vehicle_id=chosen,
+            now=now,
+        )
+
+
+def _own(conn: Connection, user: User, reservation_id: str) -> Reservation:
+    reservation = reservations_db.get(conn, user.operator_id, reservation_id)
+    if reservation.employee_id != user.id:
+        msg = "this reservation belongs to someone else"
+        raise NotFound(msg)
+    return reservation
+
+
+def handle_overdue(service: EvService) -> list[Reservation]:
+    """Move the reservations that an overdue EV would miss to another EV that fits, or flag them
+    to the company admin with the reason. Safe to run any number of times."""
+    now = service.clock.now()
+    changed: list[Reservation] = []
+    with writing(service.engine) as conn:
+        overdue = (
+            conn.execute(
+                select(reservations).where(
+                    reservations.c.status == str(ReservationStatus.PICKED_UP),
+                    reservations.c.end_at < now,
+                )
+            )
+            .mappings()
+            .all()
+        )
+        for late in overdue:
+            following = [
+                r
+                for r in reservations_db.holding(conn, vehicle_ids=[late["vehicle_id"]])
+                if r.status is ReservationStatus.CONFIRMED
+                and r.id != late["id"]
+                and r.slot.start <= now + LATE_LOOKAHEAD
+            ]
+            for reservation in following:
+                changed.append(_move_or_flag(conn, service, reservation, now))
+    return changed
+
+
+def _move_or_flag(
+    conn: Connection, service: EvService, reservation: Reservation, now: datetime
+) -> Reservation:
+    hub = _hub(conn, reservation.operator_id, reservation.hub_id)
+    assert reservation.vehicle_id is not None
+    evs = _evs_at(conn, reservation.operator_id, hub, lock=True, exclude=[reservation.vehicle_id])
+    evs = [ev for ev in evs if _free_now(conn, ev.vehicle_id)]
+    chosen = choose_ev(
+        evs,
+        Slot(reservation.slot.start, reservation.slot.end, reservation.planned_distance_m),
+        now,
+        hub.charger_power_kw,
+        service.reserve_pct,
+    )
+    code = conn.execute(
+        select(vehicles.c.code).where(vehicles.c.id == reservation.vehicle_id)
+    ).scalar_one()
+    if chosen is not None:
+        return reservations_db.reassign(
+            conn, reservation, chosen, now, f"EV {code} was not returned on time"
+        )
+    reason = (
+        f"EV {code} was not returned on time and no other EV at {hub.name} is free and "
+        "charged enough for this slot"
+    )
+    return reservations_db.move(
+        conn, reservation, ReservationStatus.FLAGGED, now, None, reason=reason
+    )
+
+
+def _free_now(conn: Connection, vehicle_id: str) -> bool:
+    status = conn.execute(select(vehicles.c.status).where(vehicles.c.id == vehicle_id)).scalar_one()
+    return status in (str(VehicleStatus.AVAILABLE), str(VehicleStatus.CHARGING))
+
+
+def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservation:
+    """Take the reserved EV (from 15 minutes before the slot)."""
+    now = service.clock.now()
+    with service.engine.connect() as conn:
+        reservation = _own(conn, employee, reservation_id)
+    opens = reservation.slot.start - EARLY_PICKUP
+    if reservation.status is ReservationStatus.CONFIRMED and now < opens:
+        msg = f"too early: pick-up opens at {opens.isoformat()}"
+        raise Conflict(msg)
+    handle_overdue(service)  # the EV may still be out with someone late
+    with writing(service.engine) as conn:
+        reservation = _own(conn, employee, reservation_id)
+        if reservation.status is ReservationStatus.FLAGGED:
+            msg = f"this reservation needs your admin: {reservation.reason}"
+            raise Conflict(msg)
+        picked = reservations_db.move(
+            conn, reservation, ReservationStatus.PICKED_UP, now, employee.id
+        )
+        assert reservation.vehicle_id is not None
+        if not set_vehicle_status(
+            conn, reservation.vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.IN_USE, now
+        ):
+            msg = "the reserved EV is not available at the hub; ask your admin"
+            raise Conflict(msg)
+        return picked
+
+
+def return_ev(
+    service: EvService, employee: User, reservation_id: str, *, soc_pct: float, odometer_m: int
+) -> Reservation:
+    """Bring the EV back to its hub, reading its charge and odometer."""
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        reservation = _own(conn, employee, reservation_id)
+        returned = reservations_db.move(
+            conn, reservation, ReservationStatus.RETURNED, now, employee.id
+        )
+        assert reservation.vehicle_id is not None
+        vehicle = (
+            conn.execute(select(vehicles).where(vehicles.c.id == reservation.vehicle_id))
+            .mappings()
+            .one()
+        )
+        if odometer_m < vehicle["odometer_m"]:
+            msg = f"odometer_m cannot go back from {vehicle['odometer_m']} to {odometer_m}"
+            raise InvalidValue(msg)
+        if not 0 <= soc_pct <= 100 or math.isnan(soc_pct):
+            msg = f"soc_pct must be between 0 and 100, got {soc_pct}"
+            raise InvalidValue(msg)
+        hub = _hub(conn, reservation.operator_id, reservation.hub_id)
+        after = VehicleStatus.LOW_BATTERY if soc_pct < EV_LOW_PCT else VehicleStatus.AVAILABLE
+        set_vehicle_status(
+            conn,
+            reservation.vehicle_id,
+            VehicleStatus.IN_USE,
+            after,
+            now,
+            soc_pct=soc_pct,
+            odometer_m=odometer_m,
+            lat=hub.position.lat,
+            lon=hub.position.lon,
+        )
+        return returned
+
+
+def cancel(service: EvService, employee: User, reservation_id: str) -> Reservation:
+    """Give the slot back before pick-up."""
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        reservation = _own(conn, employee, reservation_id)
+        return reservations_db.move(
+            conn, reservation, ReservationStatus.CANCELLED, now, employee.id
+        )

@@ -1,0 +1,86 @@
+"""Which work EV a reservation gets: the pure decision, on plain data.
+
+An EV fits a slot when it is free for the whole slot and its charge — what it has now, plus what
+its hub's charger adds while it stands between reservations, minus the trips booked before —
+covers the planned distance with the reserve margin, without making any later reservation of that
+EV fall short. Among the EVs that fit, the one with the least energy to spare is chosen (best
+fit), keeping the fullest EVs for the longest trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+
+#: Share of the charger's energy that reaches the battery (AC charging losses; an assumption).
+CHARGE_EFFICIENCY = 0.9
+EV = DEFAULT_CATALOG[VehicleClass.WORK_EV]
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A booked or wanted use of an EV."""
+
+    start: datetime
+    end: datetime
+    planned_distance_m: int
+    reservation_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvState:
+    """An EV as the decision sees it: its charge now and its booked slots."""
+
+    vehicle_id: str
+    soc_pct: float
+    slots: tuple[Slot, ...]
+
+
+def trip_energy_wh(distance_m: int) -> float:
+    """Energy a planned trip uses."""
+    return distance_m / 1000 * EV.energy_wh_per_km
+
+
+def margin_wh(
+    ev: EvState, wanted: Slot, now: datetime, charger_kw: float, reserve_pct: int
+) -> float | None:
+    """Energy to spare at the wanted slot's start if it is added to the EV's timeline, or
+    ``None`` when the EV is busy then or some slot (this or a later one) would fall short."""
+    if any(s.start < wanted.end and wanted.start < s.end for s in ev.slots):
+        return None
+    energy = ev.soc_pct / 100 * EV.battery_wh
+    t = now
+    spare: float | None = None
+    for slot in sorted((*ev.slots, wanted), key=lambda s: s.start):
+        if slot.end <= now:
+            continue
+        gap_h = max(0.0, (slot.start - t).total_seconds() / 3600)
+        energy = min(float(EV.battery_wh), energy + charger_kw * 1000 * gap_h * CHARGE_EFFICIENCY)
+        need = trip_energy_wh(slot.planned_distance_m) * (100 + reserve_pct) / 100
+        if energy < need:
+            return None
+        if slot is wanted:
+            spare = energy - need
+        energy -= trip_energy_wh(slot.planned_distance_m)
+        t = max(t, slot.end)
+    return spare
+
+
+def choose_ev(
+    evs: Sequence[EvState], wanted: Slot, now: datetime, charger_kw: float, reserve_pct: int
+) -> str | None:
+    """The best-fitting EV for the slot, or ``None``."""
+    fits = [
+        (m, ev.vehicle_id)
+        for ev in evs
+        if (m := margin_wh(ev, wanted, now, charger_kw, reserve_pct)) is not None
+    ]
+    return min(fits)[1] if fits else None
+
+
+def full_range_m() -> int:
+    """What a full work EV can drive: no planned trip may exceed it."""
+    return EV.range_full_m

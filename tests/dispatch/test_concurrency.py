@@ -12,6 +12,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,9 +25,10 @@ from fleet.db import identity as idb
 from fleet.db import sites as sdb
 from fleet.db import vehicles as vdb
 from fleet.db.engine import writing
-from fleet.db.tables import bookings, users, vehicles
+from fleet.db.tables import bookings, reservations, users, vehicles
 from fleet.geo import Position
 from fleet.passwords import hash_password
+from fleet.sites import Site, SiteKind
 from fleet.vehicles import VehicleStatus
 from fleet.zones import Zone, ZoneKind
 from routing.city import derive_service_area
@@ -189,3 +191,159 @@ def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cac
         ).scalar_one()
     assert len(held) == VEHICLES and len({v for v, _ in held}) == VEHICLES
     assert len({r for _, r in held}) == VEHICLES and reserved == VEHICLES
+
+
+EMPLOYEES, EVS = 100, 5
+
+
+@pytest.fixture
+def office(engine, cache_dir, tmp_path):
+    """One company with 100 employees (tokens) and an EV hub with 5 work EVs."""
+    clock = SystemClock()
+    profile = load_city("synthetic", tmp_path)
+    graph, _ = load_mode_graph(profile.source, Mode.CAR, cache_dir)
+    node = sorted(graph.nodes)[len(graph) // 3]
+    hub_at = Position(graph.nodes[node]["y"], graph.nodes[node]["x"])
+    hashed = hash_password("office-password")
+    with writing(engine) as conn:
+        op = idb.create_operator(conn, "Office Mobility", "synthetic", clock)
+        sdb.insert_zone(
+            conn,
+            Zone(
+                str(uuid.uuid4()),
+                op.id,
+                ZoneKind.SERVICE_AREA,
+                "area",
+                derive_service_area(graph, None),
+            ),
+            clock,
+        )
+        company = idb.create_company(conn, op.id, "Hanul", clock)
+        hub = sdb.insert_site(
+            conn,
+            Site(
+                str(uuid.uuid4()),
+                op.id,
+                SiteKind.EV_HUB,
+                "Hub",
+                hub_at,
+                capacity=8,
+                chargers=4,
+                charger_power_kw=7.0,
+            ),
+            clock,
+        )
+        for n in range(EVS):
+            vdb.register_vehicle(
+                conn,
+                operator_id=op.id,
+                code=f"EV-{n}",
+                vehicle_class="work_ev",
+                position=hub_at,
+                soc_pct=95.0,
+                clock=clock,
+            )
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "operator_id": op.id,
+                "username": f"emp-{n:03d}",
+                "display_name": f"Employee {n}",
+                "role": "employee",
+                "company_id": company.id,
+                "password_hash": hashed,
+                "active": True,
+                "created_at": clock.now(),
+            }
+            for n in range(EMPLOYEES)
+        ]
+        conn.execute(sa.insert(users), rows)
+        tokens = [idb.issue_token(conn, r["id"], 3600, clock) for r in rows]
+    return hub.id, tokens
+
+
+def _serve(engine, cache_dir, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(engine),
+        "FLEETOPS_CITY": "synthetic",
+        "FLEETOPS_CACHE_DIR": str(cache_dir),
+        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
+        "SECRET_KEY": "crowd",
+        "PORT": str(port),
+    }
+    env.pop("REDIS_URL", None)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--timeout",
+            "120",
+            "web.wsgi:build()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{base}/vehicles", timeout=5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, base
+
+
+def _post(url: str, token: str, payload: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def test_a_hundred_reservations_five_evs_no_double_booking(engine, office, cache_dir, tmp_path):
+    hub_id, tokens = office
+    server, base = _serve(engine, cache_dir, tmp_path)
+    start = datetime.now(UTC) + timedelta(hours=2)
+    slot = {
+        "hub_id": hub_id,
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=2)).isoformat(),
+        "planned_distance_m": 30_000,
+    }
+    try:
+        with ThreadPoolExecutor(64) as pool:
+            answers = list(pool.map(lambda t: _post(f"{base}/reservations", t, slot), tokens))
+    finally:
+        server.terminate()
+        server.wait(20)
+    statuses = [s for s, _ in answers]
+    assert set(statuses) <= {201, 409}, [a for a in answers if a[0] not in (201, 409)][:3]
+    won = [b["vehicle_id"] for s, b in answers if s == 201]
+    assert len(won) == EVS == len(set(won))
+    with engine.connect() as conn:
+        taken = (
+            conn.execute(
+                sa.select(reservations.c.vehicle_id).where(reservations.c.status == "confirmed")
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(taken) == sorted(won)

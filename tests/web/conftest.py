@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 import redis
 
+from cli.demo import seed_demo
+from cli.main import prepare_city
+from fleet.db.engine import writing
 from web import create_app
 
 
@@ -34,3 +37,21 @@ def auth(world):
         return {"Authorization": f"Bearer {world.token(user.id)}"}
 
     return headers
+
+
+@pytest.fixture
+def demo(engine, settings, clock):
+    """The demo operator seeded on the synthetic city (60 vehicles), and its app."""
+    prepared = prepare_city(settings, "synthetic")
+    with writing(engine) as conn:
+        summary = seed_demo(
+            conn,
+            profile=prepared.profile,
+            layout=prepared.layout,
+            graphs=prepared.graphs,
+            n_vehicles=60,
+            clock=clock,
+            seed=3,
+        )
+    app = create_app(settings, engine=engine, clock=clock)
+    return app, summary, prepared

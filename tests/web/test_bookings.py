@@ -8,8 +8,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from cli.demo import DEMO_PASSWORD, seed_demo
-from cli.main import prepare_city
+from cli.demo import DEMO_PASSWORD
 from fleet.db import sites as sites_db
 from fleet.db.engine import writing
 from fleet.db.tables import metadata
@@ -19,24 +18,6 @@ from fleet.zones import Zone, ZoneKind
 from web import create_app
 
 KICK_UNLOCK, KICK_PER_MIN = 1000, 150  # config/cities/synthetic.toml
-
-
-@pytest.fixture
-def demo(engine, settings, clock):
-    """The demo operator seeded on the synthetic city (60 vehicles), and its app."""
-    prepared = prepare_city(settings, "synthetic")
-    with writing(engine) as conn:
-        summary = seed_demo(
-            conn,
-            profile=prepared.profile,
-            layout=prepared.layout,
-            graphs=prepared.graphs,
-            n_vehicles=60,
-            clock=clock,
-            seed=3,
-        )
-    app = create_app(settings, engine=engine, clock=clock)
-    return app, summary, prepared
 
 
 @pytest.fixture

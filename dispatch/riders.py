@@ -127,9 +127,7 @@ def rank(
         charged.append(c)
     if not charged:
         return Ranking([], rejected)
-    walk_s = walk.matrix(
-        [rider], [c.position for c in charged], far_destinations_unreachable=True
-    ).duration_s[0]
+    walk_s = walk.within(rider, [c.position for c in charged], rules.walk_limit_s).duration_s[0]
     ranked = [
         Ranked(c, int(w))
         for c, w in zip(charged, walk_s, strict=True)

@@ -606,3 +606,33 @@ def split_packed(packed, bits, unreachable):
                 secs[i, j] = v >> bits
                 metres[i, j] = v & mask
     return secs, metres
+
+
+@nb.njit(cache=True)
+def bounded_dijkstra(indptr, heads, weights, src_nodes, src_offs, limit):
+    """Plain Dijkstra from several entries with offsets, settling nodes up to ``limit``;
+    distances beyond it stay :data:`INF`. For one-to-many questions with a small radius (walking
+    to nearby vehicles), cheaper than any hierarchy."""
+    n = indptr.size - 1
+    dist = np.full(n, INF, np.int64)
+    keys = np.empty(heads.size + src_nodes.size + 1, np.int64)
+    vals = np.empty(heads.size + src_nodes.size + 1, np.int64)
+    size = 0
+    for k in range(src_nodes.size):
+        x, d0 = src_nodes[k], src_offs[k]
+        if d0 < dist[x]:
+            dist[x] = d0
+            size = _heap_push(keys, vals, size, d0, x)
+    while size > 0:
+        d, u, size = _heap_pop(keys, vals, size)
+        if d > dist[u]:
+            continue
+        if d > limit:
+            break
+        for a in range(indptr[u], indptr[u + 1]):
+            x = heads[a]
+            nd = d + weights[a]
+            if nd < dist[x] and nd <= limit:
+                dist[x] = nd
+                size = _heap_push(keys, vals, size, nd, x)
+    return dist

@@ -32,7 +32,7 @@ from shapely.strtree import STRtree
 from fleet.geo import Position
 from fleet.zones import Zone, ZoneKind
 from routing.ch import INF as CH_INF
-from routing.ch import ContractionHierarchy, Entries, split_packed
+from routing.ch import ContractionHierarchy, Entries, bounded_dijkstra, split_packed
 from routing.exceptions import InsideClosure
 from routing.network import RoadNetwork
 from routing.snap import Snap
@@ -122,6 +122,10 @@ class Router:
         init=False, repr=False, default_factory=dict
     )
     _edge_tree: STRtree | None = field(init=False, repr=False, default=None)
+    _adjacencies: dict[
+        tuple[frozenset[int], int],
+        tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
+    ] = field(init=False, repr=False, default_factory=dict)
     _penalty_version: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
@@ -142,6 +146,7 @@ class Router:
         self._penalty_version += 1
         self._metrics.clear()
         self._hierarchies.clear()
+        self._adjacencies.clear()
 
     def edge_durations(self) -> NDArray[np.int64]:
         """Travel time per edge in seconds, penalties applied."""
@@ -334,6 +339,76 @@ class Router:
         self._same_edge(packed, src, dst)
         durations, lengths = split_packed(packed, LENGTH_BITS, UNREACHABLE)
         return Matrix(durations, lengths)
+
+    def within(
+        self,
+        origin: Position,
+        destinations: Sequence[Position],
+        limit_s: int,
+        *,
+        closures: Iterable[Zone] = (),
+        at: datetime | None = None,
+    ) -> Matrix:
+        """A 1×m matrix from ``origin``, exact up to ``limit_s``; farther destinations (and those
+        too far from the roads to snap) are :data:`UNREACHABLE`.
+
+        A Dijkstra search bounded by the limit: for "who is within a short walk", far cheaper
+        than a hierarchy, whose searches do not know where to stop.
+        """
+        closures = list(closures)
+        self.check_not_inside([origin], closures, at)
+        closed = self.closed_edges(closures, at)
+        src = self.snap_many([origin], closed)
+        dst = self.snap_many(destinations, closed, strict=False)
+        durations = np.full((1, len(dst)), UNREACHABLE, dtype=np.int64)
+        lengths = durations.copy()
+        near = [j for j, snap in enumerate(dst) if snap.edge >= 0]
+        if not near:
+            return Matrix(durations, lengths)
+        indptr, heads, costs = self._adjacency(closed)
+        entries = self._entry_arrays(src, leaving=True)
+        dist = bounded_dijkstra(
+            indptr, heads, costs, entries.node, entries.offset, ((limit_s + 1) << LENGTH_BITS) - 1
+        )
+        targets = self._entry_arrays([dst[j] for j in near], leaving=False)
+        reach = np.full(len(near), CH_INF, dtype=np.int64)
+        for k in range(len(near)):
+            lo, hi = targets.ptr[k], targets.ptr[k + 1]
+            via = dist[targets.node[lo:hi]]
+            ok = via < CH_INF
+            if ok.any():
+                reach[k] = int((via[ok] + targets.offset[lo:hi][ok]).min())
+        packed = reach[None, :]
+        self._same_edge(packed, src, [dst[j] for j in near])
+        secs, metres = split_packed(packed, LENGTH_BITS, UNREACHABLE)
+        secs[secs > limit_s] = UNREACHABLE
+        metres[secs == UNREACHABLE] = UNREACHABLE
+        durations[:, near], lengths[:, near] = secs, metres
+        return Matrix(durations, lengths)
+
+    def _adjacency(
+        self, closed: frozenset[int]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """Forward adjacency (CSR by tail) with packed costs, closed edges left out."""
+        key = (closed, self._penalty_version)
+        found = self._adjacencies.get(key)
+        if found is None:
+            net = self.network
+            keep = np.ones(net.n_edges, dtype=bool)
+            keep[list(closed)] = False
+            tail = net.tail[keep].astype(np.int64)
+            order = np.argsort(tail, kind="stable")
+            indptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+            np.add.at(indptr, tail + 1, 1)
+            found = (
+                np.cumsum(indptr),
+                net.head[keep].astype(np.int64)[order],
+                pack(self.edge_durations(), net.length_m)[keep][order],
+            )
+            if len(self._adjacencies) > 4:
+                self._adjacencies.pop(next(iter(self._adjacencies)))
+            self._adjacencies[key] = found
+        return found
 
     def _same_edge(self, result: NDArray[np.int64], src: list[Snap], dst: list[Snap]) -> None:
         """Pairs on one way: going straight along the edge may beat leaving it."""

@@ -270,3 +270,26 @@ def test_unreachable_pairs_are_marked(networks):
     m = router.matrix([at_node(net, west)], [at_node(net, east)], closures=[zone], at=T0)
     assert m.duration_s[0, 0] == UNREACHABLE
     assert router.route(at_node(net, west), at_node(net, east), closures=[zone], at=T0) is None
+
+
+@pytest.mark.parametrize("mode", [Mode.WALK, Mode.CAR])
+def test_bounded_search_agrees_with_the_matrix_within_its_limit(networks, mode):
+    net = networks(OsmSource(synthetic=EXPRESSWAY_TOWN), mode)
+    router = Router(net)
+    rng = np.random.default_rng(11)
+    edges = rng.choice(net.n_edges, size=40)
+    points = []
+    for e, f in zip(edges, rng.random(40), strict=True):
+        p = net.edge_line(int(e)).interpolate(float(f), normalized=True)
+        points.append(Position(p.y, p.x))
+    origin, others = points[0], points[1:]
+    full = router.matrix([origin], others)
+    limit = int(np.median(full.duration_s[0]))
+    near = router.within(origin, others, limit)
+    inside = full.duration_s[0] <= limit
+    assert inside.any() and (~inside).any()
+    assert (near.duration_s[0][inside] == full.duration_s[0][inside]).all()
+    assert (near.distance_m[0][inside] == full.distance_m[0][inside]).all()
+    assert (near.duration_s[0][~inside] == UNREACHABLE).all()
+    far = Position(origin.lat + 0.05, origin.lon)  # kilometres off every road
+    assert router.within(origin, [far], 10**6).duration_s[0, 0] == UNREACHABLE

@@ -116,12 +116,14 @@ def measure(label: str, source: OsmSource, cache: Path) -> list[dict[str, Any]]:
             operator_id = seed(engine, bike_net, n, rng)
             riders = road_points(walk.network, RIDERS, rng)  # riders stand where one walks
             fast, slow, agree = [], [], 0
-            for k, rider in enumerate(tqdm(riders, desc=f"{label}, {n} vehicles",
-                                           unit="rider", file=sys.stderr)):
+            for k, rider in enumerate(
+                tqdm(riders, desc=f"{label}, {n} vehicles", unit="rider", file=sys.stderr)
+            ):
                 start = time.perf_counter()
                 with engine.connect() as conn:
-                    near = _candidates(conn, operator_id, CLASSES, rider,
-                                       RULES.walk_limit_s * 4.8 / 3.6)
+                    near = _candidates(
+                        conn, operator_id, CLASSES, rider, RULES.walk_limit_s * 4.8 / 3.6
+                    )
                 chosen = rank(rider, near, walk, rules=RULES, zones=[], at=NOW)
                 fast.append(time.perf_counter() - start)
                 if k >= BASELINE_RIDERS:

@@ -317,3 +317,21 @@ def test_low_charge_vehicles_are_not_offered(client, demo, settings, clock):
         json={"lat": target["lat"], "lon": target["lon"], "vehicle_classes": ["e_bike"]},
     )
     assert ok.status_code == 201
+
+
+def test_a_hold_that_ran_out_shows_the_vehicle_available_again(client, demo, clock):
+    rider = login(client, "rider1")
+    kick = available(client, "e_kickboard")[0]
+    held = client.post(
+        "/api/v1/bookings",
+        headers=rider,
+        json={"lat": kick["lat"], "lon": kick["lon"], "vehicle_classes": ["e_kickboard"]},
+    ).get_json()
+    vid = held["vehicle"]["id"]
+    assert vid not in {v["id"] for v in available(client, "e_kickboard")}
+    clock.advance(601)
+    assert vid in {v["id"] for v in available(client, "e_kickboard")}
+    assert (
+        client.get(f"/api/v1/bookings/{held['id']}", headers=rider).get_json()["status"]
+        == "expired"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from config.settings import Settings
+from dispatch.bookings import expire_due_holds
 from fleet.catalog import VehicleClass, parse_vehicle_class
 from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import writing
@@ -49,6 +50,7 @@ def _classes(names: list[str]) -> list[VehicleClass]:
 def list_available(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
     page, per_page = _paging(query, app.settings)
+    expire_due_holds(app.engine, app.clock.now())  # a hold that ran out frees its vehicle
     with app.engine.connect() as conn:
         result = vehicles_db.list_vehicles(
             conn,
@@ -72,6 +74,7 @@ def list_available(query: dict[str, Any]) -> dict[str, Any]:
 def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
     page, per_page = _paging(query, app.settings)
+    expire_due_holds(app.engine, app.clock.now())
     statuses = [parse_vehicle_status(s) for s in query["status"]]
     with app.engine.connect() as conn:
         result = vehicles_db.list_vehicles(

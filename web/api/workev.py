@@ -186,6 +186,7 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
 )
 def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
     user = current_user()
+    service.handle_overdue(_service())  # late EVs: move or flag what they would miss, now
     scope: dict[str, Any] = {}
     if user.role is Role.EMPLOYEE:
         scope["employee_id"] = user.id

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 import networkx as nx
@@ -185,6 +186,49 @@ def web() -> None:
             "web.wsgi:build()",
         ],
     )
+
+
+@cli.command("solve-instance")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--time-limit",
+    "time_limit_s",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Search time in seconds.",
+)
+def solve_instance_command(path: Path, time_limit_s: float) -> None:
+    """Solve a Solomon (VRPTW) or Li & Lim (PDPTW) instance file and print the plan as JSON."""
+    import json
+
+    from routing.instances import InstanceError, read_instance
+    from routing.vrp import SolveParams, solve_instance
+    from routing.vrp_check import check
+
+    try:
+        instance = read_instance(path)
+    except InstanceError as exc:
+        raise click.ClickException(str(exc)) from None
+    plan = solve_instance(instance, SolveParams(time_limit_s=time_limit_s))
+    if plan is None:
+        msg = f"no solution found for {instance.name} within {time_limit_s:g} s"
+        raise click.ClickException(msg)
+    verdict = check(instance, plan.routes)
+    click.echo(
+        json.dumps(
+            {
+                "instance": instance.name,
+                "routes": [[instance.ids[node] for node in route] for route in plan.routes],
+                "vehicles": verdict.vehicles,
+                "distance": round(verdict.distance, 4),
+                "feasible": verdict.feasible,
+                **({"problems": verdict.problems} if verdict.problems else {}),
+            }
+        )
+    )
+    if not verdict.feasible:
+        sys.exit(1)
 
 
 @cli.group()

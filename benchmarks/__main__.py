@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import dispatch, routing
+from benchmarks import dispatch, routing, vrp
 
-SUITES = {"routing": routing.main, "dispatch": dispatch.main}
+SUITES = {"routing": routing.main, "dispatch": dispatch.main, "vrp": vrp.main}
 
 
 def main(argv: list[str] | None = None) -> int:

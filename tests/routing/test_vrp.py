@@ -68,10 +68,11 @@ def test_the_checker_catches_broken_plans(data_dir):
 
 
 @pytest.mark.shared_data
+@pytest.mark.parametrize("start", ["vroom", "insertion"])
 @pytest.mark.parametrize("name", ["solomon/C101.txt", "lilim/lc101.txt", "lilim/lrc201.txt"])
-def test_solutions_are_feasible_and_close_to_best_known(data_dir, name):
+def test_solutions_are_feasible_and_close_to_best_known(data_dir, name, start):
     instance = read_instance(data_dir / "vrp" / name)
-    plan = solve_instance(instance, SolveParams(time_limit_s=2))
+    plan = solve_instance(instance, SolveParams(time_limit_s=2, start=start))
     assert plan is not None
     verdict = check(instance, plan.routes)
     assert verdict.feasible, verdict.problems[:3]
@@ -94,6 +95,7 @@ def test_solve_instance_prints_the_plan_as_json(data_dir):
     out = json.loads(result.stdout)
     assert out["instance"] == "lc201" and out["feasible"] is True
     assert out["vehicles"] == len(out["routes"]) >= 3
+    assert out["engine"] in ("vroom", "ortools")
     assert sorted(c for r in out["routes"] for c in r) == list(range(1, 103))
 
 

@@ -6,7 +6,6 @@ transaction whose conditional updates make the database the judge of who got a v
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +28,7 @@ from fleet.db.engine import writing
 from fleet.db.sites import check_in_service_area, list_sites, list_zones
 from fleet.db.tables import bookings, vehicles
 from fleet.exceptions import Conflict, InvalidValue
-from fleet.geo import Position, haversine_m
+from fleet.geo import Position, degrees_around, haversine_m
 from fleet.identity import User
 from fleet.pricing import Tariff
 from fleet.sites import ParkingKind, Site, SiteKind
@@ -87,8 +86,7 @@ def _candidates(
     near: Position,
     radius_m: float,
 ) -> list[Candidate]:
-    dlat = radius_m / 111_320.0
-    dlon = radius_m / (111_320.0 * max(0.1, math.cos(math.radians(near.lat))))
+    dlat, dlon = degrees_around(near, radius_m)
     rows = conn.execute(
         select(
             vehicles.c.id,
@@ -205,9 +203,7 @@ def _trip_lengths(
     return lengths
 
 
-def _own(
-    service: RiderService, rider: User, booking_id: str, conn: Connection
-) -> Mapping[Any, Any]:
+def _own(rider: User, booking_id: str, conn: Connection) -> Mapping[Any, Any]:
     row = bookings_db.get_row(conn, rider.operator_id, booking_id)
     if row["rider_id"] != rider.id:
         msg = "this booking belongs to another rider"
@@ -220,7 +216,7 @@ def unlock(service: RiderService, rider: User, booking_id: str) -> Booking:
     now = service.clock.now()
     with writing(service.engine) as conn:
         bookings_db.expire_holds(conn, now)
-        row = _own(service, rider, booking_id, conn)
+        row = _own(rider, booking_id, conn)
         booking = bookings_db.get_booking(conn, rider.operator_id, booking_id)
         vehicle = (
             conn.execute(select(vehicles).where(vehicles.c.id == row["vehicle_id"]))
@@ -250,7 +246,7 @@ def cancel(service: RiderService, rider: User, booking_id: str) -> Booking:
     now = service.clock.now()
     with writing(service.engine) as conn:
         bookings_db.expire_holds(conn, now)
-        _own(service, rider, booking_id, conn)
+        _own(rider, booking_id, conn)
         booking = bookings_db.get_booking(conn, rider.operator_id, booking_id)
         cancelled = bookings_db.move(
             conn, booking, BookingStatus.CANCELLED, now, rider.id, ended_at=now
@@ -293,8 +289,7 @@ def _parking_suggestion(
 
 
 def _parked_at(conn: Connection, operator_id: str, site: Site) -> int:
-    dlat = PARKING_RADIUS_M / 111_320.0
-    dlon = PARKING_RADIUS_M / (111_320.0 * max(0.1, math.cos(math.radians(site.position.lat))))
+    dlat, dlon = degrees_around(site.position, PARKING_RADIUS_M)
     rows = conn.execute(
         select(vehicles.c.lat, vehicles.c.lon).where(
             and_(
@@ -338,7 +333,7 @@ def end_trip(
     the distance ridden, price the trip and write the receipt."""
     now = service.clock.now()
     with service.engine.connect() as conn:
-        row = _own(service, rider, booking_id, conn)
+        row = _own(rider, booking_id, conn)
         zones = list_zones(conn, rider.operator_id)
         booking = bookings_db.get_booking(conn, rider.operator_id, booking_id)
         if booking.status is not BookingStatus.ACTIVE:

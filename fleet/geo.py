@@ -44,6 +44,14 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
+def degrees_around(position: Position, radius_m: float) -> tuple[float, float]:
+    """Half-sizes (lat, lon) in degrees of a box reaching ``radius_m`` around ``position``: the
+    bounding box a database query narrows to before exact distances are computed."""
+    m_per_deg_lat = math.pi * EARTH_RADIUS_M / 180
+    m_per_deg_lon = m_per_deg_lat * max(0.01, math.cos(math.radians(position.lat)))
+    return radius_m / m_per_deg_lat, radius_m / m_per_deg_lon
+
+
 @dataclass(frozen=True, slots=True)
 class Area:
     """A polygonal area (service area, zone) with a point-in-area test.

@@ -108,71 +108,14 @@ def crowd(engine, cache_dir, tmp_path):
 
 def test_two_hundred_riders_twenty_vehicles_no_double_booking(engine, crowd, cache_dir, tmp_path):
     spot, tokens = crowd
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _url(engine),
-        "FLEETOPS_CITY": "synthetic",
-        "FLEETOPS_CACHE_DIR": str(cache_dir),
-        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
-        "SECRET_KEY": "crowd",
-        "PORT": str(port),
-        "FLEETOPS_WEB_WORKERS": str(WORKERS),
-    }
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--no-control-socket",
-            "--timeout",
-            "120",
-            "web.wsgi:build()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}/api/v1"
+    server, base = _serve(engine, cache_dir, tmp_path)
+    body = {"lat": spot.lat, "lon": spot.lon, "vehicle_classes": ["e_kickboard"]}
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/vehicles", timeout=5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        body = json.dumps(
-            {"lat": spot.lat, "lon": spot.lon, "vehicle_classes": ["e_kickboard"]}
-        ).encode()
-
-        def book(token: str) -> tuple[int, dict]:
-            request = urllib.request.Request(
-                f"{base}/bookings",
-                data=body,
-                method="POST",
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=120) as response:
-                    return response.status, json.load(response)
-            except urllib.error.HTTPError as exc:
-                return exc.code, json.load(exc)
-
         with ThreadPoolExecutor(64) as pool:
-            answers = list(pool.map(book, tokens))
+            answers = list(pool.map(lambda t: _post(f"{base}/bookings", t, body), tokens))
     finally:
         server.terminate()
-        try:
-            server.wait(20)
-        finally:
-            server.stderr.close()
+        server.wait(20)
 
     statuses = [status for status, _ in answers]
     assert set(statuses) <= {201, 409}, [a for a in answers if a[0] not in (201, 409)][:3]

@@ -223,6 +223,7 @@ def solve_instance_command(path: Path, time_limit_s: float) -> None:
                 "vehicles": verdict.vehicles,
                 "distance": round(verdict.distance, 4),
                 "feasible": verdict.feasible,
+                "engine": plan.engine,
                 **({"problems": verdict.problems} if verdict.problems else {}),
             }
         )

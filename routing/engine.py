@@ -31,10 +31,11 @@ from shapely.strtree import STRtree
 
 from fleet.geo import Position
 from fleet.zones import Zone, ZoneKind
-from routing.ch import INF as CH_INF
-from routing.ch import ContractionHierarchy, Entries, bounded_dijkstra, split_packed
+from routing.ch import ContractionHierarchy, Entries
 from routing.exceptions import InsideClosure
 from routing.network import RoadNetwork
+from routing.search import INF as CH_INF
+from routing.search import bounded_dijkstra, split_packed
 from routing.snap import Snap
 
 #: The CCH's infinite weight: an arc with it is impassable.

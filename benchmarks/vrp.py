@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from benchmarks.common import machine, settings_for_bench, table, write
 from routing.instances import Family, Instance, read_instance
-from routing.vroom_start import vroom_routes
+from routing.vroom_start import vroom_once
 from routing.vrp import SolveParams, solve_instance
 from routing.vrp_check import check
 
@@ -84,7 +84,7 @@ def run(instance: Instance, solver: str, seconds: float) -> tuple[list[list[int]
         plan = solve_instance(instance, SolveParams(time_limit_s=seconds))
         return (plan.routes, plan.engine) if plan else (None, "")
     if solver == "pyvroom":
-        return vroom_routes(instance, time_limit_s=seconds), "vroom"
+        return vroom_once(instance, time_limit_s=seconds), "vroom"
     return pyvrp_routes(instance, seconds), "pyvrp"
 
 

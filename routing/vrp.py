@@ -31,7 +31,7 @@ class SolveParams:
     time_limit_s: float = 5.0
     start: str = "vroom"
     #: Share of the time VROOM may take when it builds the first solution.
-    vroom_share: float = 0.5
+    vroom_share: float = 0.7
 
 
 @dataclass(frozen=True, slots=True)

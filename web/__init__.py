@@ -10,6 +10,7 @@ from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
 from config.settings import Settings
 from dispatch.bookings import RiderService
+from dispatch.couriers import CourierService
 from dispatch.riders import RiderRules
 from fleet.clock import Clock, SystemClock
 from fleet.db.engine import make_engine
@@ -66,9 +67,10 @@ def create_app(
     if city.tariff is None:
         msg = f"city {city.name!r} has no [pricing] in its profile"
         raise SettingsError(msg)
+    routers = CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m)
     riders = RiderService(
         engine=engine,
-        routers=CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m),
+        routers=routers,
         clock=clock,
         rules=RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m),
         hold_s=settings.booking_hold_s,
@@ -81,6 +83,7 @@ def create_app(
         clock=clock,
         city=city,
         riders=riders,
+        couriers=CourierService(engine=engine, routers=routers, clock=clock),
     )
     errors.install(app)
     register_views()

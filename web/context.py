@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from dispatch.bookings import RiderService
+from dispatch.couriers import CourierService
 from fleet.city import CityProfile
 from fleet.clock import Clock
 
@@ -27,6 +28,7 @@ class AppContext:
     clock: Clock
     city: CityProfile
     riders: RiderService
+    couriers: CourierService
 
     @property
     def zone(self) -> ZoneInfo:

@@ -208,6 +208,8 @@ delivery_jobs = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("courier_id", String(ID), ForeignKey("users.id"), nullable=True),
     Column("reason", Text, nullable=True),
+    Column("tracking_token", String(64), nullable=True, unique=True),
+    Column("proof_code", String(8), nullable=True),
 )
 
 courier_shifts = Table(
@@ -221,6 +223,23 @@ courier_shifts = Table(
     Column("end_at", UTCDateTime(), nullable=False),
     Column("box_capacity_l", Integer, nullable=False),
     Column("status", String(16), nullable=False),
+)
+
+#: A courier's plan: the stops of a shift in order, with their planned arrival.
+courier_stops = Table(
+    "courier_stops",
+    metadata,
+    _id(),
+    _operator(),
+    Column("shift_id", String(ID), ForeignKey("courier_shifts.id"), nullable=False, index=True),
+    Column("job_id", String(ID), ForeignKey("delivery_jobs.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),  # pickup | dropoff
+    Column("seq", Integer, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("eta", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),  # planned | done | failed
+    UniqueConstraint("job_id", "kind", name="uq_courier_stops_job_kind"),
 )
 
 reservations = Table(

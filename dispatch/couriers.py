@@ -1,0 +1,327 @@
+"""Delivery jobs end to end: a merchant posts a job, it is inserted into a courier's plan at
+once (cheapest feasible insertion on real moped travel times) or comes back unassigned with the
+reason; the customer follows it with an unguessable tracking token."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+
+from dispatch.insertion import SERVICE_S, CourierPlan, Stop, best_insertion
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.clock import Clock
+from fleet.db.audit import record
+from fleet.db.engine import writing
+from fleet.db.sites import check_in_service_area, list_zones
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
+from fleet.delivery import JobStatus, ShiftStatus, TimeWindow
+from fleet.exceptions import InvalidValue, NotFound
+from fleet.geo import Position
+from fleet.identity import User
+from fleet.records import AuditEntry
+from routing.engine import UNREACHABLE
+from routing.modes import Mode
+from routing.routers import CityRouters
+
+#: Boxes couriers carry when no shift says otherwise (litres).
+DEFAULT_BOX_L = DEFAULT_CATALOG[VehicleClass.E_MOPED].cargo_l
+
+
+@dataclass(frozen=True, slots=True)
+class CourierService:
+    """What delivery dispatch runs on."""
+
+    engine: Engine
+    routers: CityRouters
+    clock: Clock
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A posted job as the merchant sees it."""
+
+    job_id: str
+    status: JobStatus
+    tracking_token: str
+    proof_code: str
+    courier_id: str | None
+    reason: str | None
+
+
+def _open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[Mapping[Any, Any]]:
+    return list(
+        conn.execute(
+            select(courier_shifts, vehicles.c.lat, vehicles.c.lon)
+            .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
+            .where(
+                courier_shifts.c.operator_id == operator_id,
+                courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+                courier_shifts.c.end_at > now,
+            )
+            .order_by(courier_shifts.c.id)
+        ).mappings()
+    )
+
+
+def post_job(
+    service: CourierService,
+    merchant: User,
+    *,
+    pickup: Position,
+    dropoff: Position,
+    pickup_window: TimeWindow,
+    dropoff_window: TimeWindow,
+    parcel_l: int,
+) -> Posted:
+    """Check, store and dispatch a new job (see the module docstring).
+
+    Raises
+    ------
+    InvalidValue
+        A parcel larger than any box, a window in the past, a drop-off window too short for the
+        ride from the pickup.
+    OutsideServiceArea
+        Pickup or drop-off outside the service area.
+    """
+    now = service.clock.now()
+    if parcel_l <= 0:
+        msg = "parcel_l must be positive"
+        raise InvalidValue(msg)
+    for name, window in (("pick-up", pickup_window), ("drop-off", dropoff_window)):
+        if window.end <= now:
+            msg = f"the {name} window is in the past (it closed at {window.end.isoformat()})"
+            raise InvalidValue(msg)
+    with service.engine.connect() as conn:
+        check_in_service_area(conn, merchant.operator_id, pickup)
+        check_in_service_area(conn, merchant.operator_id, dropoff)
+        zones = list_zones(conn, merchant.operator_id)
+        shifts = _open_shifts(conn, merchant.operator_id, now)
+        biggest = max((s["box_capacity_l"] for s in shifts), default=DEFAULT_BOX_L)
+        if parcel_l > biggest:
+            msg = f"a {parcel_l} l parcel is larger than any courier's box ({biggest} l)"
+            raise InvalidValue(msg)
+        planned = (
+            list(
+                conn.execute(
+                    select(courier_stops)
+                    .where(
+                        courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
+                        courier_stops.c.status == "planned",
+                    )
+                    .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
+                ).mappings()
+            )
+            if shifts
+            else []
+        )
+        windows = _job_windows(conn, [p["job_id"] for p in planned])
+    router = service.routers.router(Mode.MOPED)
+    ride = router.matrix([pickup], [dropoff], closures=zones, at=now).duration_s[0, 0]
+    if ride == UNREACHABLE:
+        msg = "no open road leads from the pick-up to the drop-off"
+        raise InvalidValue(msg)
+    earliest = max(pickup_window.start, now).timestamp() + SERVICE_S + int(ride)
+    if earliest > dropoff_window.end.timestamp():
+        msg = (
+            f"the drop-off window closes before the parcel can get there (the ride alone "
+            f"takes {int(ride) // 60} min)"
+        )
+        raise InvalidValue(msg)
+
+    # one travel-time matrix between every place involved
+    places = [Position(s["lat"], s["lon"]) for s in shifts]
+    places += [Position(p["lat"], p["lon"]) for p in planned] + [pickup, dropoff]
+    durations = router.matrix(places, places, closures=zones, at=now).duration_s
+    job_id = str(uuid.uuid4())
+    new_pickup = Stop(
+        job_id, "pickup", len(places) - 2, pickup_window.start, pickup_window.end, parcel_l
+    )
+    new_dropoff = Stop(
+        job_id, "dropoff", len(places) - 1, dropoff_window.start, dropoff_window.end, -parcel_l
+    )
+    plans = []
+    for k, open_shift in enumerate(shifts):
+        mine = [
+            (len(shifts) + q, p) for q, p in enumerate(planned) if p["shift_id"] == open_shift["id"]
+        ]
+        stops = tuple(
+            Stop(p["job_id"], p["kind"], place, *windows[(p["job_id"], p["kind"])])
+            for place, p in mine
+        )
+        on_board = sum(
+            -s.load_l
+            for s in stops
+            if s.kind == "dropoff"
+            and not any(o.job_id == s.job_id and o.kind == "pickup" for o in stops)
+        )
+        plans.append(
+            CourierPlan(
+                open_shift["id"],
+                k,
+                open_shift["end_at"],
+                open_shift["box_capacity_l"],
+                on_board,
+                stops,
+            )
+        )
+    choice = best_insertion(plans, new_pickup, new_dropoff, durations, now)
+
+    token, proof = secrets.token_urlsafe(16), f"{secrets.randbelow(10_000):04d}"
+    with writing(service.engine) as conn:
+        chosen = [s for s in shifts if choice is not None and s["id"] == choice.shift_id]
+        shift = chosen[0] if chosen else None
+        status = JobStatus.ASSIGNED if choice else JobStatus.UNASSIGNED
+        reason = (
+            None
+            if choice
+            else ("no courier on shift can fit it in time" if shifts else "no courier is on shift")
+        )
+        conn.execute(
+            insert(delivery_jobs).values(
+                id=job_id,
+                operator_id=merchant.operator_id,
+                merchant_id=merchant.id,
+                pickup_lat=pickup.lat,
+                pickup_lon=pickup.lon,
+                dropoff_lat=dropoff.lat,
+                dropoff_lon=dropoff.lon,
+                pickup_start=pickup_window.start,
+                pickup_end=pickup_window.end,
+                dropoff_start=dropoff_window.start,
+                dropoff_end=dropoff_window.end,
+                parcel_l=parcel_l,
+                status=str(status),
+                created_at=now,
+                courier_id=shift["courier_id"] if shift else None,
+                reason=reason,
+                tracking_token=token,
+                proof_code=proof,
+            )
+        )
+        if choice is not None and shift is not None:
+            _write_plan(
+                conn, merchant.operator_id, choice.shift_id, choice.stops, choice.etas, places
+            )
+        record(
+            conn,
+            AuditEntry(
+                now,
+                merchant.operator_id,
+                merchant.id,
+                "job.post",
+                "job",
+                job_id,
+                {
+                    "status": str(status),
+                    "reason": reason,
+                    "shift_id": choice.shift_id if choice else None,
+                },
+            ),
+        )
+    return Posted(job_id, status, token, proof, shift["courier_id"] if shift else None, reason)
+
+
+def _job_windows(
+    conn: Connection, job_ids: list[str]
+) -> dict[tuple[str, str], tuple[datetime, datetime, int]]:
+    if not job_ids:
+        return {}
+    rows = conn.execute(select(delivery_jobs).where(delivery_jobs.c.id.in_(job_ids))).mappings()
+    out = {}
+    for r in rows:
+        out[(r["id"], "pickup")] = (r["pickup_start"], r["pickup_end"], r["parcel_l"])
+        out[(r["id"], "dropoff")] = (r["dropoff_start"], r["dropoff_end"], -r["parcel_l"])
+    return out
+
+
+def _write_plan(
+    conn: Connection,
+    operator_id: str,
+    shift_id: str,
+    stops: tuple[Stop, ...],
+    etas: tuple[datetime, ...],
+    places: list[Position],
+) -> None:
+    conn.execute(
+        delete(courier_stops).where(
+            courier_stops.c.shift_id == shift_id, courier_stops.c.status == "planned"
+        )
+    )
+    for seq, (stop, eta) in enumerate(zip(stops, etas, strict=True)):
+        where = places[stop.place]
+        conn.execute(
+            insert(courier_stops).values(
+                id=str(uuid.uuid4()),
+                operator_id=operator_id,
+                shift_id=shift_id,
+                job_id=stop.job_id,
+                kind=stop.kind,
+                seq=seq,
+                lat=where.lat,
+                lon=where.lon,
+                eta=eta,
+                status="planned",
+            )
+        )
+    courier = conn.execute(
+        select(courier_shifts.c.courier_id).where(courier_shifts.c.id == shift_id)
+    ).scalar_one()
+    for job_id in {s.job_id for s in stops}:
+        conn.execute(
+            update(delivery_jobs)
+            .where(
+                delivery_jobs.c.id == job_id,
+                delivery_jobs.c.status.in_([str(JobStatus.POSTED), str(JobStatus.UNASSIGNED)]),
+            )
+            .values(status=str(JobStatus.ASSIGNED), courier_id=courier, reason=None)
+        )
+
+
+def tracking(engine: Engine, token: str) -> dict[str, Any]:
+    """What a customer sees: the job's status and the planned times of its stops."""
+    with engine.connect() as conn:
+        job = (
+            conn.execute(select(delivery_jobs).where(delivery_jobs.c.tracking_token == token))
+            .mappings()
+            .first()
+        )
+        if job is None:
+            msg = "no delivery with this tracking code"
+            raise NotFound(msg)
+        stops = {
+            r["kind"]: r
+            for r in conn.execute(
+                select(courier_stops).where(courier_stops.c.job_id == job["id"])
+            ).mappings()
+        }
+    return {
+        "status": job["status"],
+        "reason": job["reason"],
+        "pickup_eta": stops["pickup"]["eta"] if "pickup" in stops else None,
+        "dropoff_eta": stops["dropoff"]["eta"] if "dropoff" in stops else None,
+        "dropoff_window": (job["dropoff_start"], job["dropoff_end"]),
+    }
+
+
+def route_of(engine: Engine, courier: User, now: datetime) -> list[Mapping[Any, Any]]:
+    """The courier's planned stops in order (all open shifts)."""
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(courier_stops, delivery_jobs.c.parcel_l)
+                .join(courier_shifts, courier_shifts.c.id == courier_stops.c.shift_id)
+                .join(delivery_jobs, delivery_jobs.c.id == courier_stops.c.job_id)
+                .where(
+                    courier_shifts.c.courier_id == courier.id,
+                    courier_shifts.c.end_at > now,
+                    courier_stops.c.status == "planned",
+                )
+                .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
+            ).mappings()
+        )

@@ -1,0 +1,108 @@
+"""Delivery jobs through the API on the seeded demo: post, insert, track, route, refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.web.test_bookings import available, login, snapshot
+
+
+@pytest.fixture
+def demo_client(demo):
+    """A test client of the demo app."""
+    return demo[0].test_client()
+
+
+def window(clock, start_h: float, end_h: float) -> dict[str, str]:
+    return {
+        "start": (clock.now() + timedelta(hours=start_h)).isoformat(),
+        "end": (clock.now() + timedelta(hours=end_h)).isoformat(),
+    }
+
+
+def job(client, clock, **over):
+    bikes = available(client, "e_bike")
+    body = {
+        "pickup": {"lat": bikes[0]["lat"], "lon": bikes[0]["lon"]},
+        "dropoff": {"lat": bikes[-1]["lat"], "lon": bikes[-1]["lon"]},
+        "pickup_window": window(clock, 0, 1),
+        "dropoff_window": window(clock, 0, 2),
+        "parcel_l": 20,
+    }
+    return {**body, **over}
+
+
+def test_a_posted_job_is_planned_and_tracked(demo_client, clock):
+    merchant = login(demo_client, "merchant1")
+    r = demo_client.post("/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock))
+    assert r.status_code == 201, r.get_json()
+    posted = r.get_json()
+    assert posted["status"] == "assigned" and posted["courier_id"]
+    assert len(posted["proof_code"]) == 4 and len(posted["tracking_url"]) > 30
+    seen = demo_client.get(posted["tracking_url"]).get_json()
+    assert seen["status"] == "assigned"
+    assert seen["pickup_eta"] < seen["dropoff_eta"] <= seen["dropoff_window"][1]
+    assert seen["dropoff_eta"].endswith("+09:00")
+    # a second job joins some courier's plan; every plan keeps pickups before drop-offs
+    second = demo_client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock, parcel_l=10)
+    ).get_json()
+    assert second["status"] == "assigned"
+    for n in range(1, 6):
+        route = demo_client.get(
+            "/api/v1/couriers/me/route", headers=login(demo_client, f"courier{n}")
+        ).get_json()
+        kinds = {}
+        for stop in route["stops"]:
+            kinds.setdefault(stop["job_id"], []).append(stop["kind"])
+        assert all(k == ["pickup", "dropoff"] for k in kinds.values())
+        etas = [s["eta"] for s in route["stops"]]
+        assert etas == sorted(etas)
+        if route["stops"]:
+            assert route["next_stop"] == route["stops"][0]
+
+
+def test_bad_jobs_are_refused_and_store_nothing(demo_client, demo, clock):
+    merchant = login(demo_client, "merchant1")
+    engine = demo[0].extensions["fleetops"].engine
+    state = snapshot(engine)
+    cases = [
+        ({"parcel_l": 500}, "larger than any courier's box"),
+        ({"pickup_window": window(clock, -3, -2)}, "in the past"),
+        ({"dropoff_window": window(clock, 0, 0.01)}, "closes before the parcel can get there"),
+        ({"dropoff": {"lat": 37.0, "lon": 127.5}}, "outside the service area"),
+    ]
+    for change, words in cases:
+        r = demo_client.post(
+            "/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock, **change)
+        )
+        assert r.status_code == 422, (change, r.get_json())
+        assert words in r.get_json()["error"]["message"]
+    r = demo_client.post(
+        "/api/v1/delivery-jobs", headers=login(demo_client, "rider1"), json=job(demo_client, clock)
+    )
+    assert r.status_code == 403
+    assert demo_client.get("/api/v1/track/not-a-real-code").status_code == 404
+    assert snapshot(engine) == state
+
+
+def test_an_impossible_job_comes_back_unassigned_with_the_reason(demo_client, clock):
+    merchant = login(demo_client, "merchant1")
+    clock.advance(8.9 * 3600)  # 17:54: every shift ends at 18:00
+    r = demo_client.post(
+        "/api/v1/delivery-jobs",
+        headers=merchant,
+        json=job(
+            demo_client,
+            clock,
+            pickup_window=window(clock, 0.2, 1),
+            dropoff_window=window(clock, 0, 2),
+        ),
+    )
+    assert r.status_code == 201
+    posted = r.get_json()
+    assert posted["status"] == "unassigned" and "in time" in posted["reason"]
+    seen = demo_client.get(posted["tracking_url"]).get_json()
+    assert seen["status"] == "unassigned" and seen["pickup_eta"] is None

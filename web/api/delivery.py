@@ -1,0 +1,147 @@
+"""Delivery jobs: merchants post them, customers track them, couriers see their route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, fields, validators
+
+from dispatch import couriers as service
+from fleet.delivery import TimeWindow
+from fleet.geo import Position
+from fleet.identity import Role
+from web.api import api
+from web.api.idempotency import idempotent
+from web.api.schemas import local_iso
+from web.auth import current_user, token_auth
+from web.context import ctx
+
+
+class PointIn(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
+class WindowIn(Schema):
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+
+
+class JobIn(Schema):
+    pickup = fields.Nested(PointIn, required=True)
+    dropoff = fields.Nested(PointIn, required=True)
+    pickup_window = fields.Nested(WindowIn, required=True)
+    dropoff_window = fields.Nested(WindowIn, required=True)
+    parcel_l = fields.Integer(required=True, validate=validators.Range(min=1))
+
+
+class JobOut(Schema):
+    id = fields.String()
+    status = fields.String()
+    courier_id = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    tracking_url = fields.String()
+    proof_code = fields.String(
+        metadata={"description": "give it to the customer: the courier asks for it at the door"}
+    )
+
+
+class TrackOut(Schema):
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    pickup_eta = fields.String(allow_none=True)
+    dropoff_eta = fields.String(allow_none=True)
+    dropoff_window = fields.List(fields.String())
+
+
+class StopOut(Schema):
+    job_id = fields.String()
+    kind = fields.String()
+    seq = fields.Integer()
+    lat = fields.Float()
+    lon = fields.Float()
+    eta = fields.String()
+    parcel_l = fields.Integer()
+
+
+class RouteOut(Schema):
+    stops = fields.List(fields.Nested(StopOut))
+    next_stop = fields.Nested(StopOut, allow_none=True)
+
+
+def _window(raw: dict[str, Any]) -> TimeWindow:
+    return TimeWindow(raw["start"], raw["end"])
+
+
+@api.post("/delivery-jobs")
+@idempotent
+@api.auth_required(token_auth, roles=[str(Role.MERCHANT)])
+@api.input(JobIn, arg_name="body")
+@api.output(JobOut, status_code=201)
+@api.doc(
+    summary="Post a delivery job (merchants); it is inserted into a courier's plan at once "
+    "or comes back unassigned with the reason. Honours Idempotency-Key.",
+    responses={
+        401: "no valid token",
+        403: "not a merchant",
+        422: "parcel larger than any box, window in the past or too short for the "
+        "ride, place outside the service area",
+    },
+)
+def post_job(body: dict[str, Any]) -> dict[str, Any]:
+    posted = service.post_job(
+        ctx().couriers,
+        current_user(),
+        pickup=Position(body["pickup"]["lat"], body["pickup"]["lon"]),
+        dropoff=Position(body["dropoff"]["lat"], body["dropoff"]["lon"]),
+        pickup_window=_window(body["pickup_window"]),
+        dropoff_window=_window(body["dropoff_window"]),
+        parcel_l=body["parcel_l"],
+    )
+    return {
+        "id": posted.job_id,
+        "status": str(posted.status),
+        "courier_id": posted.courier_id,
+        "reason": posted.reason,
+        "tracking_url": f"/api/v1/track/{posted.tracking_token}",
+        "proof_code": posted.proof_code,
+    }
+
+
+@api.get("/track/<token>")
+@api.output(TrackOut)
+@api.doc(
+    summary="Follow a delivery (public, by its unguessable tracking code)",
+    responses={404: "no delivery with this code"},
+)
+def track(token: str) -> dict[str, Any]:
+    zone = ctx().zone
+    seen = service.tracking(ctx().engine, token)
+    return {
+        "status": seen["status"],
+        "reason": seen["reason"],
+        "pickup_eta": local_iso(seen["pickup_eta"], zone) if seen["pickup_eta"] else None,
+        "dropoff_eta": local_iso(seen["dropoff_eta"], zone) if seen["dropoff_eta"] else None,
+        "dropoff_window": [local_iso(t, zone) for t in seen["dropoff_window"]],
+    }
+
+
+@api.get("/couriers/me/route")
+@api.auth_required(token_auth, roles=[str(Role.COURIER)])
+@api.output(RouteOut)
+@api.doc(summary="My planned stops in order, with their ETA, and the next one")
+def my_route() -> dict[str, Any]:
+    app = ctx()
+    stops = [
+        {
+            "job_id": s["job_id"],
+            "kind": s["kind"],
+            "seq": s["seq"],
+            "lat": s["lat"],
+            "lon": s["lon"],
+            "eta": local_iso(s["eta"], app.zone),
+            "parcel_l": s["parcel_l"],
+        }
+        for s in service.route_of(app.engine, current_user(), app.clock.now())
+    ]
+    return {"stops": stops, "next_stop": stops[0] if stops else None}

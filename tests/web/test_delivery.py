@@ -106,3 +106,62 @@ def test_an_impossible_job_comes_back_unassigned_with_the_reason(demo_client, cl
     assert posted["status"] == "unassigned" and "in time" in posted["reason"]
     seen = demo_client.get(posted["tracking_url"]).get_json()
     assert seen["status"] == "unassigned" and seen["pickup_eta"] is None
+
+
+def courier_headers(client, courier_id, *, other: bool = False):
+    """Headers of the demo courier with this user id (``other``: of a different courier)."""
+    for n in range(1, 6):
+        headers = login(client, f"courier{n}")
+        mine = client.get("/api/v1/me", headers=headers).get_json()["id"] == courier_id
+        if mine != other:
+            return headers
+    msg = "no demo courier fits"
+    raise AssertionError(msg)
+
+
+def test_courier_picks_up_and_delivers_with_the_proof_code(demo_client, demo, clock):
+    merchant = login(demo_client, "merchant1")
+    posted = demo_client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock)
+    ).get_json()
+    courier = courier_headers(demo_client, posted["courier_id"])
+    other = next(
+        login(demo_client, f"courier{n}")
+        for n in range(1, 6)
+        if login(demo_client, f"courier{n}") != courier
+    )
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    r = demo_client.post(f"{base}/picked-up", headers=other)
+    assert r.status_code == 404 and "not in your plan" in r.get_json()["error"]["message"]
+    assert demo_client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    assert demo_client.get(posted["tracking_url"]).get_json()["status"] == "picked_up"
+    engine = demo[0].extensions["fleetops"].engine
+    state = snapshot(engine)
+    wrong = "0000" if posted["proof_code"] != "0000" else "1111"
+    r = demo_client.post(f"{base}/delivered", headers=courier, json={"proof_code": wrong})
+    assert r.status_code == 422 and "proof code" in r.get_json()["error"]["message"]
+    assert snapshot(engine) == state
+    clock.advance(20 * 60)
+    r = demo_client.post(
+        f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]}
+    )
+    assert r.status_code == 200 and r.get_json()["on_time"] is True
+    assert demo_client.get(posted["tracking_url"]).get_json()["status"] == "delivered"
+    again = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "dog"})
+    assert again.status_code == 409  # delivered is final
+
+
+def test_a_failed_delivery_keeps_its_reason(demo_client, clock):
+    merchant = login(demo_client, "merchant1")
+    posted = demo_client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock)
+    ).get_json()
+    courier = courier_headers(demo_client, posted["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    early = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "no answer"})
+    assert early.status_code == 409  # not picked up yet
+    demo_client.post(f"{base}/picked-up", headers=courier)
+    r = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "nobody home"})
+    assert r.status_code == 200
+    seen = demo_client.get(posted["tracking_url"]).get_json()
+    assert seen["status"] == "failed" and seen["reason"] == "nobody home"

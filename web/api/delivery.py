@@ -145,3 +145,61 @@ def my_route() -> dict[str, Any]:
         for s in service.route_of(app.engine, current_user(), app.clock.now())
     ]
     return {"stops": stops, "next_stop": stops[0] if stops else None}
+
+
+class ProofIn(Schema):
+    proof_code = fields.String(required=True, validate=validators.Length(min=1, max=8))
+
+
+class FailIn(Schema):
+    reason = fields.String(required=True, validate=validators.Length(min=1, max=500))
+
+
+class DoneOut(Schema):
+    job_id = fields.String()
+    status = fields.String()
+    on_time = fields.Boolean(allow_none=True)
+
+
+COURIERS = [str(Role.COURIER)]
+STOP_ERRORS = {
+    401: "no valid token",
+    403: "not a courier",
+    404: "not in your plan",
+    409: "not in a state for this",
+}
+
+
+@api.post("/couriers/me/jobs/<job_id>/picked-up")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.output(DoneOut)
+@api.doc(summary="I have the parcel", responses=STOP_ERRORS)
+def picked_up(job_id: str) -> dict[str, Any]:
+    service.picked_up(ctx().couriers, current_user(), job_id)
+    return {"job_id": job_id, "status": "picked_up", "on_time": None}
+
+
+@api.post("/couriers/me/jobs/<job_id>/delivered")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.input(ProofIn, arg_name="body")
+@api.output(DoneOut)
+@api.doc(
+    summary="Delivered, with the customer's proof code; says whether it was on time",
+    responses={**STOP_ERRORS, 422: "the proof code does not match"},
+)
+def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    on_time = service.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])
+    return {"job_id": job_id, "status": "delivered", "on_time": on_time}
+
+
+@api.post("/couriers/me/jobs/<job_id>/failed")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.input(FailIn, arg_name="body")
+@api.output(DoneOut)
+@api.doc(summary="The delivery failed, with the reason", responses=STOP_ERRORS)
+def failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    service.failed(ctx().couriers, current_user(), job_id, body["reason"])
+    return {"job_id": job_id, "status": "failed", "on_time": None}

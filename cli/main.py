@@ -16,7 +16,6 @@ from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
 from config.settings import Settings, load_settings
 from fleet.city import CityProfile
-from fleet.clock import SystemClock
 from fleet.db.engine import make_engine, writing
 from fleet.db.migrate import upgrade
 from fleet.exceptions import FleetError
@@ -113,7 +112,7 @@ def seed_if_empty(
             layout=prepared.layout,
             graphs=prepared.graphs,
             n_vehicles=vehicles,
-            clock=SystemClock(),
+            clock=settings.clock(),
             seed=seed,
             progress=_progress,
         )
@@ -155,7 +154,16 @@ def worker(burst: bool) -> None:
     if settings.redis_url is None:
         msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
         raise click.ClickException(msg)
-    install(JobContext(engine=make_engine(settings.database_url), clock=SystemClock()))
+    from routing.routers import CityRouters
+
+    name, _why = resolve_city_name(settings.city, settings.data_dir)
+    profile = load_city(name, settings.data_dir)
+    routers = {name: CityRouters(profile.source, settings.cache_dir, settings.max_snap_distance_m)}
+    install(
+        JobContext(
+            engine=make_engine(settings.database_url), clock=settings.clock(), routers=routers
+        )
+    )
     connection = connect(settings.redis_url)
     Worker(list(QUEUES), connection=connection).work(burst=burst, logging_level="WARNING")
 

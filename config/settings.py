@@ -10,11 +10,13 @@ import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from config.exceptions import SettingsError
+from fleet.clock import Clock, FixedClock, SystemClock
 
 #: The project root: relative paths in the defaults are resolved against it, so
 #: ``data_dir = "../shared/data"`` means the folder beside the clone whatever the working directory.
@@ -36,6 +38,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_WEB_WORKERS": ("server", "web_workers"),
     "FLEETOPS_BOOKING_HOLD_S": ("booking", "hold_s"),
     "FLEETOPS_WALK_LIMIT_S": ("booking", "walk_limit_s"),
+    "FLEETOPS_FIXED_TIME": ("server", "fixed_time"),
 }
 
 
@@ -65,6 +68,8 @@ class Settings:
     walk_limit_s: int = 600
     reserve_pct: int = 15
     min_range_m: int = 3000
+    #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
+    fixed_time: str | None = None
     #: Where each value came from (key → "defaults" / file path / environment variable).
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -84,6 +89,17 @@ class Settings:
         if self.page_size_default > self.page_size_max:
             msg = "api.page_size_default must not exceed api.page_size_max"
             raise SettingsError(msg)
+        if self.fixed_time is not None:
+            try:
+                moment = datetime.fromisoformat(self.fixed_time)
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                msg = (
+                    f"server.fixed_time (FLEETOPS_FIXED_TIME) must be ISO 8601 with an offset, "
+                    f"got {self.fixed_time!r}"
+                )
+                raise SettingsError(msg)
         if "://" not in self.database_url:
             msg = f"storage.database_url (DATABASE_URL) is not a URL: {self.database_url!r}"
             raise SettingsError(msg)
@@ -95,6 +111,12 @@ class Settings:
                 f"got {self.redis_url!r}"
             )
             raise SettingsError(msg)
+
+    def clock(self) -> Clock:
+        """The clock entry points hand down: frozen at ``fixed_time``, else the real one."""
+        if self.fixed_time is None:
+            return SystemClock()
+        return FixedClock(datetime.fromisoformat(self.fixed_time))
 
     @property
     def uses_sqlite(self) -> bool:
@@ -230,5 +252,6 @@ def load_settings(
         walk_limit_s=get("booking", "walk_limit_s", int),
         reserve_pct=get("booking", "reserve_pct", int),
         min_range_m=get("booking", "min_range_m", int),
+        fixed_time=get("server", "fixed_time", str).strip() or None,
         sources=sources,
     )

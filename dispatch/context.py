@@ -6,11 +6,13 @@ the worker entry point installs the engine and clock here once, at start (never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from fleet.clock import Clock
+from routing.routers import CityRouters
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +21,8 @@ class JobContext:
 
     engine: Engine
     clock: Clock
+    #: City name → its routers, for jobs that need travel times.
+    routers: Mapping[str, CityRouters] | None = None
 
 
 _installed: list[JobContext] = []

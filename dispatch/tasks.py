@@ -42,3 +42,16 @@ def handle_late_returns(reserve_pct: int = 15) -> int:
 
     context = current()
     return len(handle_overdue(EvService(context.engine, context.clock, reserve_pct)))
+
+
+def reoptimise_deliveries(operator_id: str, city: str) -> dict[str, int]:
+    """Re-plan the operator's couriers with OR-Tools (see ``dispatch.couriers.reoptimise``)."""
+    from dispatch.couriers import CourierService, reoptimise
+
+    context = current()
+    if context.routers is None or context.routers.get(city) is None:
+        msg = f"the worker has no road network for city {city!r}"
+        raise RuntimeError(msg)
+    return reoptimise(
+        CourierService(context.engine, context.routers[city], context.clock), operator_id
+    )

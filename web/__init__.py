@@ -12,7 +12,7 @@ from config.settings import Settings
 from dispatch.bookings import RiderService
 from dispatch.couriers import CourierService
 from dispatch.riders import RiderRules
-from fleet.clock import Clock, SystemClock
+from fleet.clock import Clock
 from fleet.db.engine import make_engine
 from routing.routers import CityRouters
 from web import docs, errors, ui
@@ -63,7 +63,7 @@ def create_app(
         redis_client = redis.Redis.from_url(settings.redis_url)
     city = load_city(city_name, settings.data_dir)
     engine = engine or make_engine(settings.database_url)
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     if city.tariff is None:
         msg = f"city {city.name!r} has no [pricing] in its profile"
         raise SettingsError(msg)

@@ -113,3 +113,13 @@ def test_bad_instance_files_are_clear_errors(tmp_path):
         timeout=120,
     )
     assert result.returncode != 0 and "neither a Solomon" in result.stderr
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", INSTANCES)
+def test_every_benchmark_file_solves_feasibly(data_dir, name):
+    instance = read_instance(data_dir / "vrp" / name)
+    plan = solve_instance(instance, SolveParams(time_limit_s=1))
+    assert plan is not None
+    verdict = check(instance, plan.routes)
+    assert verdict.feasible, verdict.problems[:3]

@@ -56,10 +56,17 @@ class Posted:
     reason: str | None
 
 
+def battery_range_m(soc_pct: float) -> int:
+    """Metres a courier's moped still carries them at this charge, keeping its low-battery
+    threshold as a reserve (below it the courier should swap first)."""
+    moped = DEFAULT_CATALOG[VehicleClass.E_MOPED]
+    return moped.range_m(max(0.0, soc_pct - moped.low_battery_pct))
+
+
 def _open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[Mapping[Any, Any]]:
     return list(
         conn.execute(
-            select(courier_shifts, vehicles.c.lat, vehicles.c.lon)
+            select(courier_shifts, vehicles.c.lat, vehicles.c.lon, vehicles.c.soc_pct)
             .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
             .where(
                 courier_shifts.c.operator_id == operator_id,
@@ -139,7 +146,8 @@ def post_job(
     # one travel-time matrix between every place involved
     places = [Position(s["lat"], s["lon"]) for s in shifts]
     places += [Position(p["lat"], p["lon"]) for p in planned] + [pickup, dropoff]
-    durations = router.matrix(places, places, closures=zones, at=now).duration_s
+    matrix = router.matrix(places, places, closures=zones, at=now)
+    durations, distances = matrix.duration_s, matrix.distance_m
     job_id = str(uuid.uuid4())
     new_pickup = Stop(
         job_id, "pickup", len(places) - 2, pickup_window.start, pickup_window.end, parcel_l
@@ -170,9 +178,10 @@ def post_job(
                 open_shift["box_capacity_l"],
                 on_board,
                 stops,
+                battery_range_m(open_shift["soc_pct"]),
             )
         )
-    choice = best_insertion(plans, new_pickup, new_dropoff, durations, now)
+    choice = best_insertion(plans, new_pickup, new_dropoff, durations, now, distances)
 
     token, proof = secrets.token_urlsafe(16), f"{secrets.randbelow(10_000):04d}"
     with writing(service.engine) as conn:
@@ -513,11 +522,7 @@ def reoptimise(
         first = next((p for p in planned if p["shift_id"] == shift["id"]), None)
         if first is not None and (first["job_id"], first["kind"]) in index_of:
             committed[v] = index_of[(first["job_id"], first["kind"])]
-    durations = (
-        service.routers.router(Mode.MOPED)
-        .matrix(places, places, closures=zones, at=now)
-        .duration_s.tolist()
-    )
+    matrix = service.routers.router(Mode.MOPED).matrix(places, places, closures=zones, at=now)
     couriers = [
         CourierSpec(
             v,
@@ -525,11 +530,15 @@ def reoptimise(
             on_board[v],
             max(0, int((s["end_at"] - now).total_seconds())),
             committed[v],
+            battery_range_m(s["soc_pct"]),
         )
         for v, s in enumerate(shifts)
     ]
     solution = solve_couriers(
-        CourierProblem(durations, couriers, stops, pairs, pinned), time_limit_s=time_limit_s
+        CourierProblem(
+            matrix.duration_s.tolist(), couriers, stops, pairs, pinned, matrix.distance_m.tolist()
+        ),
+        time_limit_s=time_limit_s,
     )
     if solution is None:
         msg = "the couriers' plans have no feasible solution, even dropping jobs"

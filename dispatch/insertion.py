@@ -3,7 +3,8 @@
 Pure: plain stops, a travel-time matrix between their places, and the clock. Each plan is tried
 with the pickup at every position and the drop-off at every later one; a position is feasible
 when, driving from the courier's place now, every stop is reached before its window closes
-(waiting if early), the box never overflows and the shift is not overrun. The insertion that adds
+(waiting if early), the box never overflows, the battery's range is not exceeded and the shift is
+not overrun. The insertion that adds
 the least driving time wins.
 """
 
@@ -43,6 +44,7 @@ class CourierPlan:
     box_capacity_l: int
     on_board_l: int
     stops: tuple[Stop, ...]
+    range_m: int | None = None  # metres the battery still carries the courier
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +58,22 @@ class Insertion:
 
 
 def simulate(
-    plan: CourierPlan, stops: Sequence[Stop], durations: NDArray[np.int64], now: datetime
+    plan: CourierPlan,
+    stops: Sequence[Stop],
+    durations: NDArray[np.int64],
+    now: datetime,
+    distances: NDArray[np.int64] | None = None,
 ) -> tuple[list[datetime], int] | None:
     """Arrival times at each stop and the driving seconds, or ``None`` if a rule breaks."""
-    t, here, load, driving = now, plan.place, plan.on_board_l, 0
+    t, here, load, driving, ridden = now, plan.place, plan.on_board_l, 0, 0
     etas = []
     for stop in stops:
         leg = int(durations[here, stop.place])
         driving += leg
+        if distances is not None and plan.range_m is not None:
+            ridden += int(distances[here, stop.place])
+            if ridden > plan.range_m:
+                return None
         t = max(t + timedelta(seconds=leg), stop.opens)
         if t > stop.closes:
             return None
@@ -84,18 +94,19 @@ def best_insertion(
     dropoff: Stop,
     durations: NDArray[np.int64],
     now: datetime,
+    distances: NDArray[np.int64] | None = None,
 ) -> Insertion | None:
     """The cheapest feasible insertion over all plans, or ``None``."""
     best: Insertion | None = None
     for plan in plans:
-        base = simulate(plan, plan.stops, durations, now)
+        base = simulate(plan, plan.stops, durations, now, distances)
         if base is None:  # the plan is already late: do not make it worse
             continue
         stops = list(plan.stops)
         for i in range(len(stops) + 1):
             for j in range(i, len(stops) + 1):
                 trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
-                result = simulate(plan, trial, durations, now)
+                result = simulate(plan, trial, durations, now, distances)
                 if result is None:
                     continue
                 added = result[1] - base[1]

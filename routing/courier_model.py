@@ -5,6 +5,7 @@ Plain data in, plain data out; the platform's rules as constraints:
   from what is already on board; shifts end;
 - a parcel already picked up stays with its courier (its drop-off is pinned to that vehicle);
 - a stop already under way stays each courier's first stop;
+- a courier's battery range bounds the metres of its route;
 - a job that cannot fit is dropped at a penalty, so it comes back unassigned instead of failing
   the plan.
 """
@@ -30,6 +31,8 @@ class CourierSpec:
     on_board_l: int
     shift_end_s: int
     committed_stop: int | None = None
+    #: Metres the battery still carries the courier (``None``: not limited).
+    range_m: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class CourierProblem:
     stops: list[StopSpec]
     pairs: list[tuple[int, int]] = field(default_factory=list)
     pinned: dict[int, int] = field(default_factory=dict)
+    #: Road metres between places, for the couriers' battery range (``None``: not checked).
+    distances: list[list[int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +67,14 @@ class CourierSolution:
     dropped: list[int]
 
 
-def solve_couriers(problem: CourierProblem, time_limit_s: float = 1.0) -> CourierSolution | None:
-    """Plan every courier's stops; ``None`` if even dropping jobs leaves no solution."""
+def solve_couriers(
+    problem: CourierProblem, time_limit_s: float = 1.0, *, solution_limit: int | None = None
+) -> CourierSolution | None:
+    """Plan every courier's stops; ``None`` if even dropping jobs leaves no solution.
+
+    ``solution_limit`` stops the search after that many improving solutions (with the time
+    limit as a safety net), so a result does not depend on how fast the machine is.
+    """
     n_couriers, n_stops = len(problem.couriers), len(problem.stops)
     end = n_couriers  # one shared free end: couriers stop where their last stop is
     first_stop = n_couriers + 1
@@ -109,6 +120,22 @@ def solve_couriers(problem: CourierProblem, time_limit_s: float = 1.0) -> Courie
     for v, courier in enumerate(problem.couriers):
         box.CumulVar(model.Start(v)).SetValue(courier.on_board_l)
 
+    if problem.distances is not None:
+        metres = problem.distances
+
+        def ride_m(a: int, b: int) -> int:
+            i, j = node(a), node(b)
+            return 0 if i == end or j == end else metres[place[i]][place[j]]
+
+        unlimited = sum(max(row) for row in metres) + 1
+        model.AddDimensionWithVehicleCapacity(
+            model.RegisterTransitCallback(ride_m),
+            0,
+            [c.range_m if c.range_m is not None else unlimited for c in problem.couriers],
+            True,
+            "range",
+        )
+
     solver = model.solver()
     for pickup, dropoff in problem.pairs:
         p = manager.NodeToIndex(first_stop + pickup)
@@ -135,7 +162,14 @@ def solve_couriers(problem: CourierProblem, time_limit_s: float = 1.0) -> Courie
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     search.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    if solution_limit is not None:
+        search.solution_limit = solution_limit
     solution = model.SolveWithParameters(search)
+    if solution is None:
+        # Insertion heuristics can fail on tight days; starting with every optional job dropped
+        # always works when the committed part is feasible, and local search re-inserts them.
+        search.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
+        solution = model.SolveWithParameters(search)
     if solution is None:
         return None
     routes: list[list[tuple[int, int]]] = []

@@ -46,7 +46,15 @@ def courier_days(draw):
         if stop is not None:
             couriers[0] = CourierSpec(0, 90, couriers[0].on_board_l, 4 * 3600, stop)
             committed[0] = stop
-    problem = CourierProblem(durations.tolist(), couriers, stops, pairs, pinned)
+    ranges = [int(rng.integers(3_000, 40_000)) for _ in couriers]
+    for stop, owner in pinned.items():  # a parcel on board can always still be delivered
+        ranges[owner] = max(ranges[owner], int(durations[owner][stops[stop].place]) * 5 + 1)
+    couriers = [
+        CourierSpec(c.place, c.capacity_l, c.on_board_l, c.shift_end_s, c.committed_stop, r)
+        for c, r in zip(couriers, ranges, strict=True)
+    ]
+    metres = (durations * 5).tolist()  # the speed above: 5 m/s
+    problem = CourierProblem(durations.tolist(), couriers, stops, pairs, pinned, metres)
     return problem, committed
 
 
@@ -54,7 +62,7 @@ def courier_days(draw):
 @given(courier_days())
 def test_committed_stops_and_parcels_on_board_never_move(day):
     problem, committed = day
-    solution = solve_couriers(problem, time_limit_s=0.3)
+    solution = solve_couriers(problem, time_limit_s=30, solution_limit=10)
     assert solution is not None
     where = {k: v for v, route in enumerate(solution.routes) for k, _t in route}
     for stop, courier in problem.pinned.items():
@@ -67,16 +75,19 @@ def test_committed_stops_and_parcels_on_board_never_move(day):
             assert where[pickup] == where[dropoff]
             order = [k for k, _t in solution.routes[where[pickup]]]
             assert order.index(pickup) < order.index(dropoff)
-    for v, route in enumerate(solution.routes):  # windows and the box, walked independently
+    for v, route in enumerate(solution.routes):  # windows, box, range, walked independently
         t, load, here = 0, problem.couriers[v].on_board_l, problem.couriers[v].place
+        ridden = 0
         for k, arrival in route:
             stop = problem.stops[k]
+            ridden += problem.distances[here][stop.place]
             t = max(t + problem.durations[here][stop.place], stop.opens_s)
             assert t <= stop.closes_s and arrival >= t - 1
             t = max(t, arrival) + SERVICE_S
             load += stop.load_l
             assert 0 <= load <= problem.couriers[v].capacity_l
             here = stop.place
+        assert ridden <= problem.couriers[v].range_m
 
 
 def test_an_impossible_job_is_dropped_not_fatal():
@@ -87,5 +98,19 @@ def test_an_impossible_job_is_dropped_not_fatal():
         [StopSpec(1, 0, 600, 10), StopSpec(2, 0, 900, -10)],
         [(0, 1)],
     )
-    solution = solve_couriers(problem, time_limit_s=0.2)
+    solution = solve_couriers(problem, time_limit_s=30, solution_limit=10)
     assert solution is not None and sorted(solution.dropped) == [0, 1]
+
+
+def test_a_job_beyond_the_battery_range_is_dropped():
+    durations = [[0, 60, 120], [60, 0, 60], [120, 60, 0]]
+    metres = [[0, 3000, 6000], [3000, 0, 3000], [6000, 3000, 0]]
+    stops = [StopSpec(1, 0, 3600, 10), StopSpec(2, 0, 3600, -10)]
+    full = CourierProblem(
+        durations, [CourierSpec(0, 90, 0, 7200, None, 10_000)], stops, [(0, 1)], {}, metres
+    )
+    assert solve_couriers(full, time_limit_s=30, solution_limit=10).dropped == []
+    flat = CourierProblem(
+        durations, [CourierSpec(0, 90, 0, 7200, None, 5_000)], stops, [(0, 1)], {}, metres
+    )
+    assert sorted(solve_couriers(flat, time_limit_s=30, solution_limit=10).dropped) == [0, 1]

@@ -45,8 +45,9 @@ def handle_late_returns(reserve_pct: int = 15) -> int:
 
 
 def reoptimise_deliveries(operator_id: str, city: str) -> dict[str, int]:
-    """Re-plan the operator's couriers with OR-Tools (see ``dispatch.couriers.reoptimise``)."""
-    from dispatch.couriers import CourierService, reoptimise
+    """Re-plan the operator's couriers with OR-Tools (see ``dispatch.replan.reoptimise``)."""
+    from dispatch.couriers import CourierService
+    from dispatch.replan import reoptimise
 
     context = current()
     if context.routers is None or context.routers.get(city) is None:

@@ -1,0 +1,197 @@
+"""Re-planning every courier of an operator at once with OR-Tools (the worker's job).
+
+Parcels on board stay with their courier, each courier's stop under way stays first, a job that
+no longer fits comes back unassigned with the reason, and the battery's range bounds each plan.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from dispatch.couriers import CourierService, battery_range_m, open_shifts
+from dispatch.exceptions import NoVehicleAvailable
+from fleet.db.audit import record
+from fleet.db.engine import writing
+from fleet.db.sites import list_zones
+from fleet.db.tables import courier_stops, delivery_jobs
+from fleet.delivery import JobStatus
+from fleet.geo import Position
+from fleet.records import AuditEntry
+from routing.courier_model import CourierProblem, CourierSpec, StopSpec, solve_couriers
+from routing.modes import Mode
+
+
+def reoptimise(
+    service: CourierService, operator_id: str, time_limit_s: float = 1.0
+) -> dict[str, int]:
+    """Re-plan every open courier shift of an operator with OR-Tools.
+
+    Parcels on board stay with their courier, each courier's first planned stop (under way)
+    stays first, and a job that no longer fits comes back unassigned with the reason. Running it
+    twice in a row changes nothing the first run did not. Returns counts for the job's result.
+    """
+    now = service.clock.now()
+    with service.engine.connect() as conn:
+        shifts = open_shifts(conn, operator_id, now)
+        jobs = list(
+            conn.execute(
+                select(delivery_jobs)
+                .where(
+                    delivery_jobs.c.operator_id == operator_id,
+                    delivery_jobs.c.status.in_(
+                        [
+                            str(s)
+                            for s in (
+                                JobStatus.POSTED,
+                                JobStatus.ASSIGNED,
+                                JobStatus.UNASSIGNED,
+                                JobStatus.PICKED_UP,
+                            )
+                        ]
+                    ),
+                    delivery_jobs.c.dropoff_end > now,
+                )
+                .order_by(delivery_jobs.c.created_at)
+            ).mappings()
+        )
+        planned = (
+            list(
+                conn.execute(
+                    select(courier_stops)
+                    .where(
+                        courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
+                        courier_stops.c.status == "planned",
+                    )
+                    .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
+                ).mappings()
+            )
+            if shifts
+            else []
+        )
+        zones = list_zones(conn, operator_id)
+    if not shifts or not jobs:
+        return {"couriers": len(shifts), "jobs": len(jobs), "dropped": 0}
+    courier_of = {s["courier_id"]: v for v, s in enumerate(shifts)}
+    places = [Position(s["lat"], s["lon"]) for s in shifts]
+    stops: list[StopSpec] = []
+    keys: list[tuple[str, str]] = []
+    pairs: list[tuple[int, int]] = []
+    pinned: dict[int, int] = {}
+
+    def add(job: Mapping[Any, Any], kind: str) -> int:
+        where = Position(job[f"{kind}_lat"], job[f"{kind}_lon"])
+        places.append(where)
+        sign = 1 if kind == "pickup" else -1
+        stops.append(
+            StopSpec(
+                len(places) - 1,
+                max(0, int((job[f"{kind}_start"] - now).total_seconds())),
+                max(0, int((job[f"{kind}_end"] - now).total_seconds())),
+                sign * job["parcel_l"],
+            )
+        )
+        keys.append((job["id"], kind))
+        return len(stops) - 1
+
+    on_board = [0] * len(shifts)
+    for job in jobs:
+        if job["status"] == str(JobStatus.PICKED_UP):
+            if job["courier_id"] in courier_of:
+                v = courier_of[job["courier_id"]]
+                pinned[add(job, "dropoff")] = v
+                on_board[v] += job["parcel_l"]
+        else:
+            pairs.append((add(job, "pickup"), add(job, "dropoff")))
+    index_of = {key: k for k, key in enumerate(keys)}
+    committed: list[int | None] = [None] * len(shifts)
+    for v, shift in enumerate(shifts):
+        first = next((p for p in planned if p["shift_id"] == shift["id"]), None)
+        if first is not None and (first["job_id"], first["kind"]) in index_of:
+            committed[v] = index_of[(first["job_id"], first["kind"])]
+    matrix = service.routers.router(Mode.MOPED).matrix(places, places, closures=zones, at=now)
+    couriers = [
+        CourierSpec(
+            v,
+            s["box_capacity_l"],
+            on_board[v],
+            max(0, int((s["end_at"] - now).total_seconds())),
+            committed[v],
+            battery_range_m(s["soc_pct"]),
+        )
+        for v, s in enumerate(shifts)
+    ]
+    solution = solve_couriers(
+        CourierProblem(
+            matrix.duration_s.tolist(), couriers, stops, pairs, pinned, matrix.distance_m.tolist()
+        ),
+        time_limit_s=time_limit_s,
+    )
+    if solution is None:
+        msg = "the couriers' plans have no feasible solution, even dropping jobs"
+        raise NoVehicleAvailable(msg)
+    with writing(service.engine) as conn:
+        for v, shift in enumerate(shifts):
+            conn.execute(
+                delete(courier_stops).where(
+                    courier_stops.c.shift_id == shift["id"], courier_stops.c.status == "planned"
+                )
+            )
+            for seq, (k, arrival) in enumerate(solution.routes[v]):
+                job_id, kind = keys[k]
+                where = places[stops[k].place]
+                conn.execute(
+                    insert(courier_stops).values(
+                        id=str(uuid.uuid4()),
+                        operator_id=operator_id,
+                        shift_id=shift["id"],
+                        job_id=job_id,
+                        kind=kind,
+                        seq=seq,
+                        lat=where.lat,
+                        lon=where.lon,
+                        eta=now + timedelta(seconds=arrival),
+                        status="planned",
+                    )
+                )
+                if kind == "pickup":
+                    conn.execute(
+                        update(delivery_jobs)
+                        .where(delivery_jobs.c.id == job_id)
+                        .values(
+                            status=str(JobStatus.ASSIGNED),
+                            courier_id=shift["courier_id"],
+                            reason=None,
+                        )
+                    )
+        dropped = {keys[k][0] for k in solution.dropped}
+        for job_id in dropped:
+            conn.execute(
+                update(delivery_jobs)
+                .where(
+                    delivery_jobs.c.id == job_id,
+                    delivery_jobs.c.status != str(JobStatus.PICKED_UP),
+                )
+                .values(
+                    status=str(JobStatus.UNASSIGNED),
+                    courier_id=None,
+                    reason="it no longer fits any courier's plan in time",
+                )
+            )
+        record(
+            conn,
+            AuditEntry(
+                now,
+                operator_id,
+                None,
+                "plans.reoptimise",
+                "operator",
+                operator_id,
+                {"couriers": len(shifts), "jobs": len(jobs), "dropped": len(dropped)},
+            ),
+        )
+    return {"couriers": len(shifts), "jobs": len(jobs), "dropped": len(dropped)}

@@ -77,6 +77,22 @@ def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[Mappi
     )
 
 
+def planned_stops(conn: Connection, shifts: list[Mapping[Any, Any]]) -> list[Mapping[Any, Any]]:
+    """The stops still planned on these shifts, each shift's in order."""
+    if not shifts:
+        return []
+    return list(
+        conn.execute(
+            select(courier_stops)
+            .where(
+                courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
+                courier_stops.c.status == "planned",
+            )
+            .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
+        ).mappings()
+    )
+
+
 def post_job(
     service: CourierService,
     merchant: User,
@@ -114,20 +130,7 @@ def post_job(
         if parcel_l > biggest:
             msg = f"a {parcel_l} l parcel is larger than any courier's box ({biggest} l)"
             raise InvalidValue(msg)
-        planned = (
-            list(
-                conn.execute(
-                    select(courier_stops)
-                    .where(
-                        courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
-                        courier_stops.c.status == "planned",
-                    )
-                    .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
-                ).mappings()
-            )
-            if shifts
-            else []
-        )
+        planned = planned_stops(conn, shifts)
         windows = _job_windows(conn, [p["job_id"] for p in planned])
     router = service.routers.router(Mode.MOPED)
     ride = router.matrix([pickup], [dropoff], closures=zones, at=now).duration_s[0, 0]

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from dispatch.couriers import CourierService, battery_range_m, open_shifts
+from dispatch.couriers import CourierService, battery_range_m, open_shifts, planned_stops
 from dispatch.exceptions import NoVehicleAvailable
 from fleet.db.audit import record
 from fleet.db.engine import writing
@@ -59,20 +59,7 @@ def reoptimise(
                 .order_by(delivery_jobs.c.created_at)
             ).mappings()
         )
-        planned = (
-            list(
-                conn.execute(
-                    select(courier_stops)
-                    .where(
-                        courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
-                        courier_stops.c.status == "planned",
-                    )
-                    .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
-                ).mappings()
-            )
-            if shifts
-            else []
-        )
+        planned = planned_stops(conn, shifts)
         zones = list_zones(conn, operator_id)
     if not shifts or not jobs:
         return {"couriers": len(shifts), "jobs": len(jobs), "dropped": 0}

@@ -13,18 +13,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from dispatch.insertion import SERVICE_S, CourierPlan, Stop, best_insertion
+from dispatch import swaps
+from dispatch.insertion import CourierPlan, Stop, best_insertion
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.engine import writing
 from fleet.db.sites import check_in_service_area, list_zones
-from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites, vehicles
 from fleet.delivery import JOB_MACHINE, JobStatus, ShiftStatus, TimeWindow
 from fleet.exceptions import InvalidValue, NotFound
 from fleet.geo import Position
 from fleet.identity import User
 from fleet.records import AuditEntry
+from routing.courier_model import SERVICE_S
 from routing.engine import UNREACHABLE
 from routing.modes import Mode
 from routing.routers import CityRouters
@@ -52,13 +54,6 @@ class Posted:
     proof_code: str
     courier_id: str | None
     reason: str | None
-
-
-def battery_range_m(soc_pct: float) -> int:
-    """Metres a courier's moped still carries them at this charge, keeping its low-battery
-    threshold as a reserve (below it the courier should swap first)."""
-    moped = DEFAULT_CATALOG[VehicleClass.E_MOPED]
-    return moped.range_m(max(0.0, soc_pct - moped.low_battery_pct))
 
 
 def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[Mapping[Any, Any]]:
@@ -131,7 +126,8 @@ def post_job(
             msg = f"a {parcel_l} l parcel is larger than any courier's box ({biggest} l)"
             raise InvalidValue(msg)
         planned = planned_stops(conn, shifts)
-        windows = _job_windows(conn, [p["job_id"] for p in planned])
+        windows = _job_windows(conn, [p["job_id"] for p in planned if p["job_id"] is not None])
+        stations = swaps.stations(conn, merchant.operator_id)
     router = service.routers.router(Mode.MOPED)
     ride = router.matrix([pickup], [dropoff], closures=zones, at=now).duration_s[0, 0]
     if ride == UNREACHABLE:
@@ -147,7 +143,9 @@ def post_job(
 
     # one travel-time matrix between every place involved
     places = [Position(s["lat"], s["lon"]) for s in shifts]
-    places += [Position(p["lat"], p["lon"]) for p in planned] + [pickup, dropoff]
+    places += [Position(p["lat"], p["lon"]) for p in planned]
+    first_station = len(places)
+    places += [s.position for s in stations] + [pickup, dropoff]
     matrix = router.matrix(places, places, closures=zones, at=now)
     durations, distances = matrix.duration_s, matrix.distance_m
     job_id = str(uuid.uuid4())
@@ -163,8 +161,7 @@ def post_job(
             (len(shifts) + q, p) for q, p in enumerate(planned) if p["shift_id"] == open_shift["id"]
         ]
         stops = tuple(
-            Stop(p["job_id"], p["kind"], place, *windows[(p["job_id"], p["kind"])])
-            for place, p in mine
+            _plan_stop(place, p, windows, stations, open_shift["end_at"], now) for place, p in mine
         )
         on_board = sum(
             -s.load_l
@@ -172,6 +169,16 @@ def post_job(
             if s.kind == "dropoff"
             and not any(o.job_id == s.job_id and o.kind == "pickup" for o in stops)
         )
+        charge = swaps.range_m(open_shift["soc_pct"])
+        swap = None  # the nearest station, if the plan has no swap and a pack would add range
+        if stations and not any(s.kind == "swap" for s in stops):
+            q = min(range(len(stations)), key=lambda q: int(durations[k, first_station + q]))
+            if stations[q].range_after_m > charge:
+                end = open_shift["end_at"]
+                after = stations[q].range_after_m
+                swap = Stop(
+                    None, "swap", first_station + q, now, end, 0, stations[q].site_id, after
+                )
         plans.append(
             CourierPlan(
                 open_shift["id"],
@@ -180,7 +187,9 @@ def post_job(
                 open_shift["box_capacity_l"],
                 on_board,
                 stops,
-                battery_range_m(open_shift["soc_pct"]),
+                charge,
+                swap,
+                swaps.RESERVE_M,
             )
         )
     choice = best_insertion(plans, new_pickup, new_dropoff, durations, now, distances)
@@ -240,6 +249,21 @@ def post_job(
     return Posted(job_id, status, token, proof, shift["courier_id"] if shift else None, reason)
 
 
+def _plan_stop(
+    place: int,
+    row: Mapping[Any, Any],
+    windows: dict[tuple[str, str], tuple[datetime, datetime, int]],
+    stations: list[swaps.Station],
+    shift_end: datetime,
+    now: datetime,
+) -> Stop:
+    """A planned stop as the insertion sees it (a swap keeps its station and what it gives)."""
+    if row["kind"] == "swap":
+        after = next((s.range_after_m for s in stations if s.site_id == row["site_id"]), None)
+        return Stop(None, "swap", place, now, shift_end, 0, row["site_id"], after)
+    return Stop(row["job_id"], row["kind"], place, *windows[(row["job_id"], row["kind"])])
+
+
 def _job_windows(
     conn: Connection, job_ids: list[str]
 ) -> dict[tuple[str, str], tuple[datetime, datetime, int]]:
@@ -274,6 +298,7 @@ def _write_plan(
                 operator_id=operator_id,
                 shift_id=shift_id,
                 job_id=stop.job_id,
+                site_id=stop.site_id,
                 kind=stop.kind,
                 seq=seq,
                 lat=where.lat,
@@ -285,7 +310,7 @@ def _write_plan(
     courier = conn.execute(
         select(courier_shifts.c.courier_id).where(courier_shifts.c.id == shift_id)
     ).scalar_one()
-    for job_id in {s.job_id for s in stops}:
+    for job_id in {s.job_id for s in stops if s.job_id is not None}:
         conn.execute(
             update(delivery_jobs)
             .where(
@@ -323,13 +348,14 @@ def tracking(engine: Engine, token: str) -> dict[str, Any]:
 
 
 def route_of(engine: Engine, courier: User, now: datetime) -> list[Mapping[Any, Any]]:
-    """The courier's planned stops in order (all open shifts)."""
+    """The courier's planned stops in order (all open shifts); a swap names its station."""
     with engine.connect() as conn:
         return list(
             conn.execute(
-                select(courier_stops, delivery_jobs.c.parcel_l)
+                select(courier_stops, delivery_jobs.c.parcel_l, sites.c.name.label("site_name"))
                 .join(courier_shifts, courier_shifts.c.id == courier_stops.c.shift_id)
-                .join(delivery_jobs, delivery_jobs.c.id == courier_stops.c.job_id)
+                .outerjoin(delivery_jobs, delivery_jobs.c.id == courier_stops.c.job_id)
+                .outerjoin(sites, sites.c.id == courier_stops.c.site_id)
                 .where(
                     courier_shifts.c.courier_id == courier.id,
                     courier_shifts.c.end_at > now,

@@ -4,8 +4,11 @@ Pure: plain stops, a travel-time matrix between their places, and the clock. Eac
 with the pickup at every position and the drop-off at every later one; a position is feasible
 when, driving from the courier's place now, every stop is reached before its window closes
 (waiting if early), the box never overflows, the battery's range is not exceeded and the shift is
-not overrun. The insertion that adds
-the least driving time wins.
+not overrun. The insertion that adds the least driving time wins.
+
+A swap stop in a plan puts the courier's range back to what the station's pack gives. A courier
+whose plan cannot take the job on the charge left is also tried with a swap at their nearest
+station (``CourierPlan.swap``) at every position before the job.
 """
 
 from __future__ import annotations
@@ -17,21 +20,23 @@ from datetime import datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-#: Handing over a parcel at a pickup or a drop-off, seconds.
-SERVICE_S = 120
+from routing.courier_model import SERVICE_S, SWAP_S
 
 
 @dataclass(frozen=True, slots=True)
 class Stop:
     """A stop of a plan. ``place`` indexes the travel-time matrix; ``load_l`` is what it puts
-    in the box (negative at a drop-off)."""
+    in the box (negative at a drop-off). A swap has no job but a station, and the metres of
+    range the station's pack gives."""
 
-    job_id: str
-    kind: str  # "pickup" or "dropoff"
+    job_id: str | None
+    kind: str  # "pickup", "dropoff" or "swap"
     place: int
     opens: datetime
     closes: datetime
     load_l: int
+    site_id: str | None = None
+    range_after_m: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,9 @@ class CourierPlan:
     box_capacity_l: int
     on_board_l: int
     stops: tuple[Stop, ...]
-    range_m: int | None = None  # metres the battery still carries the courier
+    range_m: int | None = None  # metres the battery still carries the courier, reserve included
+    swap: Stop | None = None  # where to swap if the charge left is not enough
+    reserve_m: int = 0  # metres kept at every stop; only the ride to a swap may use them
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +72,14 @@ def simulate(
     distances: NDArray[np.int64] | None = None,
 ) -> tuple[list[datetime], int] | None:
     """Arrival times at each stop and the driving seconds, or ``None`` if a rule breaks."""
-    t, here, load, driving, ridden = now, plan.place, plan.on_board_l, 0, 0
+    t, here, load, driving, charge = now, plan.place, plan.on_board_l, 0, plan.range_m
     etas = []
     for stop in stops:
         leg = int(durations[here, stop.place])
         driving += leg
-        if distances is not None and plan.range_m is not None:
-            ridden += int(distances[here, stop.place])
-            if ridden > plan.range_m:
+        if distances is not None and charge is not None:
+            charge -= int(distances[here, stop.place])
+            if charge < (0 if stop.kind == "swap" else plan.reserve_m):
                 return None
         t = max(t + timedelta(seconds=leg), stop.opens)
         if t > stop.closes:
@@ -81,7 +88,13 @@ def simulate(
         load += stop.load_l
         if not 0 <= load <= plan.box_capacity_l:
             return None
-        t += timedelta(seconds=SERVICE_S)
+        if stop.kind == "swap":
+            if charge is not None and stop.range_after_m is not None:
+                charge = max(charge, stop.range_after_m)  # an empty cabinet gives nothing
+            driving += SWAP_S  # a swap is never free: it costs its time
+            t += timedelta(seconds=SWAP_S)
+        else:
+            t += timedelta(seconds=SERVICE_S)
         here = stop.place
     if t > plan.shift_end:
         return None
@@ -102,14 +115,41 @@ def best_insertion(
         base = simulate(plan, plan.stops, durations, now, distances)
         if base is None:  # the plan is already late: do not make it worse
             continue
-        stops = list(plan.stops)
-        for i in range(len(stops) + 1):
-            for j in range(i, len(stops) + 1):
-                trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
-                result = simulate(plan, trial, durations, now, distances)
-                if result is None:
-                    continue
-                added = result[1] - base[1]
-                if best is None or added < best.added_s:
-                    best = Insertion(plan.shift_id, tuple(trial), tuple(result[0]), added)
+        found = _insert(plan, list(plan.stops), base[1], pickup, dropoff, durations, now, distances)
+        if found is None and plan.swap is not None and distances is not None:
+            for w in range(len(plan.stops) + 1):  # a swap first, then the job after it
+                stops = [*plan.stops[:w], plan.swap, *plan.stops[w:]]
+                option = _insert(
+                    plan, stops, base[1], pickup, dropoff, durations, now, distances, w + 1
+                )
+                if option is not None and (found is None or option.added_s < found.added_s):
+                    found = option
+        if found is not None and (best is None or found.added_s < best.added_s):
+            best = found
+    return best
+
+
+def _insert(
+    plan: CourierPlan,
+    stops: list[Stop],
+    base_s: int,
+    pickup: Stop,
+    dropoff: Stop,
+    durations: NDArray[np.int64],
+    now: datetime,
+    distances: NDArray[np.int64] | None,
+    earliest: int = 0,
+) -> Insertion | None:
+    """The cheapest feasible insertion of the job into ``stops`` (pickup at ``earliest`` or
+    later); the cost is the driving added to ``base_s``, the plan as it was."""
+    best: Insertion | None = None
+    for i in range(earliest, len(stops) + 1):
+        for j in range(i, len(stops) + 1):
+            trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
+            result = simulate(plan, trial, durations, now, distances)
+            if result is None:
+                continue
+            added = result[1] - base_s
+            if best is None or added < best.added_s:
+                best = Insertion(plan.shift_id, tuple(trial), tuple(result[0]), added)
     return best

@@ -1,7 +1,8 @@
 """Re-planning every courier of an operator at once with OR-Tools (the worker's job).
 
 Parcels on board stay with their courier, each courier's stop under way stays first, a job that
-no longer fits comes back unassigned with the reason, and the battery's range bounds each plan.
+no longer fits comes back unassigned with the reason, and the battery's range bounds each plan: a
+courier low on charge is routed via a swap station that has charged packs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from dispatch.couriers import CourierService, battery_range_m, open_shifts, planned_stops
+from dispatch import swaps
+from dispatch.couriers import CourierService, open_shifts, planned_stops
 from dispatch.exceptions import NoVehicleAvailable
 from fleet.db.audit import record
 from fleet.db.engine import writing
@@ -22,7 +24,13 @@ from fleet.db.tables import courier_stops, delivery_jobs
 from fleet.delivery import JobStatus
 from fleet.geo import Position
 from fleet.records import AuditEntry
-from routing.courier_model import CourierProblem, CourierSpec, StopSpec, solve_couriers
+from routing.courier_model import (
+    CourierProblem,
+    CourierSpec,
+    StationSpec,
+    StopSpec,
+    solve_couriers,
+)
 from routing.modes import Mode
 
 
@@ -61,6 +69,7 @@ def reoptimise(
         )
         planned = planned_stops(conn, shifts)
         zones = list_zones(conn, operator_id)
+        stations = swaps.stations(conn, operator_id)
     if not shifts or not jobs:
         return {"couriers": len(shifts), "jobs": len(jobs), "dropped": 0}
     courier_of = {s["courier_id"]: v for v, s in enumerate(shifts)}
@@ -95,10 +104,18 @@ def reoptimise(
         else:
             pairs.append((add(job, "pickup"), add(job, "dropoff")))
     index_of = {key: k for k, key in enumerate(keys)}
+    station_of = {s.site_id: q for q, s in enumerate(stations)}
+    first_station = len(places)
+    places += [s.position for s in stations]
     committed: list[int | None] = [None] * len(shifts)
+    committed_station: list[int | None] = [None] * len(shifts)
     for v, shift in enumerate(shifts):
         first = next((p for p in planned if p["shift_id"] == shift["id"]), None)
-        if first is not None and (first["job_id"], first["kind"]) in index_of:
+        if first is None:
+            continue
+        if first["kind"] == "swap":
+            committed_station[v] = station_of.get(first["site_id"])
+        elif (first["job_id"], first["kind"]) in index_of:
             committed[v] = index_of[(first["job_id"], first["kind"])]
     matrix = service.routers.router(Mode.MOPED).matrix(places, places, closures=zones, at=now)
     couriers = [
@@ -108,16 +125,26 @@ def reoptimise(
             on_board[v],
             max(0, int((s["end_at"] - now).total_seconds())),
             committed[v],
-            battery_range_m(s["soc_pct"]),
+            swaps.range_m(s["soc_pct"]),
+            committed_station[v],
         )
         for v, s in enumerate(shifts)
     ]
-    solution = solve_couriers(
-        CourierProblem(
-            matrix.duration_s.tolist(), couriers, stops, pairs, pinned, matrix.distance_m.tolist()
-        ),
-        time_limit_s=time_limit_s,
+    specs = [
+        StationSpec(first_station + q, s.charged_packs, s.range_after_m)
+        for q, s in enumerate(stations)
+    ]
+    problem = CourierProblem(
+        matrix.duration_s.tolist(),
+        couriers,
+        stops,
+        pairs,
+        pinned,
+        matrix.distance_m.tolist(),
+        specs,
+        swaps.RESERVE_M,
     )
+    solution = solve_couriers(problem, time_limit_s=time_limit_s)
     if solution is None:
         msg = "the couriers' plans have no feasible solution, even dropping jobs"
         raise NoVehicleAvailable(msg)
@@ -128,15 +155,21 @@ def reoptimise(
                     courier_stops.c.shift_id == shift["id"], courier_stops.c.status == "planned"
                 )
             )
-            for seq, (k, arrival) in enumerate(solution.routes[v]):
-                job_id, kind = keys[k]
-                where = places[stops[k].place]
+            for seq, (k, arrival, station) in enumerate(solution.routes[v]):
+                if k is None:  # a swap
+                    assert station is not None
+                    job_id, kind, site_id = None, "swap", stations[station].site_id
+                    where = stations[station].position
+                else:
+                    (job_id, kind), site_id = keys[k], None
+                    where = places[stops[k].place]
                 conn.execute(
                     insert(courier_stops).values(
                         id=str(uuid.uuid4()),
                         operator_id=operator_id,
                         shift_id=shift["id"],
                         job_id=job_id,
+                        site_id=site_id,
                         kind=kind,
                         seq=seq,
                         lat=where.lat,

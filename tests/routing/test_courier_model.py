@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 
 from routing.courier_model import (
     SERVICE_S,
+    SWAP_S,
     CourierProblem,
     CourierSpec,
+    StationSpec,
     StopSpec,
     solve_couriers,
 )
@@ -17,12 +19,14 @@ from routing.courier_model import (
 
 @st.composite
 def courier_days(draw):
-    """2–3 couriers, 3–6 open jobs, some parcels already on board, some stops under way."""
+    """2–3 couriers, 3–6 open jobs, some parcels already on board, some stops under way, and
+    sometimes swap stations (then a courier may start too flat to reach its on-board drop-off)."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n_couriers = draw(st.integers(2, 3))
     n_jobs = draw(st.integers(3, 6))
     n_board = draw(st.integers(0, n_couriers))
-    n_places = n_couriers + 2 * n_jobs + n_board
+    n_stations = draw(st.integers(0, 2))
+    n_places = n_couriers + 2 * n_jobs + n_board + n_stations
     xy = rng.uniform(0, 3000, size=(n_places, 2))  # metres; 5 m/s
     durations = (np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 5).astype(int)
     couriers, stops, pairs, pinned = [], [], [], {}
@@ -46,15 +50,21 @@ def courier_days(draw):
         if stop is not None:
             couriers[0] = CourierSpec(0, 90, couriers[0].on_board_l, 4 * 3600, stop)
             committed[0] = stop
+    stations = [StationSpec(place + s, n_couriers, 30_000) for s in range(n_stations)]
     ranges = [int(rng.integers(3_000, 40_000)) for _ in couriers]
     for stop, owner in pinned.items():  # a parcel on board can always still be delivered
-        ranges[owner] = max(ranges[owner], int(durations[owner][stops[stop].place]) * 5 + 1)
+        direct = int(durations[owner][stops[stop].place]) * 5 + 1
+        via = [int(durations[owner][s.place] * 5 + 1) for s in stations]  # or after a swap
+        if not stations:
+            ranges[owner] = max(ranges[owner], direct)
+        elif min(via) > ranges[owner]:
+            ranges[owner] = max(min(direct, min(via)), ranges[owner])
     couriers = [
         CourierSpec(c.place, c.capacity_l, c.on_board_l, c.shift_end_s, c.committed_stop, r)
         for c, r in zip(couriers, ranges, strict=True)
     ]
     metres = (durations * 5).tolist()  # the speed above: 5 m/s
-    problem = CourierProblem(durations.tolist(), couriers, stops, pairs, pinned, metres)
+    problem = CourierProblem(durations.tolist(), couriers, stops, pairs, pinned, metres, stations)
     return problem, committed
 
 
@@ -64,30 +74,49 @@ def test_committed_stops_and_parcels_on_board_never_move(day):
     problem, committed = day
     solution = solve_couriers(problem, time_limit_s=30, solution_limit=10)
     assert solution is not None
-    where = {k: v for v, route in enumerate(solution.routes) for k, _t in route}
+    where = {
+        k: v for v, route in enumerate(solution.routes) for k, _t, _s in route if k is not None
+    }
     for stop, courier in problem.pinned.items():
         assert where.get(stop) == courier  # on-board parcels stay with their courier
-    for courier, stop in committed.items():
-        assert solution.routes[courier][0][0] == stop  # the stop under way stays first
+    for courier, stop in committed.items():  # the stop under way stays first (after a swap)
+        first = next(v for v in solution.routes[courier] if v.stop is not None)
+        assert first.stop == stop and solution.routes[courier].index(first) <= 1
     for pickup, dropoff in problem.pairs:  # a job is served whole by one courier, or dropped
         assert (pickup in where) == (dropoff in where)
         if pickup in where:
             assert where[pickup] == where[dropoff]
-            order = [k for k, _t in solution.routes[where[pickup]]]
+            order = [k for k, _t, _s in solution.routes[where[pickup]]]
             assert order.index(pickup) < order.index(dropoff)
+    swaps = [0] * len(problem.stations)
     for v, route in enumerate(solution.routes):  # windows, box, range, walked independently
-        t, load, here = 0, problem.couriers[v].on_board_l, problem.couriers[v].place
-        ridden = 0
-        for k, arrival in route:
-            stop = problem.stops[k]
-            ridden += problem.distances[here][stop.place]
-            t = max(t + problem.durations[here][stop.place], stop.opens_s)
-            assert t <= stop.closes_s and arrival >= t - 1
-            t = max(t, arrival) + SERVICE_S
-            load += stop.load_l
-            assert 0 <= load <= problem.couriers[v].capacity_l
-            here = stop.place
-        assert ridden <= problem.couriers[v].range_m
+        courier = problem.couriers[v]
+        t, load, here, charge = 0, courier.on_board_l, courier.place, courier.range_m
+        for k, arrival, station in route:
+            where = problem.stops[k].place if k is not None else problem.stations[station].place
+            charge -= problem.distances[here][where]
+            assert charge >= 0, "a courier ran out of charge"
+            t += problem.durations[here][where]
+            if k is None:  # a swap: the station's pack
+                swaps[station] += 1
+                charge = problem.stations[station].range_after_m
+                t = max(t, arrival) + SWAP_S
+            else:
+                stop = problem.stops[k]
+                t = max(t, stop.opens_s)
+                assert t <= stop.closes_s and arrival >= t - 1
+                t = max(t, arrival) + SERVICE_S
+                load += stop.load_l
+                assert 0 <= load <= courier.capacity_l
+            here = where
+    for station, used in zip(problem.stations, swaps, strict=True):
+        assert used <= station.packs  # no station hands out more packs than it has
+
+
+def solve_small(problem: CourierProblem):
+    """Days of a few nodes: the first solution is already optimal within milliseconds and
+    guided local search would run until the time limit, so the limit is short."""
+    return solve_couriers(problem, time_limit_s=2, solution_limit=10)
 
 
 def test_an_impossible_job_is_dropped_not_fatal():
@@ -98,7 +127,7 @@ def test_an_impossible_job_is_dropped_not_fatal():
         [StopSpec(1, 0, 600, 10), StopSpec(2, 0, 900, -10)],
         [(0, 1)],
     )
-    solution = solve_couriers(problem, time_limit_s=30, solution_limit=10)
+    solution = solve_small(problem)
     assert solution is not None and sorted(solution.dropped) == [0, 1]
 
 
@@ -109,8 +138,73 @@ def test_a_job_beyond_the_battery_range_is_dropped():
     full = CourierProblem(
         durations, [CourierSpec(0, 90, 0, 7200, None, 10_000)], stops, [(0, 1)], {}, metres
     )
-    assert solve_couriers(full, time_limit_s=30, solution_limit=10).dropped == []
+    assert solve_small(full).dropped == []
     flat = CourierProblem(
         durations, [CourierSpec(0, 90, 0, 7200, None, 5_000)], stops, [(0, 1)], {}, metres
     )
-    assert sorted(solve_couriers(flat, time_limit_s=30, solution_limit=10).dropped) == [0, 1]
+    assert sorted(solve_small(flat).dropped) == [0, 1]
+
+
+def _line(xs: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Places on a straight road at these metres; 5 m/s."""
+    metres = [[abs(a - b) for b in xs] for a in xs]
+    return [[m // 5 for m in row] for row in metres], metres
+
+
+def test_a_courier_low_on_charge_is_routed_via_a_swap_station():
+    # courier at 0 with 2 km of charge; a parcel on board for 6 km away; a station at 1 km
+    durations, metres = _line([0, 1000, 6000])
+    stops = [StopSpec(2, 0, 7200, -20)]
+    courier = CourierSpec(0, 90, 20, 7200, None, 2000)
+    stranded = CourierProblem(durations, [courier], stops, [], {0: 0}, metres)
+    assert solve_small(stranded) is None
+    station = StationSpec(1, 3, 30_000)
+    problem = CourierProblem(durations, [courier], stops, [], {0: 0}, metres, [station])
+    solution = solve_small(problem)
+    assert solution is not None
+    assert [(v.stop, v.station) for v in solution.routes[0]] == [(None, 0), (0, None)]
+    swap, dropoff = solution.routes[0]
+    assert swap.arrival_s == 200  # 1 km at 5 m/s
+    assert dropoff.arrival_s == 200 + SWAP_S + 1000  # then the swap, then 5 km
+
+
+def test_a_charged_courier_does_not_detour_and_an_empty_station_is_no_help():
+    durations, metres = _line([0, 1000, 6000])
+    stops = [StopSpec(2, 0, 7200, -20)]
+    charged = CourierSpec(0, 90, 20, 7200, None, 10_000)
+    station = StationSpec(1, 3, 30_000)
+    problem = CourierProblem(durations, [charged], stops, [], {0: 0}, metres, [station])
+    solution = solve_small(problem)
+    assert [v.station for v in solution.routes[0]] == [None]
+    flat = CourierSpec(0, 90, 20, 7200, None, 2000)
+    empty = StationSpec(1, 0, 30_000)
+    problem = CourierProblem(durations, [flat], stops, [], {0: 0}, metres, [empty])
+    assert solve_small(problem) is None
+
+
+def test_a_swap_under_way_stays_first():
+    # the courier is riding to the station at 3 km although a pickup at 500 m is on the way back
+    durations, metres = _line([0, 3000, 500, 900])
+    stops = [StopSpec(2, 0, 7200, 10), StopSpec(3, 0, 7200, -10)]
+    courier = CourierSpec(0, 90, 0, 7200, None, 20_000, committed_station=0)
+    problem = CourierProblem(
+        durations, [courier], stops, [(0, 1)], {}, metres, [StationSpec(1, 2, 30_000)]
+    )
+    solution = solve_small(problem)
+    assert [(v.stop, v.station) for v in solution.routes[0]] == [(None, 0), (0, None), (1, None)]
+
+
+def test_only_the_ride_to_a_station_may_use_the_reserve():
+    # 2 km of charge with a 1.5 km reserve: a pickup 600 m away would end below the reserve,
+    # but the station 1.8 km away is within reach, and after the swap the job fits
+    durations, metres = _line([0, 600, 1000, -1800])
+    stops = [StopSpec(1, 0, 7200, 10), StopSpec(2, 0, 7200, -10)]
+    courier = CourierSpec(0, 90, 0, 7200, None, 2000)
+    alone = CourierProblem(durations, [courier], stops, [(0, 1)], {}, metres, reserve_m=1500)
+    assert sorted(solve_small(alone).dropped) == [0, 1]
+    station = StationSpec(3, 1, 30_000)
+    problem = CourierProblem(
+        durations, [courier], stops, [(0, 1)], {}, metres, [station], reserve_m=1500
+    )
+    solution = solve_small(problem)
+    assert [(v.stop, v.station) for v in solution.routes[0]] == [(None, 0), (0, None), (1, None)]

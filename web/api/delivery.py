@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import Schema, fields, validators
 
 from dispatch import couriers as service
+from dispatch import swaps
 from fleet.delivery import TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
@@ -55,13 +56,16 @@ class TrackOut(Schema):
 
 
 class StopOut(Schema):
-    job_id = fields.String()
-    kind = fields.String()
+    id = fields.String()
+    kind = fields.String(metadata={"description": "pickup, dropoff or swap"})
+    job_id = fields.String(allow_none=True, metadata={"description": "none for a swap"})
+    site_id = fields.String(allow_none=True, metadata={"description": "the station of a swap"})
+    site_name = fields.String(allow_none=True)
     seq = fields.Integer()
     lat = fields.Float()
     lon = fields.Float()
     eta = fields.String()
-    parcel_l = fields.Integer()
+    parcel_l = fields.Integer(allow_none=True)
 
 
 class RouteOut(Schema):
@@ -134,8 +138,11 @@ def my_route() -> dict[str, Any]:
     app = ctx()
     stops = [
         {
-            "job_id": s["job_id"],
+            "id": s["id"],
             "kind": s["kind"],
+            "job_id": s["job_id"],
+            "site_id": s["site_id"],
+            "site_name": s["site_name"],
             "seq": s["seq"],
             "lat": s["lat"],
             "lon": s["lon"],
@@ -203,3 +210,31 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 def failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
     service.failed(ctx().couriers, current_user(), job_id, body["reason"])
     return {"job_id": job_id, "status": "failed", "on_time": None}
+
+
+class SwapOut(Schema):
+    stop_id = fields.String()
+    pack_serial = fields.String(metadata={"description": "the pack now in the moped"})
+    soc_pct = fields.Float()
+    range_m = fields.Integer(
+        metadata={"description": "metres it carries the courier, keeping the low-battery reserve"}
+    )
+
+
+@api.post("/couriers/me/swaps/<stop_id>")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.output(SwapOut)
+@api.doc(
+    summary="I swapped my pack at the planned station: the station's fullest charged pack goes "
+    "into my moped, mine into its slot",
+    responses={**STOP_ERRORS, 409: "swap already made, or no charged pack left at the station"},
+)
+def swapped(stop_id: str) -> dict[str, Any]:
+    done = swaps.swapped(ctx().couriers, current_user(), stop_id)
+    return {
+        "stop_id": stop_id,
+        "pack_serial": done.pack_serial,
+        "soc_pct": done.soc_pct,
+        "range_m": done.range_m,
+    }

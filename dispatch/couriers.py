@@ -15,13 +15,22 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from dispatch import swaps
 from dispatch.insertion import CourierPlan, Stop, best_insertion
+from dispatch.plans import (
+    PLAN_ATTEMPTS,
+    StalePlan,
+    claim_plan,
+    lock_operator,
+    open_shifts,
+    planned_stops,
+    touch_plan,
+)
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.engine import writing
 from fleet.db.sites import check_in_service_area, list_zones
-from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites, vehicles
-from fleet.delivery import JOB_MACHINE, JobStatus, ShiftStatus, TimeWindow
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites
+from fleet.delivery import JOB_MACHINE, JobStatus, TimeWindow
 from fleet.exceptions import InvalidValue, NotFound
 from fleet.geo import Position
 from fleet.identity import User
@@ -56,38 +65,6 @@ class Posted:
     reason: str | None
 
 
-def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[Mapping[Any, Any]]:
-    """Shifts of the operator not yet over, with their moped's place and charge."""
-    return list(
-        conn.execute(
-            select(courier_shifts, vehicles.c.lat, vehicles.c.lon, vehicles.c.soc_pct)
-            .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
-            .where(
-                courier_shifts.c.operator_id == operator_id,
-                courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
-                courier_shifts.c.end_at > now,
-            )
-            .order_by(courier_shifts.c.id)
-        ).mappings()
-    )
-
-
-def planned_stops(conn: Connection, shifts: list[Mapping[Any, Any]]) -> list[Mapping[Any, Any]]:
-    """The stops still planned on these shifts, each shift's in order."""
-    if not shifts:
-        return []
-    return list(
-        conn.execute(
-            select(courier_stops)
-            .where(
-                courier_stops.c.shift_id.in_([s["id"] for s in shifts]),
-                courier_stops.c.status == "planned",
-            )
-            .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
-        ).mappings()
-    )
-
-
 def post_job(
     service: CourierService,
     merchant: User,
@@ -98,7 +75,11 @@ def post_job(
     dropoff_window: TimeWindow,
     parcel_l: int,
 ) -> Posted:
-    """Check, store and dispatch a new job (see the module docstring).
+    """Check, store and dispatch a new job (see the module docstring), in one transaction.
+
+    Jobs of one operator are inserted one at a time (``lock_operator``), and a plan is written
+    only over the version read: when a re-optimisation or a courier changed the chosen plan
+    meanwhile, the insertion is made again on the new plans.
 
     Raises
     ------
@@ -107,7 +88,40 @@ def post_job(
         ride from the pickup.
     OutsideServiceArea
         Pickup or drop-off outside the service area.
+    StalePlan
+        The plans kept changing under every attempt (a 409: post again).
     """
+    for attempt in range(PLAN_ATTEMPTS):
+        try:
+            with writing(service.engine) as conn:
+                lock_operator(conn, merchant.operator_id)
+                return _post_once(
+                    conn,
+                    service,
+                    merchant,
+                    pickup=pickup,
+                    dropoff=dropoff,
+                    pickup_window=pickup_window,
+                    dropoff_window=dropoff_window,
+                    parcel_l=parcel_l,
+                )
+        except StalePlan:
+            if attempt == PLAN_ATTEMPTS - 1:
+                raise
+    raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _post_once(
+    conn: Connection,
+    service: CourierService,
+    merchant: User,
+    *,
+    pickup: Position,
+    dropoff: Position,
+    pickup_window: TimeWindow,
+    dropoff_window: TimeWindow,
+    parcel_l: int,
+) -> Posted:
     now = service.clock.now()
     if parcel_l <= 0:
         msg = "parcel_l must be positive"
@@ -116,18 +130,17 @@ def post_job(
         if window.end <= now:
             msg = f"the {name} window is in the past (it closed at {window.end.isoformat()})"
             raise InvalidValue(msg)
-    with service.engine.connect() as conn:
-        check_in_service_area(conn, merchant.operator_id, pickup)
-        check_in_service_area(conn, merchant.operator_id, dropoff)
-        zones = list_zones(conn, merchant.operator_id)
-        shifts = open_shifts(conn, merchant.operator_id, now)
-        biggest = max((s["box_capacity_l"] for s in shifts), default=DEFAULT_BOX_L)
-        if parcel_l > biggest:
-            msg = f"a {parcel_l} l parcel is larger than any courier's box ({biggest} l)"
-            raise InvalidValue(msg)
-        planned = planned_stops(conn, shifts)
-        windows = _job_windows(conn, [p["job_id"] for p in planned if p["job_id"] is not None])
-        stations = swaps.stations(conn, merchant.operator_id)
+    check_in_service_area(conn, merchant.operator_id, pickup)
+    check_in_service_area(conn, merchant.operator_id, dropoff)
+    zones = list_zones(conn, merchant.operator_id)
+    shifts = open_shifts(conn, merchant.operator_id, now)
+    biggest = max((s["box_capacity_l"] for s in shifts), default=DEFAULT_BOX_L)
+    if parcel_l > biggest:
+        msg = f"a {parcel_l} l parcel is larger than any courier's box ({biggest} l)"
+        raise InvalidValue(msg)
+    planned = planned_stops(conn, shifts)
+    windows = _job_windows(conn, [p["job_id"] for p in planned if p["job_id"] is not None])
+    stations = swaps.stations(conn, merchant.operator_id)
     router = service.routers.router(Mode.MOPED)
     ride = router.matrix([pickup], [dropoff], closures=zones, at=now).duration_s[0, 0]
     if ride == UNREACHABLE:
@@ -195,57 +208,55 @@ def post_job(
     choice = best_insertion(plans, new_pickup, new_dropoff, durations, now, distances)
 
     token, proof = secrets.token_urlsafe(16), f"{secrets.randbelow(10_000):04d}"
-    with writing(service.engine) as conn:
-        chosen = [s for s in shifts if choice is not None and s["id"] == choice.shift_id]
-        shift = chosen[0] if chosen else None
-        status = JobStatus.ASSIGNED if choice else JobStatus.UNASSIGNED
-        reason = (
-            None
-            if choice
-            else ("no courier on shift can fit it in time" if shifts else "no courier is on shift")
+    chosen = [s for s in shifts if choice is not None and s["id"] == choice.shift_id]
+    shift = chosen[0] if chosen else None
+    status = JobStatus.ASSIGNED if choice else JobStatus.UNASSIGNED
+    reason = (
+        None
+        if choice
+        else ("no courier on shift can fit it in time" if shifts else "no courier is on shift")
+    )
+    conn.execute(
+        insert(delivery_jobs).values(
+            id=job_id,
+            operator_id=merchant.operator_id,
+            merchant_id=merchant.id,
+            pickup_lat=pickup.lat,
+            pickup_lon=pickup.lon,
+            dropoff_lat=dropoff.lat,
+            dropoff_lon=dropoff.lon,
+            pickup_start=pickup_window.start,
+            pickup_end=pickup_window.end,
+            dropoff_start=dropoff_window.start,
+            dropoff_end=dropoff_window.end,
+            parcel_l=parcel_l,
+            status=str(status),
+            created_at=now,
+            courier_id=shift["courier_id"] if shift else None,
+            reason=reason,
+            tracking_token=token,
+            proof_code=proof,
         )
-        conn.execute(
-            insert(delivery_jobs).values(
-                id=job_id,
-                operator_id=merchant.operator_id,
-                merchant_id=merchant.id,
-                pickup_lat=pickup.lat,
-                pickup_lon=pickup.lon,
-                dropoff_lat=dropoff.lat,
-                dropoff_lon=dropoff.lon,
-                pickup_start=pickup_window.start,
-                pickup_end=pickup_window.end,
-                dropoff_start=dropoff_window.start,
-                dropoff_end=dropoff_window.end,
-                parcel_l=parcel_l,
-                status=str(status),
-                created_at=now,
-                courier_id=shift["courier_id"] if shift else None,
-                reason=reason,
-                tracking_token=token,
-                proof_code=proof,
-            )
-        )
-        if choice is not None and shift is not None:
-            _write_plan(
-                conn, merchant.operator_id, choice.shift_id, choice.stops, choice.etas, places
-            )
-        record(
-            conn,
-            AuditEntry(
-                now,
-                merchant.operator_id,
-                merchant.id,
-                "job.post",
-                "job",
-                job_id,
-                {
-                    "status": str(status),
-                    "reason": reason,
-                    "shift_id": choice.shift_id if choice else None,
-                },
-            ),
-        )
+    )
+    if choice is not None and shift is not None:
+        claim_plan(conn, shift["id"], shift["plan_version"])
+        _write_plan(conn, merchant.operator_id, choice.shift_id, choice.stops, choice.etas, places)
+    record(
+        conn,
+        AuditEntry(
+            now,
+            merchant.operator_id,
+            merchant.id,
+            "job.post",
+            "job",
+            job_id,
+            {
+                "status": str(status),
+                "reason": reason,
+                "shift_id": choice.shift_id if choice else None,
+            },
+        ),
+    )
     return Posted(job_id, status, token, proof, shift["courier_id"] if shift else None, reason)
 
 
@@ -413,6 +424,7 @@ def picked_up(service: CourierService, courier: User, job_id: str) -> None:
     with writing(service.engine) as conn:
         stop = _my_stop(conn, courier, job_id, "pickup")
         _move_job(conn, courier, job_id, JobStatus.PICKED_UP, now)
+        touch_plan(conn, stop["shift_id"])
         conn.execute(
             update(courier_stops)
             .where(courier_stops.c.id == stop["id"])
@@ -439,6 +451,7 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
             msg = "the proof code does not match: ask the customer for the code they received"
             raise InvalidValue(msg)
         _move_job(conn, courier, job_id, JobStatus.DELIVERED, now)
+        touch_plan(conn, stop["shift_id"])
         conn.execute(
             update(courier_stops)
             .where(courier_stops.c.id == stop["id"])
@@ -456,6 +469,7 @@ def failed(service: CourierService, courier: User, job_id: str, reason: str) -> 
     with writing(service.engine) as conn:
         stop = _my_stop(conn, courier, job_id, "dropoff")
         _move_job(conn, courier, job_id, JobStatus.FAILED, now, reason=reason.strip())
+        touch_plan(conn, stop["shift_id"])
         conn.execute(
             update(courier_stops)
             .where(courier_stops.c.id == stop["id"])

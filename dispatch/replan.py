@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from dispatch import swaps
-from dispatch.couriers import CourierService, open_shifts, planned_stops
+from dispatch.couriers import CourierService
 from dispatch.exceptions import NoVehicleAvailable
+from dispatch.plans import PLAN_ATTEMPTS, StalePlan, claim_plan, open_shifts, planned_stops
 from fleet.db.audit import record
 from fleet.db.engine import writing
 from fleet.db.sites import list_zones
@@ -41,8 +42,29 @@ def reoptimise(
 
     Parcels on board stay with their courier, each courier's first planned stop (under way)
     stays first, and a job that no longer fits comes back unassigned with the reason. Running it
-    twice in a row changes nothing the first run did not. Returns counts for the job's result.
+    twice in a row changes nothing the first run did not. A plan changed while the solver ran (a
+    job inserted, a stop made) is never overwritten: the re-plan starts again from what is
+    stored. Returns counts for the job's result.
+
+    Raises
+    ------
+    NoVehicleAvailable
+        Even dropping every job leaves no feasible plan.
+    StalePlan
+        The plans kept changing under every attempt (the queue retries the job).
     """
+    for attempt in range(PLAN_ATTEMPTS):
+        try:
+            return _reoptimise_once(service, operator_id, time_limit_s)
+        except StalePlan:
+            if attempt == PLAN_ATTEMPTS - 1:
+                raise
+    raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _reoptimise_once(
+    service: CourierService, operator_id: str, time_limit_s: float
+) -> dict[str, int]:
     now = service.clock.now()
     with service.engine.connect() as conn:
         shifts = open_shifts(conn, operator_id, now)
@@ -149,6 +171,8 @@ def reoptimise(
         msg = "the couriers' plans have no feasible solution, even dropping jobs"
         raise NoVehicleAvailable(msg)
     with writing(service.engine) as conn:
+        for shift in shifts:
+            claim_plan(conn, shift["id"], shift["plan_version"])
         for v, shift in enumerate(shifts):
             conn.execute(
                 delete(courier_stops).where(

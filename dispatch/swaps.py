@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select, update
 
+from dispatch.plans import touch_plan
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.db.audit import record
 from fleet.db.engine import writing
@@ -173,6 +174,7 @@ def swap_at_stop(conn: Connection, courier: User, stop_id: str, now: datetime) -
     conn.execute(
         update(courier_stops).where(courier_stops.c.id == stop_id).values(status="done", eta=now)
     )
+    touch_plan(conn, stop["shift_id"])
     record(
         conn,
         AuditEntry(

@@ -223,6 +223,8 @@ courier_shifts = Table(
     Column("end_at", UTCDateTime(), nullable=False),
     Column("box_capacity_l", Integer, nullable=False),
     Column("status", String(16), nullable=False),
+    # bumped by every change to the shift's plan: a planner writes only over the plan it read
+    Column("plan_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 #: A courier's plan: the stops of a shift in order, with their planned arrival.

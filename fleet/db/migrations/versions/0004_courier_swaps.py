@@ -1,4 +1,5 @@
-"""courier swaps: a planned stop is a job's pickup or drop-off, or a swap at a station
+"""courier swaps: a planned stop is a job's pickup or drop-off, or a swap at a station;
+plan versions: a planner writes only over the plan it read
 
 Revision ID: 0004
 Revises: 0003
@@ -21,6 +22,10 @@ A_JOB_OR_A_SWAP = (
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("courier_shifts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("plan_version", sa.Integer(), nullable=False, server_default="0")
+        )
     with op.batch_alter_table("courier_stops", schema=None) as batch_op:
         batch_op.alter_column("job_id", existing_type=sa.String(length=36), nullable=True)
         batch_op.add_column(sa.Column("site_id", sa.String(length=36), nullable=True))
@@ -42,3 +47,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("fk_courier_stops_site_id_sites"), type_="foreignkey")
         batch_op.drop_column("site_id")
         batch_op.alter_column("job_id", existing_type=sa.String(length=36), nullable=False)
+    with op.batch_alter_table("courier_shifts", schema=None) as batch_op:
+        batch_op.drop_column("plan_version")

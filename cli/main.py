@@ -1,4 +1,4 @@
-"""``fleetops``: init-db, seed-demo, web, worker, run."""
+"""``fleetops``: init-db, seed-demo, graph, solve-instance, web, worker, scheduler, run."""
 
 from __future__ import annotations
 
@@ -166,6 +166,34 @@ def worker(burst: bool) -> None:
     )
     connection = connect(settings.redis_url)
     Worker(list(QUEUES), connection=connection).work(burst=burst, logging_level="WARNING")
+
+
+@cli.command()
+@click.option(
+    "--once", is_flag=True, help="Enqueue every periodic job once and exit (for cron or a check)."
+)
+def scheduler(once: bool) -> None:
+    """Put the periodic jobs on the queue: hold expiry, late EV returns, couriers' re-plans."""
+    from rq.cron import CronScheduler
+
+    from dispatch.queue import connect
+    from dispatch.schedule import periodic_jobs
+
+    settings = _settings()
+    if settings.redis_url is None:
+        msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
+        raise click.ClickException(msg)
+    name, _why = resolve_city_name(settings.city, settings.data_dir)
+    cron = CronScheduler(connect(settings.redis_url), logging_level="WARNING")
+    for job in periodic_jobs(settings, name):
+        cron.register(
+            job.func, job.queue_name, kwargs=job.kwargs, interval=job.every_s, name=job.name
+        )
+        click.echo(f"every {job.every_s} s: {job.name} on the {job.queue_name} queue", err=True)
+    if once:
+        cron.enqueue_jobs()
+        return
+    cron.start()
 
 
 @cli.command()

@@ -1,6 +1,7 @@
-"""``fleetops run``: Redis (embedded when ``REDIS_URL`` is unset), the web app and a worker, as
-the Procfile's processes, until Ctrl-C. Each child gets its own process group so stopping
-reaches its children too (gunicorn's workers, rq's work horses) and nothing is left behind."""
+"""``fleetops run``: Redis (embedded when ``REDIS_URL`` is unset), the web app, a worker and the
+scheduler, as the Procfile's processes, until Ctrl-C. Each child gets its own process group so
+stopping reaches its children too (gunicorn's workers, rq's work horses) and nothing is left
+behind."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def run_platform(settings: Settings) -> int:
     children = {
         "web": _spawn([*fleetops, "web"], env),
         "worker": _spawn([*fleetops, "worker"], env),
+        "scheduler": _spawn([*fleetops, "scheduler"], env),
     }
     stopping = False
 
@@ -83,7 +85,7 @@ def run_platform(settings: Settings) -> int:
                     stopping, status = True, 1
             time.sleep(0.2)
     finally:
-        for child in (children["worker"], children["web"]):
+        for child in (children["scheduler"], children["worker"], children["web"]):
             _stop(child)
         if embedded is not None:
             embedded.stop()

@@ -39,6 +39,8 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_BOOKING_HOLD_S": ("booking", "hold_s"),
     "FLEETOPS_WALK_LIMIT_S": ("booking", "walk_limit_s"),
     "FLEETOPS_FIXED_TIME": ("server", "fixed_time"),
+    "FLEETOPS_REOPTIMISE_EVERY_S": ("schedule", "reoptimise_every_s"),
+    "FLEETOPS_REOPTIMISE_AFTER_JOBS": ("schedule", "reoptimise_after_jobs"),
 }
 
 
@@ -68,6 +70,11 @@ class Settings:
     walk_limit_s: int = 600
     reserve_pct: int = 15
     min_range_m: int = 3000
+    reoptimise_every_s: int = 300
+    reoptimise_after_jobs: int = 5
+    reoptimise_time_limit_s: int = 2
+    expire_holds_every_s: int = 30
+    late_returns_every_s: int = 60
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
     #: Where each value came from (key → "defaults" / file path / environment variable).
@@ -83,6 +90,14 @@ class Settings:
         _positive("booking.hold_s", self.booking_hold_s)
         _positive("booking.walk_limit_s", self.walk_limit_s)
         _positive("booking.min_range_m", self.min_range_m)
+        for name in (
+            "reoptimise_every_s",
+            "reoptimise_after_jobs",
+            "reoptimise_time_limit_s",
+            "expire_holds_every_s",
+            "late_returns_every_s",
+        ):
+            _positive(f"schedule.{name}", getattr(self, name))
         if not 0 <= self.reserve_pct <= 100:
             msg = f"booking.reserve_pct must be within 0–100, got {self.reserve_pct}"
             raise SettingsError(msg)
@@ -252,6 +267,11 @@ def load_settings(
         walk_limit_s=get("booking", "walk_limit_s", int),
         reserve_pct=get("booking", "reserve_pct", int),
         min_range_m=get("booking", "min_range_m", int),
+        reoptimise_every_s=get("schedule", "reoptimise_every_s", int),
+        reoptimise_after_jobs=get("schedule", "reoptimise_after_jobs", int),
+        reoptimise_time_limit_s=get("schedule", "reoptimise_time_limit_s", int),
+        expire_holds_every_s=get("schedule", "expire_holds_every_s", int),
+        late_returns_every_s=get("schedule", "late_returns_every_s", int),
         fixed_time=get("server", "fixed_time", str).strip() or None,
         sources=sources,
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+from rq import get_current_job
 from sqlalchemy import select
 
 from dispatch.context import current
-from fleet.db.tables import vehicles
+from fleet.db.tables import courier_shifts, delivery_jobs, vehicles
+from fleet.delivery import JobStatus, ShiftStatus
 
 
 def fleet_snapshot(operator_id: str) -> dict[str, dict[str, int]]:
@@ -44,15 +46,52 @@ def handle_late_returns(reserve_pct: int = 15) -> int:
     return len(handle_overdue(EvService(context.engine, context.clock, reserve_pct)))
 
 
-def reoptimise_deliveries(operator_id: str, city: str) -> dict[str, int]:
+def reoptimise_deliveries(operator_id: str, city: str, time_limit_s: float = 1.0) -> dict[str, int]:
     """Re-plan the operator's couriers with OR-Tools (see ``dispatch.replan.reoptimise``)."""
     from dispatch.couriers import CourierService
     from dispatch.replan import reoptimise
+    from dispatch.schedule import replan_started
 
     context = current()
     if context.routers is None or context.routers.get(city) is None:
         msg = f"the worker has no road network for city {city!r}"
         raise RuntimeError(msg)
-    return reoptimise(
-        CourierService(context.engine, context.routers[city], context.clock), operator_id
-    )
+    job = get_current_job()
+    if job is not None:
+        replan_started(job.connection, operator_id)
+    service = CourierService(context.engine, context.routers[city], context.clock)
+    return reoptimise(service, operator_id, time_limit_s)
+
+
+def replan_all(city: str, time_limit_s: float = 1.0) -> list[str]:
+    """Request a re-plan for every operator with a courier on shift and a job still open (the
+    scheduler's periodic job); the operators it was requested for."""
+    from dispatch.schedule import request_replan
+
+    job = get_current_job()
+    if job is None:
+        msg = "replan_all runs on the queue: it enqueues a re-plan per operator"
+        raise RuntimeError(msg)
+    context = current()
+    now = context.clock.now()
+    open_jobs = [
+        str(s)
+        for s in (JobStatus.POSTED, JobStatus.ASSIGNED, JobStatus.UNASSIGNED, JobStatus.PICKED_UP)
+    ]
+    with context.engine.connect() as conn:
+        operators = sorted(
+            conn.execute(
+                select(courier_shifts.c.operator_id)
+                .distinct()
+                .join(delivery_jobs, delivery_jobs.c.operator_id == courier_shifts.c.operator_id)
+                .where(
+                    courier_shifts.c.end_at > now,
+                    courier_shifts.c.status.in_(
+                        [str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]
+                    ),
+                    delivery_jobs.c.status.in_(open_jobs),
+                    delivery_jobs.c.dropoff_end > now,
+                )
+            ).scalars()
+        )
+    return [op for op in operators if request_replan(job.connection, op, city, time_limit_s)]

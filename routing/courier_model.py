@@ -4,7 +4,8 @@ Plain data in, plain data out; the platform's rules as constraints:
 - pickup-and-delivery pairs on one courier, pickup first; time windows; box capacity, starting
   from what is already on board; shifts end;
 - a parcel already picked up stays with its courier (its drop-off is pinned to that vehicle);
-- a stop already under way stays each courier's first stop;
+- a stop already under way stays each courier's first stop (after a swap if the courier is too
+  flat to reach it);
 - a courier's battery range bounds the metres of its route, and a courier low on charge can be
   routed via a swap station: its charge is the "charge" dimension (metres left, falling by each
   leg); every stop keeps a reserve (the low-battery threshold), which only the ride to a station
@@ -29,11 +30,10 @@ DROP_PENALTY = 1_000_000
 
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 #: First-solution strategies, tried in turn until one finds a plan. Insertion is the strongest
-#: start, but it inserts one node at a time, so it fails where a stop needs a swap before it or
-#: a tight day leaves no feasible single insertion. Extending paths arc by arc (with the
-#: constraint solver propagating as it goes) handles a swap forced before the stop under way;
-#: starting with every optional job dropped works whenever the committed part is feasible, and
-#: local search re-inserts the jobs.
+#: start, but it places one node at a time and can fail on a tight day; extending paths arc by
+#: arc (the constraint solver propagating as it goes) is tried next; starting with every
+#: optional job dropped works whenever the committed part is feasible, and local search
+#: re-inserts the jobs.
 FIRST_SOLUTIONS = (
     _FIRST.PARALLEL_CHEAPEST_INSERTION,
     _FIRST.PATH_CHEAPEST_ARC,
@@ -44,7 +44,9 @@ FIRST_SOLUTIONS = (
 @dataclass(frozen=True, slots=True)
 class CourierSpec:
     """A courier now: where (a place of the matrix), the box, what is on board, shift end
-    (seconds from now), and the stop under way, if any (an index into the stops)."""
+    (seconds from now), and the stop under way, if any (an index into the stops). The stop under
+    way stays first, unless the courier is too flat to reach it keeping the reserve: then the
+    courier swaps first at the station of least detour, and the stop stays theirs."""
 
     place: int
     capacity_l: int
@@ -199,28 +201,25 @@ def solve_couriers(
         model.VehicleVar(manager.NodeToIndex(first_stop + pinned_stop)).SetValue(owner)
     for i in range(first_swap, n_nodes):  # a swap is made only where it pays (or is needed)
         model.AddDisjunction([manager.NodeToIndex(i)], 0)
-    reserved: set[int] = set()
+    free_swaps = list(range(first_swap, n_nodes))
     for v, courier in enumerate(problem.couriers):
-        start = model.Start(v)
+        swap_first = courier.committed_station
         if courier.committed_stop is not None:
-            # The stop under way stays the first stop; a courier too flat to reach it may swap
-            # on the way (a station visit, then that stop).
-            index = manager.NodeToIndex(first_stop + courier.committed_stop)
-            model.VehicleVar(index).SetValue(v)
-            swaps = [manager.NodeToIndex(first_swap + c) for c in range(len(station_of))]
-            model.NextVar(start).SetValues([index, *swaps])
-            for swap in swaps:
-                via = model.NextVar(start) == swap
-                solver.Add(via.Var() <= (model.NextVar(swap) == index).Var())
-        elif courier.committed_station is not None:
-            first = next(
-                first_swap + c
-                for c, s in enumerate(station_of)
-                if s == courier.committed_station and first_swap + c not in reserved
+            swap_first = _swap_before(problem, courier)
+        node_first = None
+        if swap_first is not None:  # the first free visit of that station
+            node_first = next(
+                (i for i in free_swaps if station_of[i - first_swap] == swap_first), None
             )
-            reserved.add(first)
-            model.NextVar(start).SetValue(manager.NodeToIndex(first))
-            model.VehicleVar(manager.NodeToIndex(first)).SetValue(v)
+        if node_first is not None:
+            free_swaps.remove(node_first)
+        elif courier.committed_stop is not None:
+            node_first = first_stop + courier.committed_stop
+        if node_first is not None:
+            model.NextVar(model.Start(v)).SetValue(manager.NodeToIndex(node_first))
+            model.VehicleVar(manager.NodeToIndex(node_first)).SetValue(v)
+        if courier.committed_stop is not None:  # it stays theirs, after a swap too
+            model.VehicleVar(manager.NodeToIndex(first_stop + courier.committed_stop)).SetValue(v)
 
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.local_search_metaheuristic = (
@@ -252,6 +251,24 @@ def solve_couriers(
             index = solution.Value(model.NextVar(index))
         routes.append(route)
     return CourierSolution(routes, [k for k in range(n_stops) if k not in served])
+
+
+def _swap_before(problem: CourierProblem, courier: CourierSpec) -> int | None:
+    """The station a courier too flat to reach the stop under way (keeping the reserve) swaps
+    at first: the one with the least detour among those in reach; ``None`` when the courier
+    can make the stop (or no station helps)."""
+    if problem.distances is None or courier.range_m is None or courier.committed_stop is None:
+        return None
+    metres = problem.distances
+    target = problem.stops[courier.committed_stop].place
+    if courier.range_m - metres[courier.place][target] >= problem.reserve_m:
+        return None
+    reachable = [
+        (metres[courier.place][s.place] + metres[s.place][target], k)
+        for k, s in enumerate(problem.stations)
+        if s.packs > 0 and metres[courier.place][s.place] <= courier.range_m
+    ]
+    return min(reachable)[1] if reachable else None
 
 
 def _add_charge(

@@ -106,6 +106,7 @@ def test_run_starts_the_demo_city_and_ctrl_c_leaves_no_process(tmp_path, cache_d
         family = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(p.cmdline()) for p in family)
         assert "gunicorn" in names and "worker" in names and "redis-server" in names
+        assert "scheduler" in names
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends
         try:

@@ -1,5 +1,6 @@
-"""Courier flow end to end: merchant posts → inserted → re-optimised by a real worker process on
-real Redis → courier completes → customer tracking shows status and ETA."""
+"""Courier flow end to end: merchant posts → inserted → the jobs piling up request a re-plan →
+re-optimised by a real worker process on real Redis → courier completes → customer tracking shows
+status and ETA. Then the scheduler's periodic jobs run through the same worker."""
 
 from __future__ import annotations
 
@@ -9,20 +10,38 @@ import sys
 from pathlib import Path
 
 from rq import Queue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from dispatch import tasks
-from dispatch.queue import connect, enqueue
-from fleet.db.tables import delivery_jobs
+from dispatch.queue import QUEUES, connect
+from fleet.db.tables import audit_log, delivery_jobs
 from tests.dispatch.test_concurrency import _url as database_url
 from tests.web.test_bookings import login
 from tests.web.test_delivery import courier_headers, job
+from web import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_merchant_to_worker_to_courier_to_customer(demo, clock, redis_url, cache_dir, tmp_path):
-    app = demo[0]
+def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *command],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_merchant_to_worker_to_courier_to_customer(
+    demo, settings, clock, redis_url, cache_dir, tmp_path
+):
+    redis = connect(redis_url)
+    for name in QUEUES:
+        Queue(name, connection=redis).empty()
+    engine = demo[0].extensions["fleetops"].engine
+    rules = settings.with_overrides(reoptimise_after_jobs=3)
+    app = create_app(rules, engine=engine, clock=clock, redis_client=redis)
     client = app.test_client()
     merchant = login(client, "merchant1")
     posted = [
@@ -32,18 +51,10 @@ def test_merchant_to_worker_to_courier_to_customer(demo, clock, redis_url, cache
         for _ in range(3)
     ]
     assert all(p["status"] == "assigned" for p in posted)
-
-    redis = connect(redis_url)
+    # the third job asked for a re-plan
+    (queued,) = Queue("dispatch", connection=redis).get_jobs()
+    assert queued.func_name == "dispatch.tasks.reoptimise_deliveries"
     operator_id = client.get("/api/v1/me", headers=merchant).get_json()["operator_id"]
-    queued = enqueue(
-        redis,
-        tasks.reoptimise_deliveries,
-        operator_id,
-        "synthetic",
-        queue_name="dispatch",
-        retry=None,
-    )
-    engine = app.extensions["fleetops"].engine
     env = {
         **os.environ,
         "DATABASE_URL": database_url(engine),
@@ -53,14 +64,7 @@ def test_merchant_to_worker_to_courier_to_customer(demo, clock, redis_url, cache
         "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
         "FLEETOPS_FIXED_TIME": clock.now().isoformat(),
     }
-    worker = subprocess.run(
-        [sys.executable, "-m", "cli.main", "worker", "--burst"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    worker = run(["worker", "--burst"], env)
     assert worker.returncode == 0, worker.stderr[-2000:]
     queued.refresh()
     assert queued.get_status() == "finished", queued.latest_result().exc_string
@@ -85,3 +89,20 @@ def test_merchant_to_worker_to_courier_to_customer(demo, clock, redis_url, cache
     ).get_json()
     assert done["status"] == "delivered" and done["on_time"] is True
     assert client.get(first["tracking_url"]).get_json()["status"] == "delivered"
+
+    # the scheduler's periodic jobs, through the same worker: the re-plan of every operator
+    # with open jobs comes back as a re-optimisation of this one
+    assert run(["scheduler", "--once"], env).returncode == 0
+    periodic = Queue("dispatch", connection=redis).get_jobs()
+    assert run(["worker", "--burst"], env).returncode == 0
+    for queued_job in periodic:
+        queued_job.refresh()
+        assert queued_job.get_status() == "finished", queued_job.latest_result().exc_string
+    replan_all = next(j for j in periodic if j.func_name.endswith("replan_all"))
+    assert replan_all.return_value() == [operator_id]
+    with engine.connect() as conn:
+        replans = conn.execute(
+            select(func.count()).where(audit_log.c.action == "plans.reoptimise")
+        ).scalar_one()
+    assert replans == 2  # the one the jobs asked for, and the scheduler's
+    assert Queue("dispatch", connection=redis).count == 0

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from apiflask import Schema, fields, validators
+from redis.exceptions import RedisError
 
 from dispatch import couriers as service
-from dispatch import swaps
-from fleet.delivery import TimeWindow
+from dispatch import schedule, swaps
+from fleet.delivery import JobStatus, TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
@@ -16,6 +18,8 @@ from web.api.idempotency import idempotent
 from web.api.schemas import local_iso
 from web.auth import current_user, token_auth
 from web.context import ctx
+
+log = logging.getLogger(__name__)
 
 
 class PointIn(Schema):
@@ -93,15 +97,24 @@ def _window(raw: dict[str, Any]) -> TimeWindow:
     },
 )
 def post_job(body: dict[str, Any]) -> dict[str, Any]:
+    app, merchant = ctx(), current_user()
     posted = service.post_job(
-        ctx().couriers,
-        current_user(),
+        app.couriers,
+        merchant,
         pickup=Position(body["pickup"]["lat"], body["pickup"]["lon"]),
         dropoff=Position(body["dropoff"]["lat"], body["dropoff"]["lon"]),
         pickup_window=_window(body["pickup_window"]),
         dropoff_window=_window(body["dropoff_window"]),
         parcel_l=body["parcel_l"],
     )
+    if app.redis is not None:
+        unassigned = posted.status is JobStatus.UNASSIGNED
+        try:
+            schedule.job_posted(
+                app.redis, merchant.operator_id, app.city.name, app.settings, unassigned=unassigned
+            )
+        except RedisError:  # the job is stored; the periodic re-plan will take it up
+            log.warning("could not request a re-plan of operator %s", merchant.operator_id)
     return {
         "id": posted.job_id,
         "status": str(posted.status),

@@ -1,5 +1,9 @@
 """The OR-Tools model of the couriers' day: re-optimise every open plan at once.
 
+The one routing model of fleetops: the dispatcher re-plans couriers with it, and
+``routing/vrp.py`` solves the public benchmark instances with it (vehicles starting and ending at
+a depot, every stop mandatory), so the benchmark measures what couriers get.
+
 Plain data in, plain data out; the platform's rules as constraints:
 - pickup-and-delivery pairs on one courier, pickup first; time windows; box capacity, starting
   from what is already on board; shifts end;
@@ -16,6 +20,7 @@ Plain data in, plain data out; the platform's rules as constraints:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -58,16 +63,22 @@ class CourierSpec:
     #: The swap station under way, if that is the courier's next stop (an index into stations;
     #: it must have a pack to hand out).
     committed_station: int | None = None
+    #: Where the route must end (a place); ``None``: where its last stop is.
+    end_place: int | None = None
+    #: When the courier sets off (seconds from now).
+    ready_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class StopSpec:
-    """A stop still to make: its place, window (seconds from now) and load change."""
+    """A stop still to make: its place, window (seconds from now), load change and how long
+    the stop takes."""
 
     place: int
     opens_s: int
     closes_s: int
     load_l: int
+    service_s: int = SERVICE_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +107,10 @@ class CourierProblem:
     stations: list[StationSpec] = field(default_factory=list)
     #: Metres of range every courier keeps at each stop; only a ride to a station goes below.
     reserve_m: int = 0
+    #: What dropping a job (pair) costs; ``None``: every stop must be served.
+    drop_penalty: int | None = DROP_PENALTY
+    #: What using a courier at all costs (hierarchical objectives: fewest vehicles first).
+    vehicle_fixed_cost: int = 0
 
 
 class Visit(NamedTuple):
@@ -109,77 +124,56 @@ class Visit(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class CourierSolution:
-    """Per courier, the visits in order; the stops dropped."""
+    """Per courier, the visits in order; the stops dropped; the objective (driving, swaps,
+    penalties and fixed costs) and whether the search improved on the initial routes given."""
 
     routes: list[list[Visit]]
     dropped: list[int]
+    objective: int = 0
+    improved: bool = True
 
 
 def solve_couriers(
-    problem: CourierProblem, time_limit_s: float = 1.0, *, solution_limit: int | None = None
+    problem: CourierProblem,
+    time_limit_s: float = 1.0,
+    *,
+    solution_limit: int | None = None,
+    initial: list[list[int]] | None = None,
 ) -> CourierSolution | None:
     """Plan every courier's visits; ``None`` if even dropping jobs leaves no solution.
 
     ``solution_limit`` stops the search after that many improving solutions (with the time
-    limit as a safety net), so a result does not depend on how fast the machine is.
+    limit as a safety net), so a result does not depend on how fast the machine is. ``initial``
+    (stop indices per courier, in order) is where the search starts when it is feasible; else
+    the first-solution strategies build one.
     """
-    n_couriers, n_stops = len(problem.couriers), len(problem.stops)
-    end = n_couriers  # one shared free end: couriers stop where their last stop is
-    first_stop = n_couriers + 1
-    # Each station is a few optional nodes, one per pack it can hand out (at most one per
-    # courier): a node is visited once, a station may serve several couriers.
-    station_of: list[int] = []
-    if problem.distances is not None:
-        for s, station in enumerate(problem.stations):
-            station_of += [s] * min(station.packs, n_couriers)
-    first_swap = first_stop + n_stops
-    n_nodes = first_swap + len(station_of)
-    place = [c.place for c in problem.couriers] + [-1] + [s.place for s in problem.stops]
-    place += [problem.stations[s].place for s in station_of]
-    manager = pywrapcp.RoutingIndexManager(
-        n_nodes, n_couriers, list(range(n_couriers)), [end] * n_couriers
-    )
+    nodes = _Nodes(problem)
+    manager = pywrapcp.RoutingIndexManager(nodes.count, nodes.couriers, nodes.starts, nodes.ends)
     model = pywrapcp.RoutingModel(manager)
-
-    def node(index: int) -> int:
-        return int(manager.IndexToNode(index))
-
-    def drive(i: int, j: int) -> int:
-        if i == end or j == end:
-            return 0
-        return problem.durations[place[i]][place[j]]
-
-    def service(i: int) -> int:
-        if i >= first_swap:
-            return SWAP_S
-        return SERVICE_S if i >= first_stop else 0
-
-    def transit(a: int, b: int) -> int:
-        i, j = node(a), node(b)
-        return drive(i, j) + service(i)
-
-    def cost(a: int, b: int) -> int:  # driving, and the time a swap takes (never for free)
-        i = node(a)
-        return drive(i, node(b)) + (SWAP_S if i >= first_swap else 0)
-
-    drive_cb = model.RegisterTransitCallback(cost)
-    model.SetArcCostEvaluatorOfAllVehicles(drive_cb)
-    time_cb = model.RegisterTransitCallback(transit)
+    # Arc values live in OR-Tools as matrices over nodes: no Python call per arc in the search.
+    cost = model.RegisterTransitMatrix(nodes.matrix(nodes.cost))
+    model.SetArcCostEvaluatorOfAllVehicles(cost)
+    if problem.vehicle_fixed_cost:
+        model.SetFixedCostOfAllVehicles(problem.vehicle_fixed_cost)
     horizon = max([c.shift_end_s for c in problem.couriers] + [s.closes_s for s in problem.stops])
-    model.AddDimension(time_cb, horizon, horizon, True, "time")
+    model.AddDimension(
+        model.RegisterTransitMatrix(nodes.matrix(nodes.transit)), horizon, horizon, False, "time"
+    )
     time = model.GetDimensionOrDie("time")
     for k, stop in enumerate(problem.stops):
-        time.CumulVar(manager.NodeToIndex(first_stop + k)).SetRange(stop.opens_s, stop.closes_s)
+        time.CumulVar(manager.NodeToIndex(nodes.stop(k))).SetRange(stop.opens_s, stop.closes_s)
     for v, courier in enumerate(problem.couriers):
+        time.CumulVar(model.Start(v)).SetValue(courier.ready_s)
         time.CumulVar(model.End(v)).SetMax(courier.shift_end_s)
-
-    def load(index: int) -> int:
-        i = node(index)
-        return problem.stops[i - first_stop].load_l if first_stop <= i < first_swap else 0
-
-    load_cb = model.RegisterUnaryTransitCallback(load)
+    loads = [0] * nodes.count
+    for k, stop in enumerate(problem.stops):
+        loads[nodes.stop(k)] = stop.load_l
     model.AddDimensionWithVehicleCapacity(
-        load_cb, 0, [c.capacity_l for c in problem.couriers], False, "load"
+        model.RegisterUnaryTransitVector(loads),
+        0,
+        [c.capacity_l for c in problem.couriers],
+        False,
+        "load",
     )
     box = model.GetDimensionOrDie("load")
     for v, courier in enumerate(problem.couriers):
@@ -187,39 +181,22 @@ def solve_couriers(
 
     solver = model.solver()
     if problem.distances is not None:
-        _add_charge(model, manager, problem, place, end, first_swap, station_of)
+        _add_charge(model, manager, problem, nodes)
     for pickup, dropoff in problem.pairs:
-        p = manager.NodeToIndex(first_stop + pickup)
-        d = manager.NodeToIndex(first_stop + dropoff)
+        p = manager.NodeToIndex(nodes.stop(pickup))
+        d = manager.NodeToIndex(nodes.stop(dropoff))
         model.AddPickupAndDelivery(p, d)
         solver.Add(model.VehicleVar(p) == model.VehicleVar(d))
         solver.Add(time.CumulVar(p) <= time.CumulVar(d))
-        model.AddDisjunction([p], DROP_PENALTY)
-        model.AddDisjunction([d], DROP_PENALTY)
-        solver.Add(model.ActiveVar(p) == model.ActiveVar(d))
+        if problem.drop_penalty is not None:
+            model.AddDisjunction([p], problem.drop_penalty)
+            model.AddDisjunction([d], problem.drop_penalty)
+            solver.Add(model.ActiveVar(p) == model.ActiveVar(d))
     for pinned_stop, owner in problem.pinned.items():
-        model.VehicleVar(manager.NodeToIndex(first_stop + pinned_stop)).SetValue(owner)
-    for i in range(first_swap, n_nodes):  # a swap is made only where it pays (or is needed)
+        model.VehicleVar(manager.NodeToIndex(nodes.stop(pinned_stop))).SetValue(owner)
+    for i in nodes.swaps:  # a swap is made only where it pays (or is needed)
         model.AddDisjunction([manager.NodeToIndex(i)], 0)
-    free_swaps = list(range(first_swap, n_nodes))
-    for v, courier in enumerate(problem.couriers):
-        swap_first = courier.committed_station
-        if courier.committed_stop is not None:
-            swap_first = _swap_before(problem, courier)
-        node_first = None
-        if swap_first is not None:  # the first free visit of that station
-            node_first = next(
-                (i for i in free_swaps if station_of[i - first_swap] == swap_first), None
-            )
-        if node_first is not None:
-            free_swaps.remove(node_first)
-        elif courier.committed_stop is not None:
-            node_first = first_stop + courier.committed_stop
-        if node_first is not None:
-            model.NextVar(model.Start(v)).SetValue(manager.NodeToIndex(node_first))
-            model.VehicleVar(manager.NodeToIndex(node_first)).SetValue(v)
-        if courier.committed_stop is not None:  # it stays theirs, after a swap too
-            model.VehicleVar(manager.NodeToIndex(first_stop + courier.committed_stop)).SetValue(v)
+    _commit_first_visits(model, manager, problem, nodes)
 
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.local_search_metaheuristic = (
@@ -228,29 +205,119 @@ def solve_couriers(
     search.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     if solution_limit is not None:
         search.solution_limit = solution_limit
-    solution = None
+    solution, first = None, None
+    if initial is not None:
+        model.CloseModelWithParameters(search)
+        padded = [[manager.NodeToIndex(nodes.stop(k)) for k in route] for route in initial]
+        padded += [[] for _ in range(nodes.couriers - len(padded))]
+        first = model.ReadAssignmentFromRoutes(padded, True)
+        if first is not None:
+            solution = model.SolveFromAssignmentWithParameters(first, search)
     for strategy in FIRST_SOLUTIONS:
-        search.first_solution_strategy = strategy
-        solution = model.SolveWithParameters(search)
         if solution is not None:
             break
+        search.first_solution_strategy = strategy
+        solution = model.SolveWithParameters(search)
     if solution is None:
         return None
     routes: list[list[Visit]] = []
     served: set[int] = set()
-    for v in range(n_couriers):
+    for v in range(nodes.couriers):
         route = []
         index = solution.Value(model.NextVar(model.Start(v)))
         while not model.IsEnd(index):
-            i, arrival = node(index), int(solution.Value(time.CumulVar(index)))
-            if i >= first_swap:
-                route.append(Visit(None, arrival, station_of[i - first_swap]))
+            i, arrival = int(manager.IndexToNode(index)), int(solution.Value(time.CumulVar(index)))
+            if i >= nodes.first_swap:
+                route.append(Visit(None, arrival, nodes.station_of[i - nodes.first_swap]))
             else:
-                route.append(Visit(i - first_stop, arrival))
-                served.add(i - first_stop)
+                route.append(Visit(i - nodes.first_stop, arrival))
+                served.add(i - nodes.first_stop)
             index = solution.Value(model.NextVar(index))
         routes.append(route)
-    return CourierSolution(routes, [k for k in range(n_stops) if k not in served])
+    objective = int(solution.ObjectiveValue())
+    improved = first is None or objective < int(first.ObjectiveValue())
+    dropped = [k for k in range(len(problem.stops)) if k not in served]
+    return CourierSolution(routes, dropped, objective, improved)
+
+
+class _Nodes:
+    """The model's nodes: a start and an end per courier, the stops, and the swap visits (each
+    station a few optional nodes, one per pack it can hand out and at most one per courier: a
+    node is visited once, a station may serve several couriers)."""
+
+    def __init__(self, problem: CourierProblem) -> None:
+        self.problem = problem
+        self.couriers = len(problem.couriers)
+        self.starts = list(range(self.couriers))
+        self.ends = [self.couriers + v for v in range(self.couriers)]
+        self.first_stop = 2 * self.couriers
+        self.station_of: list[int] = []
+        if problem.distances is not None:
+            for s, station in enumerate(problem.stations):
+                self.station_of += [s] * min(station.packs, self.couriers)
+        self.first_swap = self.first_stop + len(problem.stops)
+        self.count = self.first_swap + len(self.station_of)
+        self.swaps = range(self.first_swap, self.count)
+        #: Each node's place in the matrices; -1 for a free end (every leg to it is free).
+        self.place = [c.place for c in problem.couriers]
+        self.place += [-1 if c.end_place is None else c.end_place for c in problem.couriers]
+        self.place += [s.place for s in problem.stops]
+        self.place += [problem.stations[s].place for s in self.station_of]
+
+    def stop(self, k: int) -> int:
+        """The node of stop ``k``."""
+        return self.first_stop + k
+
+    def drive(self, i: int, j: int) -> int:
+        a, b = self.place[i], self.place[j]
+        return 0 if a < 0 or b < 0 else self.problem.durations[a][b]
+
+    def service(self, i: int) -> int:
+        if i >= self.first_swap:
+            return SWAP_S
+        return self.problem.stops[i - self.first_stop].service_s if i >= self.first_stop else 0
+
+    def cost(self, i: int, j: int) -> int:
+        """Driving, and the time a swap takes (a swap is never free)."""
+        return self.drive(i, j) + (SWAP_S if i >= self.first_swap else 0)
+
+    def transit(self, i: int, j: int) -> int:
+        """Time from arriving at ``i`` to arriving at ``j``: the stop's service, then the ride."""
+        return self.service(i) + self.drive(i, j)
+
+    def matrix(self, value: Callable[[int, int], int]) -> list[list[int]]:
+        return [[value(i, j) for j in range(self.count)] for i in range(self.count)]
+
+
+def _commit_first_visits(
+    model: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    problem: CourierProblem,
+    nodes: _Nodes,
+) -> None:
+    """Each courier's visit under way stays first: a stop (after a swap when the courier is too
+    flat to reach it, and it stays theirs), or a swap."""
+    free_swaps = list(nodes.swaps)
+    for v, courier in enumerate(problem.couriers):
+        swap_first = courier.committed_station
+        if courier.committed_stop is not None:
+            swap_first = _swap_before(problem, courier)
+        node_first = None
+        if swap_first is not None:  # the first free visit of that station
+            node_first = next(
+                (i for i in free_swaps if nodes.station_of[i - nodes.first_swap] == swap_first),
+                None,
+            )
+        if node_first is not None:
+            free_swaps.remove(node_first)
+        elif courier.committed_stop is not None:
+            node_first = nodes.stop(courier.committed_stop)
+        if node_first is not None:
+            model.NextVar(model.Start(v)).SetValue(manager.NodeToIndex(node_first))
+            model.VehicleVar(manager.NodeToIndex(node_first)).SetValue(v)
+        if courier.committed_stop is not None:
+            index = manager.NodeToIndex(nodes.stop(courier.committed_stop))
+            model.VehicleVar(index).SetValue(v)
 
 
 def _swap_before(problem: CourierProblem, courier: CourierSpec) -> int | None:
@@ -275,10 +342,7 @@ def _add_charge(
     model: pywrapcp.RoutingModel,
     manager: pywrapcp.RoutingIndexManager,
     problem: CourierProblem,
-    place: list[int],
-    end: int,
-    first_swap: int,
-    station_of: list[int],
+    nodes: _Nodes,
 ) -> None:
     """The "charge" dimension: metres of range left. It starts at each courier's range, each
     leg takes its road metres off, it never goes below the reserve at a stop (nor below zero at a
@@ -287,26 +351,31 @@ def _add_charge(
     assert problem.distances is not None
     metres = problem.distances
 
-    def used(a: int, b: int) -> int:
-        i, j = manager.IndexToNode(a), manager.IndexToNode(b)
-        return 0 if i == end or j == end else -metres[place[i]][place[j]]
+    def used(i: int, j: int) -> int:
+        a, b = nodes.place[i], nodes.place[j]
+        return 0 if a < 0 or b < 0 else -metres[a][b]
 
     unlimited = sum(max(row) for row in metres) + 1
     fresh = max((s.range_after_m for s in problem.stations), default=0)
     starts = [c.range_m if c.range_m is not None else unlimited for c in problem.couriers]
     capacities = [max(start, fresh) for start in starts]
     model.AddDimensionWithVehicleCapacity(
-        model.RegisterTransitCallback(used), max(capacities), capacities, False, "charge"
+        model.RegisterTransitMatrix(nodes.matrix(used)),
+        max(capacities),
+        capacities,
+        False,
+        "charge",
     )
     charge = model.GetDimensionOrDie("charge")
     for v, start in enumerate(starts):
         charge.CumulVar(model.Start(v)).SetValue(start)
         charge.SlackVar(model.Start(v)).SetValue(0)
     solver = model.solver()
-    for i in range(first_swap - len(problem.stops), first_swap):
-        charge.SlackVar(manager.NodeToIndex(i)).SetValue(0)
-        charge.CumulVar(manager.NodeToIndex(i)).SetMin(problem.reserve_m)
-    for c, s in enumerate(station_of):
-        index = manager.NodeToIndex(first_swap + c)
-        after = problem.stations[s].range_after_m
+    for k in range(len(problem.stops)):
+        index = manager.NodeToIndex(nodes.stop(k))
+        charge.SlackVar(index).SetValue(0)
+        charge.CumulVar(index).SetMin(problem.reserve_m)
+    for i in nodes.swaps:
+        index = manager.NodeToIndex(i)
+        after = problem.stations[nodes.station_of[i - nodes.first_swap]].range_after_m
         solver.Add(charge.CumulVar(index) + charge.SlackVar(index) == after)

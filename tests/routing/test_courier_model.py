@@ -213,3 +213,19 @@ def test_only_the_ride_to_a_station_may_use_the_reserve():
     )
     solution = solve_small(problem)
     assert [(v.stop, v.station) for v in solution.routes[0]] == [(None, 0), (0, None), (1, None)]
+
+
+def test_the_search_starts_from_initial_routes_when_they_are_feasible():
+    # courier 0 is next to the job, courier 1 five kilometres away
+    durations, metres = _line([0, 5000, 100, 200])
+    stops = [StopSpec(2, 0, 7200, 10), StopSpec(3, 0, 7200, -10)]
+    couriers = [CourierSpec(0, 90, 0, 7200), CourierSpec(1, 90, 0, 7200)]
+    problem = CourierProblem(durations, couriers, stops, [(0, 1)])
+    kept = solve_couriers(problem, time_limit_s=2, solution_limit=1, initial=[[], [0, 1]])
+    assert [len(r) for r in kept.routes] == [0, 2] and kept.improved is False
+    better = solve_couriers(problem, time_limit_s=2, initial=[[], [0, 1]])
+    assert [len(r) for r in better.routes] == [2, 0] and better.improved
+    assert better.objective == 20 + 20 < kept.objective
+    # a start that breaks a rule (drop-off first) is ignored: the strategies build one
+    built = solve_couriers(problem, time_limit_s=2, initial=[[1, 0], []])
+    assert [[v.stop for v in r] for r in built.routes] == [[0, 1], []]

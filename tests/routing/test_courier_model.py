@@ -217,7 +217,7 @@ def test_only_the_ride_to_a_station_may_use_the_reserve():
 
 def test_the_search_starts_from_initial_routes_when_they_are_feasible():
     # courier 0 is next to the job, courier 1 five kilometres away
-    durations, metres = _line([0, 5000, 100, 200])
+    durations, _metres = _line([0, 5000, 100, 200])
     stops = [StopSpec(2, 0, 7200, 10), StopSpec(3, 0, 7200, -10)]
     couriers = [CourierSpec(0, 90, 0, 7200), CourierSpec(1, 90, 0, 7200)]
     problem = CourierProblem(durations, couriers, stops, [(0, 1)])

@@ -141,6 +141,14 @@ def seed_demo_command(city: str | None, vehicles: int, seed: int) -> None:
     click.echo(f"demo logins use the password {DEMO_PASSWORD!r}")
 
 
+def _redis_url(settings: Settings) -> str:
+    """The queue's Redis, which the worker and the scheduler cannot start without."""
+    if settings.redis_url is None:
+        msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
+        raise click.ClickException(msg)
+    return settings.redis_url
+
+
 @cli.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
@@ -151,9 +159,7 @@ def worker(burst: bool) -> None:
     from dispatch.queue import QUEUES, connect
 
     settings = _settings()
-    if settings.redis_url is None:
-        msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
-        raise click.ClickException(msg)
+    redis_url = _redis_url(settings)
     from routing.routers import CityRouters
 
     name, _why = resolve_city_name(settings.city, settings.data_dir)
@@ -164,7 +170,7 @@ def worker(burst: bool) -> None:
             engine=make_engine(settings.database_url), clock=settings.clock(), routers=routers
         )
     )
-    connection = connect(settings.redis_url)
+    connection = connect(redis_url)
     Worker(list(QUEUES), connection=connection).work(burst=burst, logging_level="WARNING")
 
 
@@ -180,11 +186,9 @@ def scheduler(once: bool) -> None:
     from dispatch.schedule import periodic_jobs
 
     settings = _settings()
-    if settings.redis_url is None:
-        msg = "REDIS_URL is unset: use `fleetops run` (starts an embedded Redis) or set REDIS_URL"
-        raise click.ClickException(msg)
+    redis_url = _redis_url(settings)
     name, _why = resolve_city_name(settings.city, settings.data_dir)
-    cron = CronScheduler(connect(settings.redis_url), logging_level="WARNING")
+    cron = CronScheduler(connect(redis_url), logging_level="WARNING")
     for job in periodic_jobs(settings, name):
         cron.register(
             job.func, job.queue_name, kwargs=job.kwargs, interval=job.every_s, name=job.name

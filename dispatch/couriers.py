@@ -65,6 +65,17 @@ class Posted:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    """What a merchant posts."""
+
+    pickup: Position
+    dropoff: Position
+    pickup_window: TimeWindow
+    dropoff_window: TimeWindow
+    parcel_l: int
+
+
 def post_job(
     service: CourierService,
     merchant: User,
@@ -91,37 +102,21 @@ def post_job(
     StalePlan
         The plans kept changing under every attempt (a 409: post again).
     """
+    job = NewJob(pickup, dropoff, pickup_window, dropoff_window, parcel_l)
     for attempt in range(PLAN_ATTEMPTS):
         try:
             with writing(service.engine) as conn:
                 lock_operator(conn, merchant.operator_id)
-                return _post_once(
-                    conn,
-                    service,
-                    merchant,
-                    pickup=pickup,
-                    dropoff=dropoff,
-                    pickup_window=pickup_window,
-                    dropoff_window=dropoff_window,
-                    parcel_l=parcel_l,
-                )
+                return _post_once(conn, service, merchant, job)
         except StalePlan:
             if attempt == PLAN_ATTEMPTS - 1:
                 raise
     raise AssertionError  # unreachable: the loop returns or raises
 
 
-def _post_once(
-    conn: Connection,
-    service: CourierService,
-    merchant: User,
-    *,
-    pickup: Position,
-    dropoff: Position,
-    pickup_window: TimeWindow,
-    dropoff_window: TimeWindow,
-    parcel_l: int,
-) -> Posted:
+def _post_once(conn: Connection, service: CourierService, merchant: User, job: NewJob) -> Posted:
+    pickup, dropoff, parcel_l = job.pickup, job.dropoff, job.parcel_l
+    pickup_window, dropoff_window = job.pickup_window, job.dropoff_window
     now = service.clock.now()
     if parcel_l <= 0:
         msg = "parcel_l must be positive"

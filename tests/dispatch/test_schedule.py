@@ -34,6 +34,18 @@ def empty_queues(redis_url):
     empty()
 
 
+def scheduler_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``fleetops scheduler --once`` in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", "scheduler", "--once"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_posted_jobs_request_one_replan_per_burst(redis_url, settings):
     redis = connect(redis_url)
     rules = settings.with_overrides(reoptimise_after_jobs=3)
@@ -65,14 +77,7 @@ def test_the_scheduler_enqueues_the_periodic_jobs(redis_url, settings, tmp_path,
         "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
         "FLEETOPS_REOPTIMISE_EVERY_S": "120",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "scheduler", "--once"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = scheduler_once(env)
     assert result.returncode == 0, result.stderr
     assert "every 120 s: replan-couriers" in result.stderr
     queued = Queue("dispatch", connection=connect(redis_url)).get_jobs()
@@ -87,12 +92,5 @@ def test_the_scheduler_enqueues_the_periodic_jobs(redis_url, settings, tmp_path,
 def test_the_scheduler_needs_redis(tmp_path, cache_dir):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env |= {"FLEETOPS_VAR_DIR": str(tmp_path / "var"), "FLEETOPS_CACHE_DIR": str(cache_dir)}
-    result = subprocess.run(
-        [sys.executable, "-m", "cli.main", "scheduler", "--once"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = scheduler_once(env)
     assert result.returncode != 0 and "REDIS_URL is unset" in result.stderr

@@ -31,13 +31,19 @@ def packs_at(engine, site_id):
     return {r.serial: r.soc_pct for r in rows}
 
 
-def test_a_flat_courier_gets_the_job_via_a_swap_and_swaps(demo, clock):
+def flat_demo(demo, clock):
+    """The demo app, its engine and a client, every courier nearly flat, and a job posted."""
     app = demo[0]
     client, engine = app.test_client(), app.extensions["fleetops"].engine
     drain_mopeds(engine)
     posted = client.post(
         "/api/v1/delivery-jobs", headers=login(client, "merchant1"), json=job(client, clock)
     ).get_json()
+    return client, engine, posted
+
+
+def test_a_flat_courier_gets_the_job_via_a_swap_and_swaps(demo, clock):
+    client, engine, posted = flat_demo(demo, clock)
     assert posted["status"] == "assigned", posted
     courier = courier_headers(client, posted["courier_id"])
     stops = route(client, courier)
@@ -95,12 +101,7 @@ def test_no_charged_pack_anywhere_means_no_swap(demo, clock):
 
 
 def test_a_cabinet_emptied_since_planning_refuses_the_swap_and_changes_nothing(demo, clock):
-    app = demo[0]
-    client, engine = app.test_client(), app.extensions["fleetops"].engine
-    drain_mopeds(engine)
-    posted = client.post(
-        "/api/v1/delivery-jobs", headers=login(client, "merchant1"), json=job(client, clock)
-    ).get_json()
+    client, engine, posted = flat_demo(demo, clock)
     courier = courier_headers(client, posted["courier_id"])
     swap = route(client, courier)[0]
     empty_cabinets(engine)

@@ -165,3 +165,43 @@ def test_a_failed_delivery_keeps_its_reason(demo_client, clock):
     assert r.status_code == 200
     seen = demo_client.get(posted["tracking_url"]).get_json()
     assert seen["status"] == "failed" and seen["reason"] == "nobody home"
+
+
+def test_merchants_list_their_jobs_and_managers_all(demo_client, clock):
+    bakery, pharmacy = login(demo_client, "merchant1"), login(demo_client, "merchant2")
+    first = demo_client.post(
+        "/api/v1/delivery-jobs", headers=bakery, json=job(demo_client, clock)
+    ).get_json()
+    clock.advance(60)
+    second = demo_client.post(
+        "/api/v1/delivery-jobs", headers=bakery, json=job(demo_client, clock, parcel_l=5)
+    ).get_json()
+    theirs = demo_client.post(
+        "/api/v1/delivery-jobs", headers=pharmacy, json=job(demo_client, clock)
+    ).get_json()
+
+    mine = demo_client.get("/api/v1/delivery-jobs", headers=bakery).get_json()
+    assert [j["id"] for j in mine["data"]] == [second["id"], first["id"]]  # newest first
+    assert mine["pagination"]["total"] == 2
+    listed = mine["data"][1]
+    assert listed["status"] == "assigned" and listed["courier_id"] == first["courier_id"]
+    assert listed["pickup_eta"] < listed["dropoff_eta"] <= listed["dropoff_window"][1]
+    assert listed["tracking_url"] == first["tracking_url"]
+    paged = demo_client.get("/api/v1/delivery-jobs?per_page=1&page=2", headers=bakery)
+    assert [j["id"] for j in paged.get_json()["data"]] == [first["id"]]
+    none = demo_client.get("/api/v1/delivery-jobs?status=delivered", headers=bakery).get_json()
+    assert none["data"] == [] and none["pagination"]["total"] == 0
+    bad = demo_client.get("/api/v1/delivery-jobs?status=lost", headers=bakery)
+    assert (
+        bad.status_code == 422 and "unknown job status 'lost'" in bad.get_json()["error"]["message"]
+    )
+
+    manager = login(demo_client, "manager")
+    everything = demo_client.get("/api/v1/delivery-jobs", headers=manager).get_json()
+    assert {j["id"] for j in everything["data"]} == {first["id"], second["id"], theirs["id"]}
+    one = demo_client.get(f"/api/v1/delivery-jobs/{theirs['id']}", headers=manager)
+    assert one.status_code == 200 and one.get_json()["id"] == theirs["id"]
+    hidden = demo_client.get(f"/api/v1/delivery-jobs/{theirs['id']}", headers=bakery)
+    assert hidden.status_code == 404  # another merchant's job is not found
+    courier = demo_client.get("/api/v1/delivery-jobs", headers=login(demo_client, "courier1"))
+    assert courier.status_code == 403

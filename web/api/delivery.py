@@ -9,13 +9,13 @@ from apiflask import Schema, fields, validators
 from redis.exceptions import RedisError
 
 from dispatch import couriers as service
-from dispatch import schedule, swaps
+from dispatch import deliveries, schedule, swaps
 from fleet.delivery import JobStatus, TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import local_iso
+from web.api.schemas import PageInfo, PageQuery, local_iso, page_info, paging
 from web.auth import current_user, token_auth
 from web.context import ctx
 
@@ -49,6 +49,40 @@ class JobOut(Schema):
     proof_code = fields.String(
         metadata={"description": "give it to the customer: the courier asks for it at the door"}
     )
+
+
+class JobQuery(PageQuery):
+    status = fields.String(load_default=None, metadata={"description": "only jobs in this status"})
+
+
+class JobPlace(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class JobView(Schema):
+    id = fields.String()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    courier_id = fields.String(allow_none=True)
+    parcel_l = fields.Integer()
+    pickup = fields.Nested(JobPlace)
+    dropoff = fields.Nested(JobPlace)
+    pickup_window = fields.List(fields.String())
+    dropoff_window = fields.List(fields.String())
+    pickup_eta = fields.String(allow_none=True)
+    dropoff_eta = fields.String(allow_none=True)
+    created_at = fields.String()
+    tracking_url = fields.String()
+
+
+class JobViewOne(JobView):
+    """A single job (its own class: apispec registers each schema class once)."""
+
+
+class JobList(Schema):
+    data = fields.List(fields.Nested(JobView))
+    pagination = fields.Nested(PageInfo)
 
 
 class TrackOut(Schema):
@@ -123,6 +157,67 @@ def post_job(body: dict[str, Any]) -> dict[str, Any]:
         "tracking_url": f"/api/v1/track/{posted.tracking_token}",
         "proof_code": posted.proof_code,
     }
+
+
+def _job_view(job: dict[str, Any]) -> dict[str, Any]:
+    zone = ctx().zone
+
+    def at(value: Any) -> str | None:
+        return local_iso(value, zone) if value is not None else None
+
+    return {
+        "id": job["id"],
+        "status": job["status"],
+        "reason": job["reason"],
+        "courier_id": job["courier_id"],
+        "parcel_l": job["parcel_l"],
+        "pickup": {"lat": job["pickup_lat"], "lon": job["pickup_lon"]},
+        "dropoff": {"lat": job["dropoff_lat"], "lon": job["dropoff_lon"]},
+        "pickup_window": [at(job["pickup_start"]), at(job["pickup_end"])],
+        "dropoff_window": [at(job["dropoff_start"]), at(job["dropoff_end"])],
+        "pickup_eta": at(job["pickup_eta"]),
+        "dropoff_eta": at(job["dropoff_eta"]),
+        "created_at": at(job["created_at"]),
+        "tracking_url": f"/api/v1/track/{job['tracking_token']}",
+    }
+
+
+JOB_READERS = [str(Role.MERCHANT), str(Role.MANAGER)]
+
+
+@api.get("/delivery-jobs")
+@api.auth_required(token_auth, roles=JOB_READERS)
+@api.input(JobQuery, location="query", arg_name="query")
+@api.output(JobList)
+@api.doc(
+    summary="Delivery jobs, newest first: a merchant's own, or all of the operator's (managers)",
+    responses={401: "no valid token", 403: "not a merchant or manager", 422: "unknown status"},
+)
+def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    page, per_page = paging(query, app.settings)
+    found = deliveries.list_jobs(
+        app.engine,
+        current_user(),
+        status=query["status"],
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    return {
+        "data": [_job_view(j) for j in found.jobs],
+        "pagination": page_info(page, per_page, found.total),
+    }
+
+
+@api.get("/delivery-jobs/<job_id>")
+@api.auth_required(token_auth, roles=JOB_READERS)
+@api.output(JobViewOne)
+@api.doc(
+    summary="One delivery job with its status, courier and planned times",
+    responses={401: "no valid token", 403: "not a merchant or manager", 404: "no such job"},
+)
+def get_job(job_id: str) -> dict[str, Any]:
+    return _job_view(deliveries.get_job(ctx().engine, current_user(), job_id))
 
 
 @api.get("/track/<token>")

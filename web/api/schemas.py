@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 
 from apiflask import Schema, fields, validators
 
+from config.settings import Settings
 from fleet.catalog import DEFAULT_CATALOG
 from fleet.vehicles import Vehicle
+from web.errors import api_error
 
 
 class ErrorDetail(Schema):
@@ -33,6 +35,14 @@ class PageInfo(Schema):
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
+
+
+def paging(query: dict[str, Any], settings: Settings) -> tuple[int, int]:
+    """The page and page size a listing asks for (the size checked against the settings)."""
+    per_page = query.get("per_page") or settings.page_size_default
+    if per_page > settings.page_size_max:
+        raise api_error(422, f"per_page must be at most {settings.page_size_max}", "invalid_value")
+    return int(query["page"]), int(per_page)
 
 
 def page_info(page: int, per_page: int, total: int) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from config.settings import Settings
 from dispatch.bookings import expire_due_holds
 from fleet.catalog import VehicleClass, parse_vehicle_class
 from fleet.db import vehicles as vehicles_db
@@ -23,6 +22,7 @@ from web.api.schemas import (
     VehiclePatch,
     fleet_vehicle,
     page_info,
+    paging,
     public_vehicle,
 )
 from web.auth import FLEET_STAFF, MANAGERS, current_user, token_auth
@@ -30,13 +30,6 @@ from web.context import ctx
 from web.errors import api_error
 
 ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such vehicle"}
-
-
-def _paging(query: dict[str, Any], settings: Settings) -> tuple[int, int]:
-    per_page = query.get("per_page") or settings.page_size_default
-    if per_page > settings.page_size_max:
-        raise api_error(422, f"per_page must be at most {settings.page_size_max}", "invalid_value")
-    return int(query["page"]), int(per_page)
 
 
 def _classes(names: list[str]) -> list[VehicleClass]:
@@ -49,7 +42,7 @@ def _classes(names: list[str]) -> list[VehicleClass]:
 @api.doc(summary="Available vehicles (public): class, position, charge and range")
 def list_available(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    page, per_page = _paging(query, app.settings)
+    page, per_page = paging(query, app.settings)
     expire_due_holds(app.engine, app.clock.now())  # a hold that ran out frees its vehicle
     with app.engine.connect() as conn:
         result = vehicles_db.list_vehicles(
@@ -73,7 +66,7 @@ def list_available(query: dict[str, Any]) -> dict[str, Any]:
 @api.doc(summary="The operator's whole fleet with status (managers, crews)", responses=ERRORS)
 def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    page, per_page = _paging(query, app.settings)
+    page, per_page = paging(query, app.settings)
     expire_due_holds(app.engine, app.clock.now())
     statuses = [parse_vehicle_status(s) for s in query["status"]]
     with app.engine.connect() as conn:

@@ -1,7 +1,8 @@
-"""What merchants and managers see of delivery jobs: their list and one job with its plan.
+"""What merchants, managers and customers see of delivery jobs: the list, one job with its
+plan, and the customer's tracking view.
 
 A merchant sees the jobs they posted; a manager sees every job of the operator. Anything else is
-"not found", as for the rest of the API.
+"not found", as for the rest of the API. Customers see one job by its unguessable token.
 """
 
 from __future__ import annotations
@@ -96,3 +97,29 @@ def get_job(engine: Engine, user: User, job_id: str) -> dict[str, Any]:
             msg = f"no delivery job {job_id}"
             raise NotFound(msg)
         return _with_etas(conn, [row])[0]
+
+
+def tracking(engine: Engine, token: str) -> dict[str, Any]:
+    """What a customer sees: the job's status and the planned times of its stops."""
+    with engine.connect() as conn:
+        job = (
+            conn.execute(select(delivery_jobs).where(delivery_jobs.c.tracking_token == token))
+            .mappings()
+            .first()
+        )
+        if job is None:
+            msg = "no delivery with this tracking code"
+            raise NotFound(msg)
+        stops = {
+            r["kind"]: r
+            for r in conn.execute(
+                select(courier_stops).where(courier_stops.c.job_id == job["id"])
+            ).mappings()
+        }
+    return {
+        "status": job["status"],
+        "reason": job["reason"],
+        "pickup_eta": stops["pickup"]["eta"] if "pickup" in stops else None,
+        "dropoff_eta": stops["dropoff"]["eta"] if "dropoff" in stops else None,
+        "dropoff_window": (job["dropoff_start"], job["dropoff_end"]),
+    }

@@ -8,8 +8,8 @@ from typing import Any
 from apiflask import Schema, fields, validators
 from redis.exceptions import RedisError
 
+from dispatch import courier_actions, deliveries, schedule, swaps
 from dispatch import couriers as service
-from dispatch import deliveries, schedule, swaps
 from fleet.delivery import JobStatus, TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
@@ -228,7 +228,7 @@ def get_job(job_id: str) -> dict[str, Any]:
 )
 def track(token: str) -> dict[str, Any]:
     zone = ctx().zone
-    seen = service.tracking(ctx().engine, token)
+    seen = deliveries.tracking(ctx().engine, token)
     return {
         "status": seen["status"],
         "reason": seen["reason"],
@@ -257,7 +257,7 @@ def my_route() -> dict[str, Any]:
             "eta": local_iso(s["eta"], app.zone),
             "parcel_l": s["parcel_l"],
         }
-        for s in service.route_of(app.engine, current_user(), app.clock.now())
+        for s in courier_actions.route_of(app.engine, current_user(), app.clock.now())
     ]
     return {"stops": stops, "next_stop": stops[0] if stops else None}
 
@@ -291,7 +291,7 @@ STOP_ERRORS = {
 @api.output(DoneOut)
 @api.doc(summary="I have the parcel", responses=STOP_ERRORS)
 def picked_up(job_id: str) -> dict[str, Any]:
-    service.picked_up(ctx().couriers, current_user(), job_id)
+    courier_actions.picked_up(ctx().couriers, current_user(), job_id)
     return {"job_id": job_id, "status": "picked_up", "on_time": None}
 
 
@@ -305,7 +305,7 @@ def picked_up(job_id: str) -> dict[str, Any]:
     responses={**STOP_ERRORS, 422: "the proof code does not match"},
 )
 def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    on_time = service.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])
+    on_time = courier_actions.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])
     return {"job_id": job_id, "status": "delivered", "on_time": on_time}
 
 
@@ -316,7 +316,7 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 @api.output(DoneOut)
 @api.doc(summary="The delivery failed, with the reason", responses=STOP_ERRORS)
 def failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    service.failed(ctx().couriers, current_user(), job_id, body["reason"])
+    courier_actions.failed(ctx().couriers, current_user(), job_id, body["reason"])
     return {"job_id": job_id, "status": "failed", "on_time": None}
 
 

@@ -22,7 +22,7 @@ from fleet.db.audit import record
 from fleet.db.engine import writing
 from fleet.db.sites import list_zones
 from fleet.db.tables import courier_stops, delivery_jobs
-from fleet.delivery import JobStatus
+from fleet.delivery import OPEN_JOB_STATUSES, JobStatus
 from fleet.geo import Position
 from fleet.records import AuditEntry
 from routing.courier_model import (
@@ -73,17 +73,7 @@ def _reoptimise_once(
                 select(delivery_jobs)
                 .where(
                     delivery_jobs.c.operator_id == operator_id,
-                    delivery_jobs.c.status.in_(
-                        [
-                            str(s)
-                            for s in (
-                                JobStatus.POSTED,
-                                JobStatus.ASSIGNED,
-                                JobStatus.UNASSIGNED,
-                                JobStatus.PICKED_UP,
-                            )
-                        ]
-                    ),
+                    delivery_jobs.c.status.in_([str(s) for s in OPEN_JOB_STATUSES]),
                     delivery_jobs.c.dropoff_end > now,
                 )
                 .order_by(delivery_jobs.c.created_at)

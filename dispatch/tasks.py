@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch.context import current
 from fleet.db.tables import courier_shifts, delivery_jobs, vehicles
-from fleet.delivery import JobStatus, ShiftStatus
+from fleet.delivery import OPEN_JOB_STATUSES, ShiftStatus
 
 
 def fleet_snapshot(operator_id: str) -> dict[str, dict[str, int]]:
@@ -74,10 +74,7 @@ def replan_all(city: str, time_limit_s: float = 1.0) -> list[str]:
         raise RuntimeError(msg)
     context = current()
     now = context.clock.now()
-    open_jobs = [
-        str(s)
-        for s in (JobStatus.POSTED, JobStatus.ASSIGNED, JobStatus.UNASSIGNED, JobStatus.PICKED_UP)
-    ]
+    open_jobs = [str(s) for s in OPEN_JOB_STATUSES]
     with context.engine.connect() as conn:
         operators = sorted(
             conn.execute(

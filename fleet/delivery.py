@@ -24,6 +24,14 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: Jobs a courier may still have to do something about (the planners' jobs).
+OPEN_JOB_STATUSES = (
+    JobStatus.POSTED,
+    JobStatus.ASSIGNED,
+    JobStatus.UNASSIGNED,
+    JobStatus.PICKED_UP,
+)
+
 _J = JobStatus
 JOB_MACHINE: Machine[JobStatus] = Machine(
     "delivery job status",

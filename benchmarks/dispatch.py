@@ -24,13 +24,13 @@ from tqdm import tqdm
 
 from benchmarks.common import machine, settings_for_bench, table, write
 from benchmarks.routing import SYNTHETIC_25K, road_points, warm_up
-from dispatch.bookings import _candidates
-from dispatch.riders import Candidate, RiderRules, rank
-from fleet.catalog import VehicleClass
+from dispatch.riders.ranking import WALK_M_PER_S, Candidate, RiderRules, rank
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.city import OsmSource
 from fleet.clock import FixedClock
 from fleet.db import identity as idb
 from fleet.db import sites as sdb
+from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import make_engine, writing
 from fleet.db.migrate import upgrade
 from fleet.db.tables import vehicles
@@ -121,17 +121,24 @@ def measure(label: str, source: OsmSource, cache: Path) -> list[dict[str, Any]]:
             ):
                 start = time.perf_counter()
                 with engine.connect() as conn:
-                    near = _candidates(
-                        conn, operator_id, CLASSES, rider, RULES.walk_limit_s * 4.8 / 3.6
-                    )
-                chosen = rank(rider, near, walk, rules=RULES, zones=[], at=NOW)
+                    near = [
+                        Candidate.of(v)
+                        for v in vehicles_db.available_near(
+                            conn, operator_id, CLASSES, rider, RULES.walk_limit_s * WALK_M_PER_S
+                        )
+                    ]
+                chosen = rank(
+                    rider, near, walk, rules=RULES, catalog=DEFAULT_CATALOG, zones=[], at=NOW
+                )
                 fast.append(time.perf_counter() - start)
                 if k >= BASELINE_RIDERS:
                     continue
                 start = time.perf_counter()
                 with engine.connect() as conn:
                     everything = all_available(conn, operator_id)
-                brute = rank(rider, everything, walk, rules=RULES, zones=[], at=NOW)
+                brute = rank(
+                    rider, everything, walk, rules=RULES, catalog=DEFAULT_CATALOG, zones=[], at=NOW
+                )
                 slow.append(time.perf_counter() - start)
                 best = [r.walk_s for r in chosen.ranked[:1]]
                 agree += best == [r.walk_s for r in brute.ranked[:1]]

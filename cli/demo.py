@@ -5,23 +5,24 @@ crews, a manager and a city reader, each with a demo login."""
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import networkx as nx
-from sqlalchemy import Connection, func, insert, select
 
-from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.catalog import Catalog, VehicleClass
 from fleet.city import CityProfile
 from fleet.clock import Clock
+from fleet.db import couriers as couriers_db
 from fleet.db import identity as identity_db
 from fleet.db import sites as sites_db
 from fleet.db import vehicles as vehicles_db
-from fleet.db.tables import courier_shifts, operators
+from fleet.db.engine import Connection
+from fleet.delivery import CourierShift, ShiftStatus, TimeWindow
 from fleet.geo import Position
-from fleet.identity import Role
+from fleet.identity import Operator, Role, User
+from fleet.ids import Ids
 from fleet.sites import BatteryPack, PackLocation, Site, SiteKind
 from fleet.vehicles import VehicleStatus
 from fleet.zones import Zone, ZoneKind
@@ -29,7 +30,6 @@ from routing.city import CityLayout, nodes_inside
 from routing.modes import Mode, mode_of
 
 DEMO_PASSWORD = "fleetops-demo"
-PACK_WH = DEFAULT_CATALOG[VehicleClass.E_MOPED].battery_wh
 
 
 #: (username, display name, role, company index or None) of the demo people.
@@ -72,7 +72,7 @@ class DemoSummary:
 
 def database_is_empty(conn: Connection) -> bool:
     """Whether no operator exists yet."""
-    return int(conn.execute(select(func.count()).select_from(operators)).scalar_one()) == 0
+    return not identity_db.list_operators(conn)
 
 
 def class_counts(profile: CityProfile, n: int) -> dict[VehicleClass, int]:
@@ -92,13 +92,23 @@ def class_counts(profile: CityProfile, n: int) -> dict[VehicleClass, int]:
     return counts
 
 
-def _initial_charge(rng: random.Random, vehicle_class: VehicleClass) -> tuple[float, VehicleStatus]:
-    low = DEFAULT_CATALOG[vehicle_class].low_battery_pct
+def _initial_charge(rng: random.Random, low_battery_pct: int) -> tuple[float, VehicleStatus]:
     if rng.random() < 0.08:  # a few flat ones for the swap crews
-        return round(rng.uniform(3, low - 1), 1), VehicleStatus.LOW_BATTERY
+        return round(rng.uniform(3, low_battery_pct - 1), 1), VehicleStatus.LOW_BATTERY
     if rng.random() < 0.03:
         return round(rng.uniform(40, 90), 1), VehicleStatus.MAINTENANCE
-    return round(rng.uniform(max(low + 10, 35), 100), 1), VehicleStatus.AVAILABLE
+    return round(rng.uniform(max(low_battery_pct + 10, 35), 100), 1), VehicleStatus.AVAILABLE
+
+
+@dataclass(frozen=True, slots=True)
+class Seeding:
+    """What seeding writes with: the caller's transaction, clock, ids, catalog and randomness."""
+
+    conn: Connection
+    clock: Clock
+    ids: Ids
+    catalog: Catalog
+    rng: random.Random
 
 
 def seed_demo(
@@ -109,18 +119,20 @@ def seed_demo(
     graphs: dict[Mode, nx.MultiDiGraph],
     n_vehicles: int,
     clock: Clock,
+    ids: Ids,
+    catalog: Catalog,
     seed: int = 0,
     progress: Callable[[Iterable[int], str], Iterable[int]] = lambda it, _label: it,
 ) -> DemoSummary:
     """Create the demo operator and everything it runs, in the caller's transaction."""
-    rng = random.Random(seed)
+    how = Seeding(conn, clock, ids, catalog, random.Random(seed))
     operator = identity_db.create_operator(
-        conn, f"{profile.title} Mobility (demo)", profile.name, clock
+        conn, f"{profile.title} Mobility (demo)", profile.name, clock, ids
     )
     sites_db.insert_zone(
         conn,
         Zone(
-            str(uuid.uuid4()),
+            ids.new_id(),
             operator.id,
             ZoneKind.SERVICE_AREA,
             f"{profile.title} service area",
@@ -128,12 +140,31 @@ def seed_demo(
         ),
         clock,
     )
+    placed = _place_sites(how, operator, layout)
+    packs = _stock_stations(how, operator, placed[SiteKind.SWAP_STATION])
+    counts = class_counts(profile, n_vehicles)
+    vehicle_ids, packs = _place_vehicles(
+        how, operator, counts, placed[SiteKind.EV_HUB], layout, graphs, packs, progress
+    )
+    users = _people(how, operator)
+    _shifts(how, operator, profile, users, vehicle_ids[VehicleClass.E_MOPED])
+    return DemoSummary(
+        operator_id=operator.id,
+        vehicles={str(c): counts[c] for c in VehicleClass},
+        sites={str(k): len(v) for k, v in placed.items()},
+        packs=packs,
+        users=len(users),
+    )
 
+
+def _place_sites(
+    how: Seeding, operator: Operator, layout: CityLayout
+) -> dict[SiteKind, list[Site]]:
     placed: dict[SiteKind, list[Site]] = {k: [] for k in SiteKind}
     for spec in layout.sites:
         assert spec.position is not None
         site = Site(
-            id=str(uuid.uuid4()),
+            id=how.ids.new_id(),
             operator_id=operator.id,
             kind=spec.kind,
             name=spec.name,
@@ -144,37 +175,56 @@ def seed_demo(
             charger_power_kw=spec.charger_power_kw,
             parking_kind=spec.parking_kind,
         )
-        placed[spec.kind].append(sites_db.insert_site(conn, site, clock))
+        placed[spec.kind].append(sites_db.insert_site(how.conn, site, how.clock))
+    return placed
 
+
+def _stock_stations(how: Seeding, operator: Operator, stations: list[Site]) -> int:
+    """Three quarters of each station's slots hold moped packs, most of them charged."""
+    pack_wh = how.catalog[VehicleClass.E_MOPED].battery_wh
     packs = 0
-    for station in placed[SiteKind.SWAP_STATION]:
+    for station in stations:
         for slot in range(1, int(station.slots * 0.75) + 1):
-            charged = rng.random() < 0.8
+            charged = how.rng.random() < 0.8
+            packs += 1
             sites_db.insert_pack(
-                conn,
+                how.conn,
                 BatteryPack(
-                    serial=f"PK-{packs + 1:05d}",
+                    serial=f"PK-{packs:05d}",
                     operator_id=operator.id,
-                    capacity_wh=PACK_WH,
-                    soc_pct=100.0 if charged else round(rng.uniform(20, 90), 1),
-                    health_pct=round(rng.uniform(82, 100), 1),
+                    capacity_wh=pack_wh,
+                    soc_pct=100.0 if charged else round(how.rng.uniform(20, 90), 1),
+                    health_pct=round(how.rng.uniform(82, 100), 1),
                     location=PackLocation.STATION,
                     location_id=station.id,
                     slot=slot,
                 ),
             )
-            packs += 1
+    return packs
 
-    counts = class_counts(profile, n_vehicles)
+
+PREFIX = {
+    VehicleClass.E_KICKBOARD: "K",
+    VehicleClass.E_BIKE: "B",
+    VehicleClass.E_MOPED: "M",
+    VehicleClass.WORK_EV: "EV",
+}
+
+
+def _place_vehicles(
+    how: Seeding,
+    operator: Operator,
+    counts: dict[VehicleClass, int],
+    hubs: list[Site],
+    layout: CityLayout,
+    graphs: dict[Mode, nx.MultiDiGraph],
+    packs: int,
+    progress: Callable[[Iterable[int], str], Iterable[int]],
+) -> tuple[dict[VehicleClass, list[str]], int]:
+    """Vehicles on random road nodes of their mode in the service area (work EVs at the hubs);
+    mopeds with a pack of their own. The vehicles' ids by class, and the packs made so far."""
     candidates = {mode: nodes_inside(graph, layout.service_area) for mode, graph in graphs.items()}
-    hubs = placed[SiteKind.EV_HUB]
     vehicle_ids: dict[VehicleClass, list[str]] = {c: [] for c in VehicleClass}
-    prefix = {
-        VehicleClass.E_KICKBOARD: "K",
-        VehicleClass.E_BIKE: "B",
-        VehicleClass.E_MOPED: "M",
-        VehicleClass.WORK_EV: "EV",
-    }
     order = [c for c in VehicleClass for _ in range(counts[c])]
     for i in progress(range(len(order)), "placing vehicles"):
         vehicle_class = order[i]
@@ -183,76 +233,87 @@ def seed_demo(
             position = hubs[(n - 1) % len(hubs)].position
         else:
             graph = graphs[mode_of(vehicle_class)]
-            node = rng.choice(candidates[mode_of(vehicle_class)])
+            node = how.rng.choice(candidates[mode_of(vehicle_class)])
             position = Position(graph.nodes[node]["y"], graph.nodes[node]["x"])
-        soc, status = _initial_charge(rng, vehicle_class)
+        kind = how.catalog[vehicle_class]
+        soc, status = _initial_charge(how.rng, kind.low_battery_pct)
         serial = None
         if vehicle_class is VehicleClass.E_MOPED:
             packs += 1
             serial = f"PK-{packs:05d}"
         vehicle = vehicles_db.register_vehicle(
-            conn,
+            how.conn,
             operator_id=operator.id,
-            code=f"{prefix[vehicle_class]}-{n:04d}",
+            code=f"{PREFIX[vehicle_class]}-{n:04d}",
             vehicle_class=str(vehicle_class),
             position=position,
             soc_pct=soc,
-            clock=clock,
-            odometer_m=rng.randrange(0, 4_000_000),
+            clock=how.clock,
+            odometer_m=how.rng.randrange(0, 4_000_000),
             status=status,
             battery_serial=serial,
+            ids=how.ids,
         )
         if serial is not None:
             sites_db.insert_pack(
-                conn,
+                how.conn,
                 BatteryPack(
                     serial=serial,
                     operator_id=operator.id,
-                    capacity_wh=PACK_WH,
+                    capacity_wh=kind.battery_wh,
                     soc_pct=soc,
-                    health_pct=round(rng.uniform(82, 100), 1),
+                    health_pct=round(how.rng.uniform(82, 100), 1),
                     location=PackLocation.VEHICLE,
                     location_id=vehicle.id,
                 ),
             )
         vehicle_ids[vehicle_class].append(vehicle.id)
+    return vehicle_ids, packs
 
-    companies = [identity_db.create_company(conn, operator.id, name, clock) for name in COMPANIES]
-    users = {}
-    for username, display, role, company in DEMO_PEOPLE:
-        users[username] = identity_db.create_user(
-            conn,
+
+def _people(how: Seeding, operator: Operator) -> dict[str, User]:
+    companies = [
+        identity_db.create_company(how.conn, operator.id, name, how.clock, how.ids)
+        for name in COMPANIES
+    ]
+    return {
+        username: identity_db.create_user(
+            how.conn,
             operator_id=operator.id,
             username=username,
             display_name=display,
             role=role,
             password=DEMO_PASSWORD,
-            clock=clock,
+            clock=how.clock,
             company_id=companies[company].id if company is not None else None,
+            ids=how.ids,
         )
+        for username, display, role, company in DEMO_PEOPLE
+    }
 
-    # Couriers work today 09:00–18:00 local time on the first mopeds.
-    today = clock.now().astimezone(profile.zone).date()
+
+def _shifts(
+    how: Seeding,
+    operator: Operator,
+    profile: CityProfile,
+    users: dict[str, User],
+    mopeds: list[str],
+) -> None:
+    """Couriers work today 09:00–18:00 local time on the first mopeds."""
+    today = how.clock.now().astimezone(profile.zone).date()
     start = datetime.combine(today, time(9, 0), profile.zone)
-    mopeds = vehicle_ids[VehicleClass.E_MOPED]
     couriers = [u for u in users.values() if u.role is Role.COURIER]
+    box_l = how.catalog[VehicleClass.E_MOPED].cargo_l
     for courier, moped in zip(couriers, mopeds, strict=False):
-        conn.execute(
-            insert(courier_shifts).values(
-                id=str(uuid.uuid4()),
+        couriers_db.add_shift(
+            how.conn,
+            CourierShift(
+                id=how.ids.new_id(),
                 operator_id=operator.id,
                 courier_id=courier.id,
                 vehicle_id=moped,
-                start_at=start,
-                end_at=start + timedelta(hours=9),
-                box_capacity_l=DEFAULT_CATALOG[VehicleClass.E_MOPED].cargo_l,
-                status="scheduled",
-            )
+                window=TimeWindow(start, start + timedelta(hours=9)),
+                box_capacity_l=box_l,
+                status=ShiftStatus.SCHEDULED,
+            ),
         )
-    return DemoSummary(
-        operator_id=operator.id,
-        vehicles={str(c): counts[c] for c in VehicleClass},
-        sites={str(k): len(v) for k, v in placed.items()},
-        packs=packs,
-        users=len(users),
-    )

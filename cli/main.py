@@ -15,8 +15,9 @@ from tqdm import tqdm
 from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
 from config.settings import Settings, load_settings
+from dispatch.platform import Platform
 from fleet.city import CityProfile
-from fleet.db.engine import make_engine, writing
+from fleet.db.engine import make_engine, reading, writing
 from fleet.db.migrate import upgrade
 from fleet.exceptions import FleetError
 from routing.city import CityLayout, lay_out
@@ -98,21 +99,23 @@ def seed_if_empty(
     """Seed the demo (in one transaction); returns whether it did."""
     from cli.demo import database_is_empty, seed_demo
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
-    with engine.connect() as conn:
+    platform = _platform(settings)
+    upgrade(platform.engine)
+    with reading(platform.engine) as conn:
         empty = database_is_empty(conn)
     if only_if_empty and not empty:
         return False
     prepared = prepare_city(settings, city)
-    with writing(engine) as conn:
+    with writing(platform.engine) as conn:
         summary = seed_demo(
             conn,
             profile=prepared.profile,
             layout=prepared.layout,
             graphs=prepared.graphs,
             n_vehicles=vehicles,
-            clock=settings.clock(),
+            clock=platform.clock,
+            ids=platform.ids,
+            catalog=platform.catalog,
             seed=seed,
             progress=_progress,
         )
@@ -122,6 +125,16 @@ def seed_if_empty(
         err=True,
     )
     return True
+
+
+def _platform(settings: Settings) -> Platform:
+    """The platform of these settings (the composition root), or the CLI's error."""
+    from bootstrap import build_platform
+
+    try:
+        return build_platform(settings)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @cli.command("seed-demo")
@@ -153,25 +166,16 @@ def _redis_url(settings: Settings) -> str:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the platform's queues."""
-    from rq import Worker
-
-    from dispatch.context import JobContext, install
-    from dispatch.queue import QUEUES, connect
+    from dispatch.queue.connection import connect
+    from dispatch.queue.worker import PlatformWorker
 
     settings = _settings()
     redis_url = _redis_url(settings)
-    from routing.routers import CityRouters
-
-    name, _why = resolve_city_name(settings.city, settings.data_dir)
-    profile = load_city(name, settings.data_dir)
-    routers = {name: CityRouters(profile.source, settings.cache_dir, settings.max_snap_distance_m)}
-    install(
-        JobContext(
-            engine=make_engine(settings.database_url), clock=settings.clock(), routers=routers
-        )
-    )
-    connection = connect(redis_url)
-    Worker(list(QUEUES), connection=connection).work(burst=burst, logging_level="WARNING")
+    platform = _platform(settings)
+    # Loaded once here, the couriers' road network is shared by every forked work horse
+    # instead of being read again by each re-plan.
+    platform.routers.router(Mode.MOPED)
+    PlatformWorker(platform, connect(redis_url)).work(burst=burst, logging_level="WARNING")
 
 
 @cli.command()
@@ -182,17 +186,15 @@ def scheduler(once: bool) -> None:
     """Put the periodic jobs on the queue: hold expiry, late EV returns, couriers' re-plans."""
     from rq.cron import CronScheduler
 
-    from dispatch.queue import connect
-    from dispatch.schedule import periodic_jobs
+    from bootstrap import schedule_rules
+    from dispatch.queue.connection import connect
+    from dispatch.queue.schedule import periodic_jobs
 
     settings = _settings()
     redis_url = _redis_url(settings)
-    name, _why = resolve_city_name(settings.city, settings.data_dir)
     cron = CronScheduler(connect(redis_url), logging_level="WARNING")
-    for job in periodic_jobs(settings, name):
-        cron.register(
-            job.func, job.queue_name, kwargs=job.kwargs, interval=job.every_s, name=job.name
-        )
+    for job in periodic_jobs(schedule_rules(settings)):
+        cron.register(job.func, job.queue_name, interval=job.every_s, name=job.name)
         click.echo(f"every {job.every_s} s: {job.name} on the {job.queue_name} queue", err=True)
     if once:
         cron.enqueue_jobs()

@@ -66,15 +66,18 @@ class Settings:
     web_workers: int
     page_size_default: int
     page_size_max: int
-    booking_hold_s: int = 600
-    walk_limit_s: int = 600
-    reserve_pct: int = 15
-    min_range_m: int = 3000
-    reoptimise_every_s: int = 300
-    reoptimise_after_jobs: int = 5
-    reoptimise_time_limit_s: int = 2
-    expire_holds_every_s: int = 30
-    late_returns_every_s: int = 60
+    booking_hold_s: int
+    walk_limit_s: int
+    reserve_pct: int
+    min_range_m: int
+    reoptimise_every_s: int
+    reoptimise_after_jobs: int
+    reoptimise_time_limit_s: int
+    #: Improving solutions a re-plan stops after (0: none, the time limit alone): a limit that
+    #: does not depend on the machine's speed, for simulations that must replay exactly.
+    reoptimise_solution_limit: int
+    expire_holds_every_s: int
+    late_returns_every_s: int
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
     #: Where each value came from (key → "defaults" / file path / environment variable).
@@ -98,6 +101,12 @@ class Settings:
             "late_returns_every_s",
         ):
             _positive(f"schedule.{name}", getattr(self, name))
+        if self.reoptimise_solution_limit < 0:
+            msg = (
+                "schedule.reoptimise_solution_limit must be 0 (none) or positive, got "
+                f"{self.reoptimise_solution_limit}"
+            )
+            raise SettingsError(msg)
         if not 0 <= self.reserve_pct <= 100:
             msg = f"booking.reserve_pct must be within 0–100, got {self.reserve_pct}"
             raise SettingsError(msg)
@@ -183,6 +192,34 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
     return value
 
 
+def _layers(
+    env: Mapping[str, str], config_file: Path | None, cwd: Path
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[str, Path]]:
+    """The raw values (defaults, then the file, then the environment), where each came from,
+    and the folder its relative paths are resolved against."""
+    values = _read_defaults()
+    sources: dict[str, str] = {f"{s}.{k}": "defaults" for s, sec in values.items() for k in sec}
+    base_for: dict[str, Path] = {k: PROJECT_ROOT for k in sources}
+    if config_file is not None:
+        for section, items in _read_file(config_file).items():
+            if section not in values or not isinstance(items, dict):
+                msg = f"unknown section [{section}] in {config_file}"
+                raise SettingsError(msg)
+            for key, value in items.items():
+                if key not in values[section]:
+                    msg = f"unknown key {section}.{key} in {config_file}"
+                    raise SettingsError(msg)
+                values[section][key] = value
+                sources[f"{section}.{key}"] = str(config_file)
+                base_for[f"{section}.{key}"] = config_file.resolve().parent
+    for name, (section, key) in ENV_KEYS.items():
+        if name in env:
+            values[section][key] = env[name]
+            sources[f"{section}.{key}"] = name
+            base_for[f"{section}.{key}"] = cwd
+    return values, sources, base_for
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -206,31 +243,9 @@ def load_settings(
         Naming the key whose value is missing, unknown or malformed.
     """
     env = os.environ if env is None else env
-    cwd = Path.cwd() if cwd is None else cwd
-    values = _read_defaults()
-    sources: dict[str, str] = {f"{s}.{k}": "defaults" for s, sec in values.items() for k in sec}
-    base_for: dict[str, Path] = {k: PROJECT_ROOT for k in sources}
-
     if config_file is None and env.get("FLEETOPS_CONFIG"):
         config_file = Path(env["FLEETOPS_CONFIG"])
-    if config_file is not None:
-        for section, items in _read_file(config_file).items():
-            if section not in values or not isinstance(items, dict):
-                msg = f"unknown section [{section}] in {config_file}"
-                raise SettingsError(msg)
-            for key, value in items.items():
-                if key not in values[section]:
-                    msg = f"unknown key {section}.{key} in {config_file}"
-                    raise SettingsError(msg)
-                values[section][key] = value
-                sources[f"{section}.{key}"] = str(config_file)
-                base_for[f"{section}.{key}"] = config_file.resolve().parent
-
-    for name, (section, key) in ENV_KEYS.items():
-        if name in env:
-            values[section][key] = env[name]
-            sources[f"{section}.{key}"] = name
-            base_for[f"{section}.{key}"] = cwd
+    values, sources, base_for = _layers(env, config_file, Path.cwd() if cwd is None else cwd)
 
     def get(section: str, key: str, kind: type) -> Any:
         dotted = f"{section}.{key}"
@@ -270,6 +285,7 @@ def load_settings(
         reoptimise_every_s=get("schedule", "reoptimise_every_s", int),
         reoptimise_after_jobs=get("schedule", "reoptimise_after_jobs", int),
         reoptimise_time_limit_s=get("schedule", "reoptimise_time_limit_s", int),
+        reoptimise_solution_limit=get("schedule", "reoptimise_solution_limit", int),
         expire_holds_every_s=get("schedule", "expire_holds_every_s", int),
         late_returns_every_s=get("schedule", "late_returns_every_s", int),
         fixed_time=get("server", "fixed_time", str).strip() or None,

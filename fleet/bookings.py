@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from fleet.clock import require_aware
+from fleet.exceptions import InvalidValue
+from fleet.geo import Position
 from fleet.statemachine import Machine
 
 
@@ -34,8 +36,26 @@ BOOKING_MACHINE: Machine[BookingStatus] = Machine(
 
 
 @dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a finished trip cost and did."""
+
+    distance_m: int
+    duration_s: int
+    price_minor: int
+    currency: str
+    co2_avoided_g: int
+
+    def __post_init__(self) -> None:
+        for name in ("distance_m", "duration_s", "price_minor", "co2_avoided_g"):
+            if getattr(self, name) < 0:
+                msg = f"a receipt's {name} must not be negative"
+                raise InvalidValue(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class Booking:
-    """A rider's hold on a vehicle and, once unlocked, the trip."""
+    """A rider's hold on a vehicle and, once unlocked, the trip: where it started and, once
+    completed, its receipt."""
 
     id: str
     operator_id: str
@@ -46,6 +66,8 @@ class Booking:
     hold_until: datetime
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    start: Position | None = None
+    receipt: Receipt | None = None
 
     def __post_init__(self) -> None:
         for name in ("created_at", "hold_until", "started_at", "ended_at"):

@@ -6,8 +6,10 @@ docs/vehicle-types.md.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeAlias
 
 from fleet.exceptions import InvalidValue, UnknownVehicleClass
 
@@ -79,7 +81,11 @@ class VehicleType:
         return int(self.range_full_m * soc_pct / 100)
 
 
-#: Defaults per class; sources in docs/vehicle-types.md.
+#: An operator's vehicle types by class. The composition root builds it (from the defaults
+#: below and the operator's overrides) and hands it to whoever needs a class's figures.
+Catalog: TypeAlias = Mapping[VehicleClass, VehicleType]
+
+#: Defaults per class; sources in docs/vehicle-types.md. Read only by the composition root.
 DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
     VehicleClass.E_KICKBOARD: VehicleType(
         vehicle_class=VehicleClass.E_KICKBOARD,

@@ -87,6 +87,8 @@ class DeliveryJob:
     created_at: datetime
     courier_id: str | None = None
     reason: str | None = None  # why failed or unassigned
+    tracking_token: str | None = None  # the customer follows the job with it (unguessable)
+    proof_code: str | None = None  # the customer gives it to the courier at the door
 
     def __post_init__(self) -> None:
         if self.parcel_l <= 0:

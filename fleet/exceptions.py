@@ -42,3 +42,8 @@ class NotFound(FleetError, LookupError):
 
 class Conflict(FleetError, RuntimeError):
     """The write clashes with what is stored (duplicate key, concurrent change)."""
+
+
+class ChangedMeanwhile(Conflict):
+    """A row changed between being read and being written over: the write was refused so
+    nothing is lost; read again and retry."""

@@ -14,12 +14,12 @@ _DKLEN = 32
 MIN_LENGTH = 8
 
 
-def hash_password(password: str) -> str:
-    """A salted scrypt hash of ``password``."""
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """A salted scrypt hash of ``password`` (a fresh random salt unless one is given)."""
     if len(password) < MIN_LENGTH:
         msg = f"a password needs at least {MIN_LENGTH} characters"
         raise ValueError(msg)
-    salt = secrets.token_bytes(16)
+    salt = secrets.token_bytes(16) if salt is None else salt
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
 

@@ -69,6 +69,10 @@ class Site:
                 raise InvalidValue(msg)
 
 
+#: A pack at or above this charge counts as charged inventory: stations hand it out.
+CHARGED_PCT = 95.0
+
+
 class PackLocation(StrEnum):
     """Where a swappable pack is."""
 
@@ -105,6 +109,6 @@ class BatteryPack:
             msg = f"pack {self.serial}: a slot is given exactly when the pack is in a station"
             raise InvalidValue(msg)
 
-    def charged(self, threshold_pct: float = 95.0) -> bool:
+    def charged(self, threshold_pct: float = CHARGED_PCT) -> bool:
         """Whether the pack counts as charged inventory."""
         return self.soc_pct >= threshold_pct

@@ -1,13 +1,22 @@
-"""Zones: the service area and the rules painted on the map."""
+"""Zones: the service area and the rules painted on the map.
+
+What a zone bars is said here once: a hazard closure closes roads while it is active, and riding
+may not start in a no-ride zone or a closure. A point on a zone's edge is inside it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import numpy as np
+from numpy.typing import NDArray
+from shapely import intersects_xy
+
 from fleet.clock import require_aware
-from fleet.exceptions import InvalidValue
+from fleet.exceptions import InvalidValue, OutsideServiceArea
 from fleet.geo import Area, Position
 
 
@@ -70,3 +79,44 @@ class Zone:
     def contains(self, position: Position) -> bool:
         """Whether ``position`` is inside the zone."""
         return self.area.contains(position)
+
+    def closes_roads(self, at: datetime | None) -> bool:
+        """Whether the zone closes the roads crossing it at ``at`` (``None``: whenever)."""
+        return self.kind is ZoneKind.HAZARD_CLOSURE and (at is None or self.active(at))
+
+    def bars_riding(self, at: datetime | None) -> bool:
+        """Whether a ride may not start or stand inside the zone at ``at``."""
+        return self.kind is ZoneKind.NO_RIDE or self.closes_roads(at)
+
+
+def inside(zone: Zone, positions: Sequence[Position]) -> NDArray[np.bool_]:
+    """Which positions lie in the zone (its edge included)."""
+    if not positions:
+        return np.zeros(0, dtype=bool)
+    lon = np.array([p.lon for p in positions])
+    lat = np.array([p.lat for p in positions])
+    return np.asarray(intersects_xy(zone.area.geometry, lon, lat), dtype=bool)
+
+
+def first_inside(zones: Iterable[Zone], position: Position) -> Zone | None:
+    """The first of ``zones`` that ``position`` lies in, if any."""
+    return next((z for z in zones if bool(inside(z, [position])[0])), None)
+
+
+def barred(zones: Iterable[Zone], positions: Sequence[Position], at: datetime) -> NDArray[np.bool_]:
+    """Which positions stand in a no-ride zone or an active closure at ``at``."""
+    blocked = np.zeros(len(positions), dtype=bool)
+    for zone in zones:
+        if zone.bars_riding(at):
+            blocked |= inside(zone, positions)
+    return blocked
+
+
+def check_in_service_area(zones: Iterable[Zone], position: Position) -> None:
+    """Raise ``OutsideServiceArea`` unless ``position`` is in one of the service areas among
+    ``zones``; an operator without any has not said where it operates, and that is named."""
+    areas = [z for z in zones if z.kind is ZoneKind.SERVICE_AREA]
+    if not areas:
+        raise OutsideServiceArea(position.lat, position.lon, "the operator has no service area")
+    if first_inside(areas, position) is None:
+        raise OutsideServiceArea(position.lat, position.lon)

@@ -136,7 +136,7 @@ class CourierSolution:
 
 def solve_couriers(
     problem: CourierProblem,
-    time_limit_s: float = 1.0,
+    time_limit_s: float,
     *,
     solution_limit: int | None = None,
     initial: list[list[int]] | None = None,

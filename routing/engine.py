@@ -25,12 +25,12 @@ from typing import Any
 import numpy as np
 import routingkit_cch as rk
 from numpy.typing import NDArray
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 from shapely.ops import substring
 from shapely.strtree import STRtree
 
 from fleet.geo import Position
-from fleet.zones import Zone, ZoneKind
+from fleet.zones import Zone, first_inside
 from routing.ch import ContractionHierarchy, Entries
 from routing.exceptions import InsideClosure
 from routing.network import RoadNetwork
@@ -202,11 +202,7 @@ class Router:
 
     def closed_edges(self, closures: Iterable[Zone], at: datetime | None) -> frozenset[int]:
         """Edges crossing a hazard closure active at ``at`` (every given closure if ``None``)."""
-        active = [
-            z
-            for z in closures
-            if z.kind is ZoneKind.HAZARD_CLOSURE and (at is None or z.active(at))
-        ]
+        active = [z for z in closures if z.closes_roads(at)]
         if not active:
             return frozenset()
         if self._edge_tree is None:
@@ -222,15 +218,11 @@ class Router:
         self, points: Sequence[Position], closures: Iterable[Zone], at: datetime | None
     ) -> None:
         """Raise ``InsideClosure`` if a point lies in a closure active at ``at``."""
-        active = [
-            z
-            for z in closures
-            if z.kind is ZoneKind.HAZARD_CLOSURE and (at is None or z.active(at))
-        ]
-        for zone in active:
-            for p in points:
-                if zone.area.geometry.covers(Point(p.lon, p.lat)):
-                    raise InsideClosure(p.lat, p.lon, zone.name)
+        active = [z for z in closures if z.closes_roads(at)]
+        for p in points:
+            zone = first_inside(active, p)
+            if zone is not None:
+                raise InsideClosure(p.lat, p.lon, zone.name)
 
     # --- snapping --------------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ class SolveParams:
     start: str = "vroom"
     #: Share of the time VROOM may take when it builds the first solution.
     vroom_share: float = 0.7
+    #: Stop OR-Tools after this many improving solutions (``None``: the time limit alone), so
+    #: a result does not depend on the machine's speed.
+    solution_limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +57,9 @@ def solve_instance(instance: Instance, params: SolveParams) -> Plan | None:
         if start is not None:
             initial = [[customer - 1 for customer in route] for route in start]
     left_s = max(0.1, params.time_limit_s - (time_module.monotonic() - started))
-    solution = solve_couriers(problem, left_s, initial=initial)
+    solution = solve_couriers(
+        problem, left_s, initial=initial, solution_limit=params.solution_limit
+    )
     if solution is None:
         return None
     routes = [

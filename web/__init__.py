@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import redis
 from apiflask import APIFlask
-from sqlalchemy import Engine
 
-from config.cities import load_city, resolve_city_name
-from config.exceptions import SettingsError
+from bootstrap import build_platform
 from config.settings import Settings
-from dispatch.bookings import RiderService
-from dispatch.couriers import CourierService
-from dispatch.riders import RiderRules
+from dispatch.platform import Platform
 from fleet.clock import Clock
-from fleet.db.engine import make_engine
-from routing.routers import CityRouters
+from fleet.db.engine import Engine
 from web import docs, errors, ui
 from web.api import api, register_views
-from web.context import EXTENSION, AppContext
+from web.context import EXTENSION
 
 API_VERSION = "1.0.0"
 
@@ -27,7 +21,7 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Clock | None = None,
-    redis_client: redis.Redis | None = None,
+    platform: Platform | None = None,
 ) -> APIFlask:
     """Build the web app.
 
@@ -35,8 +29,10 @@ def create_app(
     ----------
     settings
         The platform's settings (see ``config.load_settings``).
-    engine, clock, redis_client
+    engine, clock
         Ready-made parts, for tests; by default built from ``settings``.
+    platform
+        A platform built already (``bootstrap.build_platform``); by default built here.
     """
     app = APIFlask(
         __name__,
@@ -58,33 +54,7 @@ def create_app(
         },
         SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer"}},
     )
-    city_name, _why = resolve_city_name(settings.city, settings.data_dir)
-    if redis_client is None and settings.redis_url is not None:
-        redis_client = redis.Redis.from_url(settings.redis_url)
-    city = load_city(city_name, settings.data_dir)
-    engine = engine or make_engine(settings.database_url)
-    clock = clock or settings.clock()
-    if city.tariff is None:
-        msg = f"city {city.name!r} has no [pricing] in its profile"
-        raise SettingsError(msg)
-    routers = CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m)
-    riders = RiderService(
-        engine=engine,
-        routers=routers,
-        clock=clock,
-        rules=RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m),
-        hold_s=settings.booking_hold_s,
-        tariff=city.tariff,
-    )
-    app.extensions[EXTENSION] = AppContext(
-        settings=settings,
-        engine=engine,
-        redis=redis_client,
-        clock=clock,
-        city=city,
-        riders=riders,
-        couriers=CourierService(engine=engine, routers=routers, clock=clock),
-    )
+    app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     errors.install(app)
     register_views()
     app.register_blueprint(api)

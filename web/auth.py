@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import HTTPTokenAuth
 from flask import g
 
-from fleet.db import identity as identity_db
+from dispatch import accounts
 from fleet.identity import Role, User
 from web.context import ctx
 from web.errors import api_error
@@ -17,9 +17,7 @@ token_auth = HTTPTokenAuth(scheme="Bearer", description="A token from POST /api/
 def _verify(token: str) -> User | None:
     if not token:
         return None
-    app = ctx()
-    with app.engine.connect() as conn:
-        user = identity_db.user_for_token(conn, token, app.clock)
+    user = accounts.user_for_token(ctx().accounts, token)
     if user is not None:
         g.user = user
     return user

@@ -11,7 +11,6 @@ from typing import Any
 from apiflask import APIFlask, HTTPError
 from flask import Response, jsonify, request
 
-from config.exceptions import SettingsError
 from dispatch.exceptions import (
     DestinationUnreachable,
     NotYourBooking,
@@ -44,7 +43,6 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (InvalidValue, 422, "invalid_value"),
     (NotFound, 404, "not_found"),
     (Conflict, 409, "conflict"),
-    (SettingsError, 422, "invalid_setting"),
 ]
 
 _STATUS_CODES = {
@@ -100,7 +98,6 @@ def install(app: APIFlask) -> None:
         return body, error.status_code, error.headers
 
     @app.errorhandler(FleetError)
-    @app.errorhandler(SettingsError)
     def _domain(exc: Exception) -> tuple[Response, int]:
         for cls, status, code in DOMAIN_ERRORS:
             if isinstance(exc, cls):

@@ -1,37 +1,41 @@
-"""Bookings in the database: the conditional reservation that never gives a vehicle twice, and
-the moves of a booking with its vehicle, each in the caller's transaction and audited."""
+"""Bookings in the database: the conditional hold that never gives a vehicle twice, and the
+moves of a booking with its vehicle, each in the caller's transaction and audited."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
+from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus, Receipt
 from fleet.db.audit import record
-from fleet.db.tables import bookings, vehicles
+from fleet.db.tables import bookings
+from fleet.db.transitions import Move, move_status
+from fleet.db.vehicles import set_vehicle_status
 from fleet.exceptions import Conflict, NotFound
+from fleet.geo import Position
 from fleet.records import AuditEntry
-from fleet.vehicles import VEHICLE_MACHINE, VehicleStatus
+from fleet.vehicles import VehicleStatus
 
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What a finished trip cost and did."""
-
-    distance_m: int
-    duration_s: int
-    price_minor: int
-    currency: str
-    co2_avoided_g: int
+OPEN_STATUSES = (str(BookingStatus.HELD), str(BookingStatus.ACTIVE))
 
 
 def _booking(row: Mapping[Any, Any]) -> Booking:
+    receipt = None
+    if row["price_minor"] is not None:
+        receipt = Receipt(
+            row["distance_m"],
+            row["duration_s"],
+            row["price_minor"],
+            row["currency"],
+            row["co2_avoided_g"],
+        )
+    start = None
+    if row["start_lat"] is not None:
+        start = Position(row["start_lat"], row["start_lon"])
     return Booking(
         id=row["id"],
         operator_id=row["operator_id"],
@@ -42,24 +46,13 @@ def _booking(row: Mapping[Any, Any]) -> Booking:
         hold_until=row["hold_until"],
         started_at=row["started_at"],
         ended_at=row["ended_at"],
+        start=start,
+        receipt=receipt,
     )
 
 
-def receipt_of(row: Mapping[Any, Any]) -> Receipt | None:
-    """The receipt stored with a completed booking."""
-    if row["price_minor"] is None:
-        return None
-    return Receipt(
-        row["distance_m"],
-        row["duration_s"],
-        row["price_minor"],
-        row["currency"],
-        row["co2_avoided_g"],
-    )
-
-
-def get_row(conn: Connection, operator_id: str, booking_id: str) -> Mapping[Any, Any]:
-    """The booking's row (another operator's booking is not found)."""
+def get_booking(conn: Connection, operator_id: str, booking_id: str) -> Booking:
+    """The booking (another operator's booking is not found)."""
     row = (
         conn.execute(
             select(bookings).where(
@@ -72,12 +65,7 @@ def get_row(conn: Connection, operator_id: str, booking_id: str) -> Mapping[Any,
     if row is None:
         msg = f"no booking {booking_id}"
         raise NotFound(msg)
-    return row
-
-
-def get_booking(conn: Connection, operator_id: str, booking_id: str) -> Booking:
-    """The booking."""
-    return _booking(get_row(conn, operator_id, booking_id))
+    return _booking(row)
 
 
 def open_booking_of(conn: Connection, rider_id: str) -> Booking | None:
@@ -85,8 +73,7 @@ def open_booking_of(conn: Connection, rider_id: str) -> Booking | None:
     row = (
         conn.execute(
             select(bookings).where(
-                bookings.c.rider_id == rider_id,
-                bookings.c.status.in_([str(BookingStatus.HELD), str(BookingStatus.ACTIVE)]),
+                bookings.c.rider_id == rider_id, bookings.c.status.in_(OPEN_STATUSES)
             )
         )
         .mappings()
@@ -95,64 +82,33 @@ def open_booking_of(conn: Connection, rider_id: str) -> Booking | None:
     return _booking(row) if row is not None else None
 
 
-def set_vehicle_status(
-    conn: Connection,
-    vehicle_id: str,
-    current: VehicleStatus,
-    target: VehicleStatus,
-    at: datetime,
-    **values: Any,
-) -> bool:
-    """Move a vehicle from ``current`` to ``target`` if it is still in ``current`` (one
-    conditional UPDATE: a concurrent writer makes it return False instead of both winning)."""
-    VEHICLE_MACHINE.check(current, target)
-    result = conn.execute(
-        update(vehicles)
-        .where(vehicles.c.id == vehicle_id, vehicles.c.status == str(current))
-        .values(status=str(target), updated_at=at, version=vehicles.c.version + 1, **values)
-    )
-    return result.rowcount == 1
-
-
-def hold(
-    conn: Connection,
-    *,
-    operator_id: str,
-    rider_id: str,
-    vehicle_id: str,
-    now: datetime,
-    hold_until: datetime,
-) -> Booking | None:
-    """Reserve an available vehicle for a rider; ``None`` if someone else got it first.
+def hold(conn: Connection, booking: Booking) -> Booking | None:
+    """Store a new held ``booking``, reserving its vehicle; ``None`` if someone else got the
+    vehicle first.
 
     The vehicle moves ``available → reserved`` by a conditional update, and the booking row is
     guarded by a unique index on open bookings per vehicle and per rider, so across processes a
     vehicle is never held twice and a rider never holds two.
     """
     if not set_vehicle_status(
-        conn, vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.RESERVED, now
+        conn,
+        booking.vehicle_id,
+        VehicleStatus.AVAILABLE,
+        VehicleStatus.RESERVED,
+        booking.created_at,
     ):
         return None
-    booking = Booking(
-        id=str(uuid.uuid4()),
-        operator_id=operator_id,
-        rider_id=rider_id,
-        vehicle_id=vehicle_id,
-        status=BookingStatus.HELD,
-        created_at=now,
-        hold_until=hold_until,
-    )
     try:
         with conn.begin_nested():
             conn.execute(
                 insert(bookings).values(
                     id=booking.id,
-                    operator_id=operator_id,
-                    rider_id=rider_id,
-                    vehicle_id=vehicle_id,
+                    operator_id=booking.operator_id,
+                    rider_id=booking.rider_id,
+                    vehicle_id=booking.vehicle_id,
                     status=str(booking.status),
-                    created_at=now,
-                    hold_until=hold_until,
+                    created_at=booking.created_at,
+                    hold_until=booking.hold_until,
                 )
             )
     except IntegrityError:
@@ -161,13 +117,13 @@ def hold(
     record(
         conn,
         AuditEntry(
-            now,
-            operator_id,
-            rider_id,
+            booking.created_at,
+            booking.operator_id,
+            booking.rider_id,
             "booking.hold",
             "booking",
             booking.id,
-            {"vehicle_id": vehicle_id, "hold_until": hold_until.isoformat()},
+            {"vehicle_id": booking.vehicle_id, "hold_until": booking.hold_until.isoformat()},
         ),
     )
     return booking
@@ -181,33 +137,101 @@ def move(
     actor_id: str | None,
     **values: Any,
 ) -> Booking:
-    """Move a booking through its machine (conditional on its current status)."""
-    BOOKING_MACHINE.check(booking.status, target)
-    result = conn.execute(
-        update(bookings)
-        .where(bookings.c.id == booking.id, bookings.c.status == str(booking.status))
-        .values(status=str(target), **values)
-    )
-    if result.rowcount != 1:
-        msg = f"booking {booking.id} changed meanwhile; fetch it again"
-        raise Conflict(msg)
-    record(
+    """Move a booking through its machine (conditional on its current status); the booking as
+    stored after the move."""
+    move_status(
         conn,
-        AuditEntry(
-            now,
-            booking.operator_id,
-            actor_id,
-            f"booking.{target}",
-            "booking",
-            booking.id,
-            {
-                "status": [str(booking.status), str(target)],
-                **{k: v for k, v in values.items() if not isinstance(v, datetime)},
-            },
-        ),
+        bookings,
+        BOOKING_MACHINE,
+        Move("booking", booking.id, booking.operator_id, booking.status, target, now, actor_id),
+        values,
+        {k: v for k, v in values.items() if not isinstance(v, datetime)},
     )
-    row = conn.execute(select(bookings).where(bookings.c.id == booking.id)).mappings().one()
-    return _booking(row)
+    return get_booking(conn, booking.operator_id, booking.id)
+
+
+def start_trip(conn: Connection, booking: Booking, now: datetime, where: Position) -> Booking:
+    """The rider unlocked: the booking becomes active from ``where``, the vehicle in use.
+
+    Raises
+    ------
+    Conflict
+        The vehicle is no longer reserved for this booking.
+    """
+    started = move(
+        conn,
+        booking,
+        BookingStatus.ACTIVE,
+        now,
+        booking.rider_id,
+        started_at=now,
+        start_lat=where.lat,
+        start_lon=where.lon,
+    )
+    if not set_vehicle_status(
+        conn, booking.vehicle_id, VehicleStatus.RESERVED, VehicleStatus.IN_USE, now
+    ):
+        msg = "the vehicle is no longer reserved for you"
+        raise Conflict(msg)
+    return started
+
+
+def cancel(conn: Connection, booking: Booking, now: datetime) -> Booking:
+    """The rider gave the held vehicle back: the booking is cancelled, the vehicle available."""
+    cancelled = move(conn, booking, BookingStatus.CANCELLED, now, booking.rider_id, ended_at=now)
+    set_vehicle_status(
+        conn, booking.vehicle_id, VehicleStatus.RESERVED, VehicleStatus.AVAILABLE, now
+    )
+    return cancelled
+
+
+def complete_trip(
+    conn: Connection,
+    booking: Booking,
+    now: datetime,
+    where: Position,
+    receipt: Receipt,
+    *,
+    soc_pct: float,
+    after: VehicleStatus,
+) -> Booking:
+    """The trip ended at ``where``: the booking completes with its receipt, the vehicle stands
+    there with the charge left and the distance on its odometer."""
+    ended = move(
+        conn,
+        booking,
+        BookingStatus.COMPLETED,
+        now,
+        booking.rider_id,
+        ended_at=now,
+        end_lat=where.lat,
+        end_lon=where.lon,
+        distance_m=receipt.distance_m,
+        duration_s=receipt.duration_s,
+        price_minor=receipt.price_minor,
+        currency=receipt.currency,
+        co2_avoided_g=receipt.co2_avoided_g,
+    )
+    set_vehicle_status(
+        conn,
+        booking.vehicle_id,
+        VehicleStatus.IN_USE,
+        after,
+        now,
+        soc_pct=soc_pct,
+        lat=where.lat,
+        lon=where.lon,
+        odometer_increase_m=receipt.distance_m,
+    )
+    return ended
+
+
+def any_hold_due(conn: Connection, now: datetime) -> bool:
+    """Whether some hold has run out (a cheap read before taking the write lock)."""
+    due = select(bookings.c.id).where(
+        bookings.c.status == str(BookingStatus.HELD), bookings.c.hold_until <= now
+    )
+    return bool(conn.execute(select(exists(due))).scalar())
 
 
 def expire_holds(conn: Connection, now: datetime) -> int:

@@ -1,4 +1,9 @@
-"""Engines for SQLite (WAL, foreign keys on) and PostgreSQL (psycopg 3, optional schema)."""
+"""Engines for SQLite (WAL, foreign keys on) and PostgreSQL (psycopg 3, optional schema), and
+the two ways the rooms above use them: :func:`reading` and :func:`writing`.
+
+Only ``fleet/db`` imports SQLAlchemy; the rooms above hold an ``Engine`` and a ``Connection``
+by these names and hand the connection to the repositories.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -46,6 +51,22 @@ def _sqlite_begin(conn: Connection) -> None:
 WRITE_OPTION = "fleetops_write"
 
 
+__all__ = ["Connection", "Engine", "after_fork", "make_engine", "ping", "reading", "writing"]
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads (one snapshot per statement; nothing is written)."""
+    with engine.connect() as conn:
+        yield conn
+
+
+def ping(engine: Engine) -> None:
+    """Run ``SELECT 1`` (raises the driver's error when the database cannot be reached)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction meant to write: commits on success, rolls back on error.
@@ -81,3 +102,9 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
             raise ValueError(msg)
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def after_fork(engine: Engine) -> None:
+    """In a forked child: forget the parent's pooled connections without closing them (they
+    stay the parent's), so the child opens its own."""
+    engine.dispose(close=False)

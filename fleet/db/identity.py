@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
-import uuid
 from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
@@ -15,19 +13,20 @@ from fleet.db.audit import record
 from fleet.db.tables import api_tokens, companies, operators, users
 from fleet.exceptions import Conflict, InvalidValue, NotFound
 from fleet.identity import Operator, Role, User
+from fleet.ids import Ids, RandomIds
 from fleet.passwords import hash_password, verify_password
 from fleet.records import AuditEntry
 from fleet.workev import Company
 
-
-def new_id() -> str:
-    """A fresh random id."""
-    return str(uuid.uuid4())
+#: Where ids come from when the caller does not say (the platform always passes its own).
+RANDOM_IDS = RandomIds()
 
 
-def create_operator(conn: Connection, name: str, city: str, clock: Clock) -> Operator:
+def create_operator(
+    conn: Connection, name: str, city: str, clock: Clock, ids: Ids = RANDOM_IDS
+) -> Operator:
     """Store a new operator."""
-    operator = Operator(id=new_id(), name=name, city=city)
+    operator = Operator(id=ids.new_id(), name=name, city=city)
     try:
         with conn.begin_nested():
             conn.execute(
@@ -68,9 +67,11 @@ def list_operators(conn: Connection) -> list[Operator]:
     return [Operator(id=r["id"], name=r["name"], city=r["city"]) for r in rows]
 
 
-def create_company(conn: Connection, operator_id: str, name: str, clock: Clock) -> Company:
+def create_company(
+    conn: Connection, operator_id: str, name: str, clock: Clock, ids: Ids = RANDOM_IDS
+) -> Company:
     """Store a company under an operator."""
-    company = Company(id=new_id(), operator_id=operator_id, name=name)
+    company = Company(id=ids.new_id(), operator_id=operator_id, name=name)
     try:
         with conn.begin_nested():
             conn.execute(
@@ -111,6 +112,7 @@ def create_user(
     clock: Clock,
     company_id: str | None = None,
     actor_id: str | None = None,
+    ids: Ids = RANDOM_IDS,
 ) -> User:
     """Store a new user with a hashed password.
 
@@ -122,7 +124,7 @@ def create_user(
         The username is taken.
     """
     user = User(
-        id=new_id(),
+        id=ids.new_id(),
         operator_id=operator_id,
         username=username,
         display_name=display_name,
@@ -130,7 +132,7 @@ def create_user(
         company_id=company_id,
     )
     try:
-        password_hash = hash_password(password)
+        password_hash = hash_password(password, ids.salt())
     except ValueError as exc:
         raise InvalidValue(str(exc)) from None
     try:
@@ -187,9 +189,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(conn: Connection, user_id: str, ttl_s: int, clock: Clock) -> str:
+def issue_token(
+    conn: Connection, user_id: str, ttl_s: int, clock: Clock, ids: Ids = RANDOM_IDS
+) -> str:
     """A new bearer token for the user; only its hash is stored."""
-    token = secrets.token_urlsafe(32)
+    token = ids.token(32)
     now = clock.now()
     conn.execute(
         insert(api_tokens).values(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -42,3 +44,21 @@ def head_revision() -> str:
     head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert head is not None
     return head
+
+
+def health(engine: Engine) -> dict[str, Any]:
+    """Whether the database answers and is migrated to head, for the health endpoint:
+    ``{"ok", "backend", "revision"}`` and a ``message`` when it is not ok."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        revision = current_revision(engine)
+    except SQLAlchemyError as exc:
+        return {"ok": False, "message": type(exc).__name__}
+    ok = revision == head_revision()
+    return {
+        "ok": ok,
+        "backend": engine.dialect.name,
+        "revision": revision,
+        **({} if ok else {"message": "not migrated: run fleetops init-db"}),
+    }

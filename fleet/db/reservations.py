@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from fleet.catalog import VehicleClass
 from fleet.db.audit import record
-from fleet.db.tables import reservations
+from fleet.db.tables import reservations, vehicles
+from fleet.db.transitions import Move, move_status
+from fleet.db.vehicles import vehicle_from_row
 from fleet.delivery import TimeWindow
-from fleet.exceptions import Conflict, NotFound
+from fleet.exceptions import NotFound
+from fleet.geo import haversine_m
 from fleet.records import AuditEntry
+from fleet.sites import Site
+from fleet.vehicles import Vehicle, VehicleStatus
 from fleet.workev import RESERVATION_MACHINE, Reservation, ReservationStatus
 
 #: Reservations that hold an EV's time.
@@ -35,57 +40,36 @@ def _reservation(row: Mapping[Any, Any]) -> Reservation:
     )
 
 
-def create(
-    conn: Connection,
-    *,
-    operator_id: str,
-    company_id: str,
-    employee_id: str,
-    hub_id: str,
-    slot: TimeWindow,
-    planned_distance_m: int,
-    vehicle_id: str,
-    now: datetime,
-) -> Reservation:
-    """Store a confirmed reservation on ``vehicle_id``."""
-    reservation = Reservation(
-        id=str(uuid.uuid4()),
-        operator_id=operator_id,
-        company_id=company_id,
-        employee_id=employee_id,
-        hub_id=hub_id,
-        slot=slot,
-        planned_distance_m=planned_distance_m,
-        status=ReservationStatus.CONFIRMED,
-        vehicle_id=vehicle_id,
-    )
+def create(conn: Connection, reservation: Reservation, now: datetime) -> Reservation:
+    """Store a new reservation (confirmed on its EV)."""
+    slot = reservation.slot
     conn.execute(
         insert(reservations).values(
             id=reservation.id,
-            operator_id=operator_id,
-            company_id=company_id,
-            employee_id=employee_id,
-            hub_id=hub_id,
-            vehicle_id=vehicle_id,
+            operator_id=reservation.operator_id,
+            company_id=reservation.company_id,
+            employee_id=reservation.employee_id,
+            hub_id=reservation.hub_id,
+            vehicle_id=reservation.vehicle_id,
             start_at=slot.start,
             end_at=slot.end,
-            planned_distance_m=planned_distance_m,
+            planned_distance_m=reservation.planned_distance_m,
             status=str(reservation.status),
-            reason=None,
+            reason=reservation.reason,
         )
     )
     record(
         conn,
         AuditEntry(
             now,
-            operator_id,
-            employee_id,
+            reservation.operator_id,
+            reservation.employee_id,
             "reservation.create",
             "reservation",
             reservation.id,
             {
-                "vehicle_id": vehicle_id,
-                "hub_id": hub_id,
+                "vehicle_id": reservation.vehicle_id,
+                "hub_id": reservation.hub_id,
                 "start": slot.start.isoformat(),
                 "end": slot.end.isoformat(),
             },
@@ -153,28 +137,20 @@ def move(
     **values: Any,
 ) -> Reservation:
     """Move a reservation through its machine (conditional on its current status)."""
-    RESERVATION_MACHINE.check(reservation.status, target)
-    result = conn.execute(
-        update(reservations)
-        .where(
-            reservations.c.id == reservation.id, reservations.c.status == str(reservation.status)
-        )
-        .values(status=str(target), **values)
-    )
-    if result.rowcount != 1:
-        msg = f"reservation {reservation.id} changed meanwhile; fetch it again"
-        raise Conflict(msg)
-    record(
+    move_status(
         conn,
-        AuditEntry(
-            now,
-            reservation.operator_id,
-            actor_id,
-            f"reservation.{target}",
+        reservations,
+        RESERVATION_MACHINE,
+        Move(
             "reservation",
             reservation.id,
-            {"status": [str(reservation.status), str(target)], **values},
+            reservation.operator_id,
+            reservation.status,
+            target,
+            now,
+            actor_id,
         ),
+        values,
     )
     return get(conn, reservation.operator_id, reservation.id)
 
@@ -200,3 +176,43 @@ def reassign(
         ),
     )
     return get(conn, reservation.operator_id, reservation.id)
+
+
+def evs_at_hub(
+    conn: Connection, operator_id: str, hub: Site, radius_m: float, *, lock: bool
+) -> list[Vehicle]:
+    """The operator's work EVs in service standing within ``radius_m`` of the hub. With
+    ``lock`` (PostgreSQL) their rows stay locked until the transaction ends, so one writer at a
+    time plans a hub's EVs."""
+    query = (
+        select(vehicles)
+        .where(
+            vehicles.c.operator_id == operator_id,
+            vehicles.c.vehicle_class == str(VehicleClass.WORK_EV),
+            vehicles.c.status.notin_([str(VehicleStatus.MAINTENANCE), str(VehicleStatus.OFFLINE)]),
+        )
+        .order_by(vehicles.c.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return [
+        vehicle
+        for vehicle in (vehicle_from_row(r) for r in conn.execute(query).mappings())
+        if haversine_m(
+            vehicle.position.lat, vehicle.position.lon, hub.position.lat, hub.position.lon
+        )
+        <= radius_m
+    ]
+
+
+def overdue(conn: Connection, now: datetime) -> list[Reservation]:
+    """Reservations whose EV was picked up and is not back after the slot's end."""
+    rows = conn.execute(
+        select(reservations)
+        .where(
+            reservations.c.status == str(ReservationStatus.PICKED_UP),
+            reservations.c.end_at < now,
+        )
+        .order_by(reservations.c.end_at, reservations.c.id)
+    ).mappings()
+    return [_reservation(r) for r in rows]

@@ -10,11 +10,11 @@ from sqlalchemy import Connection, func, insert, select
 from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.tables import battery_packs, sites, zones
-from fleet.exceptions import OutsideServiceArea
 from fleet.geo import Area, Position
 from fleet.records import AuditEntry
 from fleet.sites import BatteryPack, PackLocation, ParkingKind, Site, SiteKind
 from fleet.zones import Zone, ZoneKind
+from fleet.zones import check_in_service_area as in_service_area
 
 
 def insert_site(conn: Connection, site: Site, clock: Clock, actor_id: str | None = None) -> Site:
@@ -162,16 +162,9 @@ def list_zones(conn: Connection, operator_id: str, kind: ZoneKind | None = None)
 
 
 def check_in_service_area(conn: Connection, operator_id: str, position: Position) -> None:
-    """Raise ``OutsideServiceArea`` unless ``position`` is in one of the operator's service areas.
-
-    An operator without any service-area zone has not defined where it operates; every position
-    is refused then, naming that.
-    """
-    areas = list_zones(conn, operator_id, ZoneKind.SERVICE_AREA)
-    if not areas:
-        raise OutsideServiceArea(position.lat, position.lon, "the operator has no service area")
-    if not any(zone.contains(position) for zone in areas):
-        raise OutsideServiceArea(position.lat, position.lon)
+    """Raise ``OutsideServiceArea`` unless ``position`` is in one of the operator's service areas
+    (see ``fleet.zones.check_in_service_area``)."""
+    in_service_area(list_zones(conn, operator_id, ZoneKind.SERVICE_AREA), position)
 
 
 def count_rows(conn: Connection, table_name: str) -> int:

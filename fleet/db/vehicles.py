@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from fleet.catalog import DEFAULT_CATALOG, VehicleClass, parse_vehicle_class
+from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db.audit import record
-from fleet.db.identity import new_id
+from fleet.db.identity import RANDOM_IDS
 from fleet.db.sites import check_in_service_area
 from fleet.db.tables import vehicles
-from fleet.exceptions import Conflict, NotFound
-from fleet.geo import Position
+from fleet.exceptions import ChangedMeanwhile, Conflict, NotFound
+from fleet.geo import Position, degrees_around, haversine_m
+from fleet.ids import Ids
 from fleet.records import AuditEntry
 from fleet.vehicles import (
     VEHICLE_MACHINE,
@@ -27,7 +29,8 @@ from fleet.vehicles import (
 )
 
 
-def _vehicle(row: Mapping[Any, Any]) -> Vehicle:
+def vehicle_from_row(row: Mapping[Any, Any]) -> Vehicle:
+    """The vehicle of a ``vehicles`` row."""
     return Vehicle(
         id=row["id"],
         operator_id=row["operator_id"],
@@ -55,6 +58,7 @@ def register_vehicle(
     status: VehicleStatus = VehicleStatus.AVAILABLE,
     battery_serial: str | None = None,
     actor_id: str | None = None,
+    ids: Ids = RANDOM_IDS,
 ) -> Vehicle:
     """Store a new vehicle, checked against the catalog and the operator's service area.
 
@@ -68,7 +72,7 @@ def register_vehicle(
         The operator already has a vehicle with this code.
     """
     vehicle = Vehicle(
-        id=new_id(),
+        id=ids.new_id(),
         operator_id=operator_id,
         code=code,
         vehicle_class=parse_vehicle_class(vehicle_class),
@@ -136,7 +140,7 @@ def get_vehicle(conn: Connection, operator_id: str, vehicle_id: str) -> Vehicle:
     if row is None:
         msg = f"no vehicle {vehicle_id}"
         raise NotFound(msg)
-    return _vehicle(row)
+    return vehicle_from_row(row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,7 @@ def list_vehicles(
         .limit(limit)
         .offset(offset)
     ).mappings()
-    return VehiclePage([_vehicle(r) for r in rows], int(total))
+    return VehiclePage([vehicle_from_row(r) for r in rows], int(total))
 
 
 def update_vehicle(
@@ -181,6 +185,7 @@ def update_vehicle(
     operator_id: str,
     vehicle_id: str,
     clock: Clock,
+    catalog: Catalog,
     status: str | None = None,
     soc_pct: float | None = None,
     position: Position | None = None,
@@ -208,7 +213,7 @@ def update_vehicle(
     if current_row is None:
         msg = f"no vehicle {vehicle_id}"
         raise NotFound(msg)
-    current = _vehicle(current_row)
+    current = vehicle_from_row(current_row)
     changes: dict[str, Any] = {}
     if status is not None:
         target = parse_vehicle_status(status)
@@ -217,7 +222,7 @@ def update_vehicle(
     if soc_pct is not None:
         changes["soc_pct"] = soc_pct
         # below its class's threshold an available vehicle is no longer offered to riders
-        low = DEFAULT_CATALOG[current.vehicle_class].low_battery_pct
+        low = catalog[current.vehicle_class].low_battery_pct
         target_now = changes.get("status", current.status)
         if target_now is VehicleStatus.AVAILABLE and check_soc(soc_pct) < low:
             changes["status"] = (
@@ -236,14 +241,7 @@ def update_vehicle(
     if not changes:
         return current
     updated = replace(current, updated_at=clock.now(), **changes)  # validates
-    result = conn.execute(
-        update(vehicles)
-        .where(vehicles.c.id == vehicle_id, vehicles.c.version == current_row["version"])
-        .values(**_columns(updated), version=current_row["version"] + 1)
-    )
-    if result.rowcount != 1:
-        msg = f"vehicle {vehicle_id} was changed concurrently; retry"
-        raise Conflict(msg)
+    write_if_version(conn, updated, current_row["version"])
     before, after = _public_fields(current), _public_fields(updated)
     diff = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     record(
@@ -253,3 +251,115 @@ def update_vehicle(
         ),
     )
     return updated
+
+
+def set_vehicle_status(
+    conn: Connection,
+    vehicle_id: str,
+    current: VehicleStatus,
+    target: VehicleStatus,
+    at: datetime,
+    *,
+    odometer_increase_m: int = 0,
+    **values: Any,
+) -> bool:
+    """Move a vehicle from ``current`` to ``target`` if it is still in ``current`` (one
+    conditional UPDATE that bumps the version: a concurrent writer makes it return False instead
+    of both winning), writing the other ``values`` with it."""
+    VEHICLE_MACHINE.check(current, target)
+    if odometer_increase_m:
+        values["odometer_m"] = vehicles.c.odometer_m + odometer_increase_m
+    result = conn.execute(
+        update(vehicles)
+        .where(vehicles.c.id == vehicle_id, vehicles.c.status == str(current))
+        .values(status=str(target), updated_at=at, version=vehicles.c.version + 1, **values)
+    )
+    return result.rowcount == 1
+
+
+def vehicle_version(conn: Connection, vehicle_id: str) -> tuple[Vehicle, int]:
+    """A vehicle (of any operator) and the version it was read at."""
+    row = conn.execute(select(vehicles).where(vehicles.c.id == vehicle_id)).mappings().first()
+    if row is None:
+        msg = f"no vehicle {vehicle_id}"
+        raise NotFound(msg)
+    return vehicle_from_row(row), int(row["version"])
+
+
+def write_if_version(conn: Connection, vehicle: Vehicle, seen_version: int) -> None:
+    """Write ``vehicle`` over the row only if the row is still at ``seen_version``.
+
+    Raises
+    ------
+    Conflict
+        Someone changed the vehicle since it was read (the caller's transaction must roll back).
+    """
+    changed = conn.execute(
+        update(vehicles)
+        .where(vehicles.c.id == vehicle.id, vehicles.c.version == seen_version)
+        .values(**_columns(vehicle), version=seen_version + 1)
+    ).rowcount
+    if changed != 1:
+        msg = f"vehicle {vehicle.id} was changed concurrently; retry"
+        raise ChangedMeanwhile(msg)
+
+
+def available_near(
+    conn: Connection,
+    operator_id: str,
+    classes: Sequence[VehicleClass],
+    near: Position,
+    radius_m: float,
+) -> list[Vehicle]:
+    """The operator's available vehicles of these classes in the box of ``radius_m`` around
+    ``near`` (a bounding box: callers measure the real distance)."""
+    dlat, dlon = degrees_around(near, radius_m)
+    rows = conn.execute(
+        select(vehicles)
+        .where(
+            vehicles.c.operator_id == operator_id,
+            vehicles.c.status == str(VehicleStatus.AVAILABLE),
+            vehicles.c.vehicle_class.in_([str(c) for c in classes]),
+            vehicles.c.lat.between(near.lat - dlat, near.lat + dlat),
+            vehicles.c.lon.between(near.lon - dlon, near.lon + dlon),
+        )
+        .order_by(vehicles.c.id)
+    ).mappings()
+    return [vehicle_from_row(r) for r in rows]
+
+
+#: Statuses of a vehicle standing somewhere (not ridden or driven).
+PARKED = (
+    VehicleStatus.AVAILABLE,
+    VehicleStatus.LOW_BATTERY,
+    VehicleStatus.RESERVED,
+    VehicleStatus.MAINTENANCE,
+    VehicleStatus.CHARGING,
+    VehicleStatus.OFFLINE,
+)
+
+
+def count_parked_near(
+    conn: Connection, operator_id: str, position: Position, radius_m: float
+) -> int:
+    """How many of the operator's vehicles stand within ``radius_m`` of ``position``."""
+    dlat, dlon = degrees_around(position, radius_m)
+    rows = conn.execute(
+        select(vehicles.c.lat, vehicles.c.lon).where(
+            vehicles.c.operator_id == operator_id,
+            vehicles.c.status.in_([str(s) for s in PARKED]),
+            vehicles.c.lat.between(position.lat - dlat, position.lat + dlat),
+            vehicles.c.lon.between(position.lon - dlon, position.lon + dlon),
+        )
+    ).all()
+    return sum(1 for r in rows if haversine_m(r.lat, r.lon, position.lat, position.lon) <= radius_m)
+
+
+def counts_by(conn: Connection, operator_id: str) -> list[tuple[str, str]]:
+    """(status, class) of each of the operator's vehicles."""
+    rows = conn.execute(
+        select(vehicles.c.status, vehicles.c.vehicle_class).where(
+            vehicles.c.operator_id == operator_id
+        )
+    ).all()
+    return [(r.status, r.vehicle_class) for r in rows]

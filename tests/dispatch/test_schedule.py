@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rq import Queue
 
-from dispatch import schedule, tasks
-from dispatch.queue import QUEUES, connect
+from dispatch.queue import jobs, replans
+from dispatch.queue.connection import QUEUES, connect
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,25 +46,26 @@ def scheduler_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_posted_jobs_request_one_replan_per_burst(redis_url, settings):
+def test_posted_jobs_request_one_replan_per_burst(redis_url):
     redis = connect(redis_url)
-    rules = settings.with_overrides(reoptimise_after_jobs=3)
     queue = Queue("dispatch", connection=redis)
 
-    def post(unassigned: bool = False):
-        return schedule.job_posted(redis, "op-1", "synthetic", rules, unassigned=unassigned)
+    def post(operator_id: str = "op-1", unassigned: bool = False):
+        return replans.job_posted(
+            redis, operator_id, after_jobs=3, every_s=300, unassigned=unassigned
+        )
 
     assert post() is None and post() is None and queue.count == 0
     third = post()
     assert third is not None and queue.count == 1  # three piled up: one re-plan
-    assert third.func_name == "dispatch.tasks.reoptimise_deliveries"
-    assert third.args == ("op-1", "synthetic", rules.reoptimise_time_limit_s)
+    assert third.func_name == "dispatch.queue.replans.reoptimise_deliveries"
+    assert third.args == ("op-1",)  # the worker's platform knows the city and the limits
     assert post() is None and post(unassigned=True) is None  # one is waiting already
     assert queue.count == 1
-    schedule.replan_started(redis, "op-1")  # the worker took it: the count starts again
+    replans.replan_started(redis, "op-1")  # the worker took it: the count starts again
     assert post(unassigned=True) is not None  # a job no courier could take: at once
     assert queue.count == 2
-    other = schedule.job_posted(redis, "op-2", "synthetic", rules, unassigned=True)
+    other = post("op-2", unassigned=True)
     assert other is not None and queue.count == 3  # operators are counted apart
 
 
@@ -82,11 +83,10 @@ def test_the_scheduler_enqueues_the_periodic_jobs(redis_url, settings, tmp_path,
     assert "every 120 s: replan-couriers" in result.stderr
     queued = Queue("dispatch", connection=connect(redis_url)).get_jobs()
     assert sorted(j.func_name for j in queued) == sorted(
-        f"dispatch.tasks.{f.__name__}"
-        for f in (tasks.expire_holds, tasks.handle_late_returns, tasks.replan_all)
+        f"{f.__module__}.{f.__name__}"
+        for f in (jobs.expire_holds, jobs.handle_late_returns, replans.replan_all)
     )
-    replan = next(j for j in queued if j.func_name.endswith("replan_all"))
-    assert replan.kwargs == {"city": "synthetic", "time_limit_s": settings.reoptimise_time_limit_s}
+    assert all(j.args == () and j.kwargs == {} for j in queued)  # the worker's platform has all
 
 
 def test_the_scheduler_needs_redis(tmp_path, cache_dir):

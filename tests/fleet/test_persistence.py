@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from fleet.catalog import DEFAULT_CATALOG as CATALOG
 from fleet.db import audit
 from fleet.db import idempotency as keys
 from fleet.db import identity as idb
@@ -122,6 +123,7 @@ def test_status_changes_follow_the_machine_and_are_audited(world):
             operator_id=world.a.id,
             vehicle_id=v.id,
             clock=world.clock,
+            catalog=CATALOG,
             status="reserved",
             soc_pct=70.0,
         )
@@ -129,15 +131,30 @@ def test_status_changes_follow_the_machine_and_are_audited(world):
     before = snapshot(world.engine)
     with pytest.raises(IllegalTransition), writing(world.engine) as conn:
         vdb.update_vehicle(
-            conn, operator_id=world.a.id, vehicle_id=v.id, clock=world.clock, status="charging"
+            conn,
+            operator_id=world.a.id,
+            vehicle_id=v.id,
+            clock=world.clock,
+            catalog=CATALOG,
+            status="charging",
         )
     with pytest.raises(InvalidValue), writing(world.engine) as conn:
         vdb.update_vehicle(
-            conn, operator_id=world.a.id, vehicle_id=v.id, clock=world.clock, soc_pct=101.0
+            conn,
+            operator_id=world.a.id,
+            vehicle_id=v.id,
+            clock=world.clock,
+            catalog=CATALOG,
+            soc_pct=101.0,
         )
     with pytest.raises(Conflict, match="odometer"), writing(world.engine) as conn:
         vdb.update_vehicle(
-            conn, operator_id=world.a.id, vehicle_id=v.id, clock=world.clock, odometer_m=-5
+            conn,
+            operator_id=world.a.id,
+            vehicle_id=v.id,
+            clock=world.clock,
+            catalog=CATALOG,
+            odometer_m=-5,
         )
     assert snapshot(world.engine) == before
     with world.engine.connect() as conn:
@@ -152,7 +169,12 @@ def test_another_operator_cannot_see_or_change_a_vehicle(world):
         vdb.get_vehicle(conn, world.b.id, v.id)
     with pytest.raises(NotFound), writing(world.engine) as conn:
         vdb.update_vehicle(
-            conn, operator_id=world.b.id, vehicle_id=v.id, clock=world.clock, status="offline"
+            conn,
+            operator_id=world.b.id,
+            vehicle_id=v.id,
+            clock=world.clock,
+            catalog=CATALOG,
+            status="offline",
         )
     with world.engine.connect() as conn:
         assert vdb.list_vehicles(conn, operator_id=world.b.id).total == 0
@@ -172,7 +194,12 @@ def test_a_stale_write_is_a_conflict_not_a_lost_update(world):
         try:
             with writing(world.engine) as conn:
                 vdb.update_vehicle(
-                    conn, operator_id=world.a.id, vehicle_id=v.id, clock=world.clock, status=status
+                    conn,
+                    operator_id=world.a.id,
+                    vehicle_id=v.id,
+                    clock=world.clock,
+                    catalog=CATALOG,
+                    status=status,
                 )
         except (Conflict, IllegalTransition) as exc:
             errors.append(exc)

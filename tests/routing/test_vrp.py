@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,21 +68,27 @@ def test_the_checker_catches_broken_plans(data_dir):
     assert "never visited" in " ".join(check(instance, routes[1:]).problems)
 
 
+#: The search stops at its first solution: what it finds does not depend on the machine's speed
+#: (the time limit is only a safety net). How far the search improves on it in a given time is
+#: a benchmark's claim (docs/benchmarks/vrp.md), not a test's.
+FIRST = SolveParams(time_limit_s=300, solution_limit=1)
+
+
 @pytest.mark.shared_data
 @pytest.mark.parametrize("start", ["vroom", "insertion"])
 @pytest.mark.parametrize("name", ["solomon/C101.txt", "lilim/lc101.txt", "lilim/lrc201.txt"])
-def test_solutions_are_feasible_and_close_to_best_known(data_dir, name, start):
+def test_first_solutions_are_feasible_and_vrooms_is_close_to_best_known(data_dir, name, start):
     instance = read_instance(data_dir / "vrp" / name)
-    plan = solve_instance(instance, SolveParams(time_limit_s=2, start=start))
+    plan = solve_instance(instance, replace(FIRST, start=start))
     assert plan is not None
     verdict = check(instance, plan.routes)
     assert verdict.feasible, verdict.problems[:3]
-    best = float(bks(data_dir)[instance.name]["distance"])
-    assert verdict.distance <= best * 1.10  # within 10 % in 2 s; the benchmark measures more
     if instance.family is Family.LILIM:
         assert all(any(p in r and d in r for r in plan.routes) for p, d in instance.pairs)
-    if name == "lilim/lc101.txt" and start == "vroom":  # VROOM's start is the best-known:
-        assert plan.engine == "vroom"  # read into the model, and nothing strictly better exists
+    if start == "vroom":  # VROOM's start, read into the model with every constraint checked
+        assert plan.engine == "vroom"
+        best = float(bks(data_dir)[instance.name]["distance"])
+        assert verdict.distance <= best * 1.10
 
 
 @pytest.mark.shared_data

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-import redis
 
 from cli.demo import seed_demo
 from cli.main import prepare_city
+from fleet.catalog import DEFAULT_CATALOG
 from fleet.db.engine import writing
+from fleet.ids import RandomIds
 from web import create_app
 
 
@@ -15,10 +16,7 @@ from web import create_app
 def app(settings, world, redis_url):
     """The app on the world's database (SQLite, then PostgreSQL), the test Redis and clock."""
     return create_app(
-        settings,
-        engine=world.engine,
-        clock=world.clock,
-        redis_client=redis.Redis.from_url(redis_url),
+        settings.with_overrides(redis_url=redis_url), engine=world.engine, clock=world.clock
     )
 
 
@@ -51,6 +49,8 @@ def demo(engine, settings, clock):
             graphs=prepared.graphs,
             n_vehicles=60,
             clock=clock,
+            ids=RandomIds(),
+            catalog=DEFAULT_CATALOG,
             seed=3,
         )
     app = create_app(settings, engine=engine, clock=clock)

@@ -45,13 +45,11 @@ def test_health_reports_database_and_redis(client):
 
 
 def test_health_is_degraded_when_redis_is_down(settings, world):
-    import redis
-
     from cli.redis_server import free_port
     from web import create_app
 
-    dead = redis.Redis(port=free_port(), socket_connect_timeout=0.2)
-    app = create_app(settings, engine=world.engine, clock=world.clock, redis_client=dead)
+    dead = settings.with_overrides(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(dead, engine=world.engine, clock=world.clock)
     response = app.test_client().get("/api/v1/health")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"]["ok"] is False
@@ -288,3 +286,15 @@ def test_openapi_document_and_docs_page(client):
     assert "/api/v1/fleet/vehicles" in html and "VehicleIn" in html
     assert "<script" not in html and 'src="http' not in html and "<link" in html  # no CDN
     assert "OpenStreetMap contributors" in html  # ODbL credit on every page
+
+
+def test_the_app_starts_and_documents_itself_without_a_warning(settings, world):
+    import warnings
+
+    from web import create_app
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        app = create_app(settings, engine=world.engine, clock=world.clock)
+        assert app.test_client().get("/api/openapi.json").status_code == 200
+    assert [str(w.message) for w in seen] == []  # e.g. no schema registered twice

@@ -12,7 +12,7 @@ from pathlib import Path
 from rq import Queue
 from sqlalchemy import func, select
 
-from dispatch.queue import QUEUES, connect
+from dispatch.queue.connection import QUEUES, connect
 from fleet.db.tables import audit_log, delivery_jobs
 from tests.dispatch.test_concurrency import _url as database_url
 from tests.web.test_bookings import login
@@ -40,8 +40,8 @@ def test_merchant_to_worker_to_courier_to_customer(
     for name in QUEUES:
         Queue(name, connection=redis).empty()
     engine = demo[0].extensions["fleetops"].engine
-    rules = settings.with_overrides(reoptimise_after_jobs=3)
-    app = create_app(rules, engine=engine, clock=clock, redis_client=redis)
+    rules = settings.with_overrides(reoptimise_after_jobs=3, redis_url=redis_url)
+    app = create_app(rules, engine=engine, clock=clock)
     client = app.test_client()
     merchant = login(client, "merchant1")
     posted = [
@@ -53,7 +53,7 @@ def test_merchant_to_worker_to_courier_to_customer(
     assert all(p["status"] == "assigned" for p in posted)
     # the third job asked for a re-plan
     (queued,) = Queue("dispatch", connection=redis).get_jobs()
-    assert queued.func_name == "dispatch.tasks.reoptimise_deliveries"
+    assert queued.func_name == "dispatch.queue.replans.reoptimise_deliveries"
     operator_id = client.get("/api/v1/me", headers=merchant).get_json()["operator_id"]
     env = {
         **os.environ,

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-import dispatch.replan as replan
+import dispatch.couriers.replan as replan
 from fleet.db.tables import courier_stops, delivery_jobs
 from tests.web.test_bookings import login
 from tests.web.test_delivery import job

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from dispatch.replan import reoptimise
+import pytest
+from sqlalchemy import select, text, update
+
+from cli.demo import DEMO_PASSWORD
+from dispatch.couriers import swaps
+from dispatch.couriers.replan import reoptimise
+from fleet.db import identity as idb
+from fleet.db import vehicles as vdb
 from fleet.db.tables import battery_packs, courier_shifts, vehicles
 from tests.web.test_bookings import login, snapshot
 from tests.web.test_delivery import courier_headers, job
@@ -133,3 +141,67 @@ def test_reoptimisation_routes_a_flat_courier_with_a_parcel_on_board_via_a_stati
     stops = route(client, courier)
     assert [s["kind"] for s in stops] == ["swap", "dropoff"]
     assert stops[1]["job_id"] == posted["id"] and stops[0]["eta"] < stops[1]["eta"]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_swap_never_writes_over_a_concurrent_change_of_the_moped(demo, clock):
+    """A manager's edit of the moped commits while the courier's swap waits on the row: the swap
+    is made again from what is stored then, so both changes count, each with a version of its
+    own, and the pack leaving the moped carries the charge the manager set."""
+    platform = demo[0].extensions["fleetops"]
+    client, engine, posted = flat_demo(demo, clock)
+    courier_token = courier_headers(client, posted["courier_id"])
+    swap = route(client, courier_token)[0]
+    with engine.connect() as conn:
+        courier = idb.get_user(conn, posted["courier_id"])
+        manager = idb.authenticate(conn, "manager", DEMO_PASSWORD)
+        moped = conn.execute(
+            select(vehicles)
+            .join(courier_shifts, courier_shifts.c.vehicle_id == vehicles.c.id)
+            .where(courier_shifts.c.courier_id == courier.id)
+        ).one()
+
+    edit = engine.connect()
+    edit.begin()
+    vdb.update_vehicle(  # the manager's edit, not yet committed: it holds the moped's row
+        edit,
+        operator_id=manager.operator_id,
+        vehicle_id=moped.id,
+        clock=clock,
+        catalog=platform.catalog,
+        soc_pct=50.0,
+        actor_id=manager.id,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        swapping = pool.submit(swaps.swapped, platform.couriers, courier, swap["id"])
+        wait_until_blocked(engine)
+        edit.commit()
+        edit.close()
+        done = swapping.result(timeout=60)
+
+    with engine.connect() as conn:
+        after = conn.execute(select(vehicles).where(vehicles.c.id == moped.id)).one()
+        left = conn.execute(
+            select(battery_packs).where(battery_packs.c.serial == moped.battery_serial)
+        ).one()
+    assert after.version == moped.version + 2  # two writes, two versions: nothing overwritten
+    assert after.battery_serial == done.pack_serial and after.soc_pct == done.soc_pct
+    assert left.location == "station" and left.soc_pct == 50.0  # the charge the manager set
+
+
+def wait_until_blocked(engine, timeout_s: float = 30) -> None:
+    """Until another session of this database waits for a row lock (PostgreSQL)."""
+    deadline = time.monotonic() + timeout_s
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            ).scalar_one()
+            if waiting:
+                return
+            conn.rollback()
+            time.sleep(0.02)
+    pytest.fail("the swap never waited for the moped's row")

@@ -6,15 +6,12 @@ from typing import Any
 
 from apiflask import Schema, fields, validators
 
-from dispatch import bookings as service
-from fleet.bookings import Booking
-from fleet.db import bookings as bookings_db
-from fleet.db import vehicles as vehicles_db
+from dispatch.riders import bookings as service
 from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import local_iso, public_vehicle
+from web.api.schemas import PointIn, local_iso, public_vehicle
 from web.auth import current_user, token_auth
 from web.context import ctx
 
@@ -23,9 +20,8 @@ READERS = [str(Role.RIDER), str(Role.MANAGER), str(Role.CREW)]
 ERRORS = {401: "no valid token", 403: "not a rider, or not your booking", 404: "no such booking"}
 
 
-class PointIn(Schema):
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
+class ParkedIn(PointIn):
+    """Where the rider parked (its own class: apispec registers each schema class once)."""
 
 
 class BookingIn(Schema):
@@ -57,16 +53,13 @@ class BookingOut(Schema):
     receipt = fields.Nested(ReceiptOut, allow_none=True)
 
 
-def _out(booking: Booking) -> dict[str, Any]:
+def _out(booked: service.Booked) -> dict[str, Any]:
     app = ctx()
-    zone = app.zone
-    with app.engine.connect() as conn:
-        vehicle = vehicles_db.get_vehicle(conn, booking.operator_id, booking.vehicle_id)
-        receipt = bookings_db.receipt_of(bookings_db.get_row(conn, booking.operator_id, booking.id))
+    booking, zone, receipt = booked.booking, app.zone, booked.booking.receipt
     return {
         "id": booking.id,
         "status": str(booking.status),
-        "vehicle": public_vehicle(vehicle),
+        "vehicle": public_vehicle(booked.vehicle, app.catalog),
         "created_at": local_iso(booking.created_at, zone),
         "hold_until": local_iso(booking.hold_until, zone),
         "started_at": local_iso(booking.started_at, zone) if booking.started_at else None,
@@ -99,14 +92,14 @@ def _out(booking: Booking) -> dict[str, Any]:
 )
 def create_booking(body: dict[str, Any]) -> dict[str, Any]:
     dest = body.get("destination")
-    booking = service.request_booking(
+    booked = service.request_booking(
         ctx().riders,
         current_user(),
         Position(body["lat"], body["lon"]),
         body["vehicle_classes"],
         Position(dest["lat"], dest["lon"]) if dest else None,
     )
-    return _out(booking)
+    return _out(booked)
 
 
 @api.get("/bookings/<booking_id>")
@@ -116,13 +109,7 @@ def create_booking(body: dict[str, Any]) -> dict[str, Any]:
     summary="A booking (riders: their own; managers and crews: the operator's)", responses=ERRORS
 )
 def get_booking(booking_id: str) -> dict[str, Any]:
-    user = current_user()
-    with ctx().engine.connect() as conn:
-        booking = bookings_db.get_booking(conn, user.operator_id, booking_id)
-    if user.role is Role.RIDER and booking.rider_id != user.id:
-        msg = "this booking belongs to another rider"
-        raise service.NotYourBooking(msg)
-    return _out(booking)
+    return _out(service.booking_of(ctx().riders, current_user(), booking_id))
 
 
 @api.post("/bookings/<booking_id>/unlock")
@@ -151,7 +138,7 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
 @api.post("/bookings/<booking_id>/end")
 @idempotent
 @api.auth_required(token_auth, roles=RIDERS)
-@api.input(PointIn, arg_name="body")
+@api.input(ParkedIn, arg_name="body")
 @api.output(BookingOut)
 @api.doc(
     summary="End the trip where the vehicle is parked; returns the receipt",
@@ -162,7 +149,5 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
     },
 )
 def end_booking(booking_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    booking, _receipt = service.end_trip(
-        ctx().riders, current_user(), booking_id, Position(body["lat"], body["lon"])
-    )
-    return _out(booking)
+    position = Position(body["lat"], body["lon"])
+    return _out(service.end_trip(ctx().riders, current_user(), booking_id, position))

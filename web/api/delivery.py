@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from apiflask import Schema, fields, validators
-from redis.exceptions import RedisError
 
-from dispatch import courier_actions, deliveries, schedule, swaps
-from dispatch import couriers as service
-from fleet.delivery import JobStatus, TimeWindow
+from dispatch.couriers import actions, posting, swaps, views
+from dispatch.couriers.views import JobSeen
+from fleet.delivery import TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import PageInfo, PageQuery, local_iso, page_info, paging
+from web.api.schemas import PageInfo, PageQuery, PointIn, local_iso, page_info, paging
 from web.auth import current_user, token_auth
 from web.context import ctx
-
-log = logging.getLogger(__name__)
-
-
-class PointIn(Schema):
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
 
 
 class WindowIn(Schema):
@@ -131,24 +122,14 @@ def _window(raw: dict[str, Any]) -> TimeWindow:
     },
 )
 def post_job(body: dict[str, Any]) -> dict[str, Any]:
-    app, merchant = ctx(), current_user()
-    posted = service.post_job(
-        app.couriers,
-        merchant,
+    new = posting.NewJob(
         pickup=Position(body["pickup"]["lat"], body["pickup"]["lon"]),
         dropoff=Position(body["dropoff"]["lat"], body["dropoff"]["lon"]),
         pickup_window=_window(body["pickup_window"]),
         dropoff_window=_window(body["dropoff_window"]),
         parcel_l=body["parcel_l"],
     )
-    if app.redis is not None:
-        unassigned = posted.status is JobStatus.UNASSIGNED
-        try:
-            schedule.job_posted(
-                app.redis, merchant.operator_id, app.city.name, app.settings, unassigned=unassigned
-            )
-        except RedisError:  # the job is stored; the periodic re-plan will take it up
-            log.warning("could not request a re-plan of operator %s", merchant.operator_id)
+    posted = posting.post_job(ctx().couriers, current_user(), new)
     return {
         "id": posted.job_id,
         "status": str(posted.status),
@@ -159,26 +140,26 @@ def post_job(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _job_view(job: dict[str, Any]) -> dict[str, Any]:
-    zone = ctx().zone
+def _at(value: Any) -> str | None:
+    return local_iso(value, ctx().zone) if value is not None else None
 
-    def at(value: Any) -> str | None:
-        return local_iso(value, zone) if value is not None else None
 
+def _job_view(seen: JobSeen) -> dict[str, Any]:
+    job = seen.job
     return {
-        "id": job["id"],
-        "status": job["status"],
-        "reason": job["reason"],
-        "courier_id": job["courier_id"],
-        "parcel_l": job["parcel_l"],
-        "pickup": {"lat": job["pickup_lat"], "lon": job["pickup_lon"]},
-        "dropoff": {"lat": job["dropoff_lat"], "lon": job["dropoff_lon"]},
-        "pickup_window": [at(job["pickup_start"]), at(job["pickup_end"])],
-        "dropoff_window": [at(job["dropoff_start"]), at(job["dropoff_end"])],
-        "pickup_eta": at(job["pickup_eta"]),
-        "dropoff_eta": at(job["dropoff_eta"]),
-        "created_at": at(job["created_at"]),
-        "tracking_url": f"/api/v1/track/{job['tracking_token']}",
+        "id": job.id,
+        "status": str(job.status),
+        "reason": job.reason,
+        "courier_id": job.courier_id,
+        "parcel_l": job.parcel_l,
+        "pickup": {"lat": job.pickup.lat, "lon": job.pickup.lon},
+        "dropoff": {"lat": job.dropoff.lat, "lon": job.dropoff.lon},
+        "pickup_window": [_at(job.pickup_window.start), _at(job.pickup_window.end)],
+        "dropoff_window": [_at(job.dropoff_window.start), _at(job.dropoff_window.end)],
+        "pickup_eta": _at(seen.pickup_eta),
+        "dropoff_eta": _at(seen.dropoff_eta),
+        "created_at": _at(job.created_at),
+        "tracking_url": f"/api/v1/track/{job.tracking_token}",
     }
 
 
@@ -195,9 +176,9 @@ JOB_READERS = [str(Role.MERCHANT), str(Role.MANAGER)]
 )
 def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    page, per_page = paging(query, app.settings)
-    found = deliveries.list_jobs(
-        app.engine,
+    page, per_page = paging(query, app.paging)
+    found = views.list_jobs(
+        app.couriers,
         current_user(),
         status=query["status"],
         limit=per_page,
@@ -217,7 +198,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
     responses={401: "no valid token", 403: "not a merchant or manager", 404: "no such job"},
 )
 def get_job(job_id: str) -> dict[str, Any]:
-    return _job_view(deliveries.get_job(ctx().engine, current_user(), job_id))
+    return _job_view(views.get_job(ctx().couriers, current_user(), job_id))
 
 
 @api.get("/track/<token>")
@@ -227,14 +208,14 @@ def get_job(job_id: str) -> dict[str, Any]:
     responses={404: "no delivery with this code"},
 )
 def track(token: str) -> dict[str, Any]:
-    zone = ctx().zone
-    seen = deliveries.tracking(ctx().engine, token)
+    seen = views.tracking(ctx().couriers, token)
+    window = seen.job.dropoff_window
     return {
-        "status": seen["status"],
-        "reason": seen["reason"],
-        "pickup_eta": local_iso(seen["pickup_eta"], zone) if seen["pickup_eta"] else None,
-        "dropoff_eta": local_iso(seen["dropoff_eta"], zone) if seen["dropoff_eta"] else None,
-        "dropoff_window": [local_iso(t, zone) for t in seen["dropoff_window"]],
+        "status": str(seen.job.status),
+        "reason": seen.job.reason,
+        "pickup_eta": _at(seen.pickup_eta),
+        "dropoff_eta": _at(seen.dropoff_eta),
+        "dropoff_window": [_at(window.start), _at(window.end)],
     }
 
 
@@ -243,21 +224,20 @@ def track(token: str) -> dict[str, Any]:
 @api.output(RouteOut)
 @api.doc(summary="My planned stops in order, with their ETA, and the next one")
 def my_route() -> dict[str, Any]:
-    app = ctx()
     stops = [
         {
-            "id": s["id"],
-            "kind": s["kind"],
-            "job_id": s["job_id"],
-            "site_id": s["site_id"],
-            "site_name": s["site_name"],
-            "seq": s["seq"],
-            "lat": s["lat"],
-            "lon": s["lon"],
-            "eta": local_iso(s["eta"], app.zone),
-            "parcel_l": s["parcel_l"],
+            "id": r.stop.id,
+            "kind": str(r.stop.kind),
+            "job_id": r.stop.job_id,
+            "site_id": r.stop.site_id,
+            "site_name": r.site_name,
+            "seq": r.stop.seq,
+            "lat": r.stop.position.lat,
+            "lon": r.stop.position.lon,
+            "eta": _at(r.stop.eta),
+            "parcel_l": r.parcel_l,
         }
-        for s in courier_actions.route_of(app.engine, current_user(), app.clock.now())
+        for r in actions.route_of(ctx().couriers, current_user())
     ]
     return {"stops": stops, "next_stop": stops[0] if stops else None}
 
@@ -291,7 +271,7 @@ STOP_ERRORS = {
 @api.output(DoneOut)
 @api.doc(summary="I have the parcel", responses=STOP_ERRORS)
 def picked_up(job_id: str) -> dict[str, Any]:
-    courier_actions.picked_up(ctx().couriers, current_user(), job_id)
+    actions.picked_up(ctx().couriers, current_user(), job_id)
     return {"job_id": job_id, "status": "picked_up", "on_time": None}
 
 
@@ -305,7 +285,7 @@ def picked_up(job_id: str) -> dict[str, Any]:
     responses={**STOP_ERRORS, 422: "the proof code does not match"},
 )
 def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    on_time = courier_actions.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])
+    on_time = actions.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])
     return {"job_id": job_id, "status": "delivered", "on_time": on_time}
 
 
@@ -316,7 +296,7 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 @api.output(DoneOut)
 @api.doc(summary="The delivery failed, with the reason", responses=STOP_ERRORS)
 def failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    courier_actions.failed(ctx().couriers, current_user(), job_id, body["reason"])
+    actions.failed(ctx().couriers, current_user(), job_id, body["reason"])
     return {"job_id": job_id, "status": "failed", "on_time": None}
 
 

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from redis.exceptions import RedisError
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
-
-from fleet.db.migrate import current_revision, head_revision
 from web.api import api
 from web.context import ctx
 
@@ -17,27 +12,7 @@ from web.context import ctx
 @api.doc(summary="Health of the database and Redis", responses={503: "a dependency is down"})
 def health() -> tuple[dict[str, Any], int]:
     app = ctx()
-    checks: dict[str, dict[str, Any]] = {}
-    try:
-        with app.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        revision = current_revision(app.engine)
-        ok = revision == head_revision()
-        checks["database"] = {
-            "ok": ok,
-            "backend": app.engine.dialect.name,
-            "revision": revision,
-            **({} if ok else {"message": "not migrated: run fleetops init-db"}),
-        }
-    except SQLAlchemyError as exc:
-        checks["database"] = {"ok": False, "message": type(exc).__name__}
-    if app.redis is None:
-        checks["redis"] = {"ok": False, "message": "REDIS_URL is not set"}
-    else:
-        try:
-            checks["redis"] = {"ok": bool(app.redis.ping())}
-        except RedisError as exc:
-            checks["redis"] = {"ok": False, "message": type(exc).__name__}
+    checks = {name: probe() for name, probe in app.probes.items()}
     healthy = all(c["ok"] for c in checks.values())
     body = {
         "status": "ok" if healthy else "degraded",

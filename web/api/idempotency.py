@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Response, current_app, request
 
+from dispatch import accounts
 from fleet.db import idempotency as keys
-from fleet.db import identity as identity_db
 from fleet.db.engine import writing
 from web.context import ctx
 from web.errors import api_error
@@ -38,10 +38,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             )
         app = ctx()
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = None
-        if scheme == "Bearer":
-            with app.engine.connect() as conn:
-                user = identity_db.user_for_token(conn, token, app.clock)
+        user = accounts.user_for_token(app.accounts, token) if scheme == "Bearer" else None
         if user is None:
             return view(*args, **kwargs)  # the view's own auth check answers 401
         digest = hashlib.sha256(request.get_data()).hexdigest()

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from apiflask import Schema, fields, validators
 
-from config.settings import Settings
-from fleet.catalog import DEFAULT_CATALOG
+from dispatch.platform import Paging
+from fleet.catalog import Catalog
 from fleet.vehicles import Vehicle
 from web.errors import api_error
 
@@ -25,6 +25,11 @@ class ErrorOut(Schema):
     error = fields.Nested(ErrorDetail, required=True)
 
 
+class PointIn(Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+
+
 class PageQuery(Schema):
     page = fields.Integer(load_default=1, validate=validators.Range(min=1))
     per_page = fields.Integer(load_default=None, validate=validators.Range(min=1))
@@ -37,11 +42,11 @@ class PageInfo(Schema):
     pages = fields.Integer()
 
 
-def paging(query: dict[str, Any], settings: Settings) -> tuple[int, int]:
-    """The page and page size a listing asks for (the size checked against the settings)."""
-    per_page = query.get("per_page") or settings.page_size_default
-    if per_page > settings.page_size_max:
-        raise api_error(422, f"per_page must be at most {settings.page_size_max}", "invalid_value")
+def paging(query: dict[str, Any], sizes: Paging) -> tuple[int, int]:
+    """The page and page size a listing asks for (the size checked against the platform's)."""
+    per_page = query.get("per_page") or sizes.default
+    if per_page > sizes.maximum:
+        raise api_error(422, f"per_page must be at most {sizes.maximum}", "invalid_value")
     return int(query["page"]), int(per_page)
 
 
@@ -122,7 +127,7 @@ def local_iso(at: datetime, zone: ZoneInfo) -> str:
     return at.astimezone(zone).isoformat()
 
 
-def public_vehicle(v: Vehicle) -> dict[str, Any]:
+def public_vehicle(v: Vehicle, catalog: Catalog) -> dict[str, Any]:
     """What a rider app sees of a vehicle."""
     return {
         "id": v.id,
@@ -132,14 +137,14 @@ def public_vehicle(v: Vehicle) -> dict[str, Any]:
         "lat": v.position.lat,
         "lon": v.position.lon,
         "soc_pct": round(v.soc_pct, 1),
-        "range_m": DEFAULT_CATALOG[v.vehicle_class].range_m(v.soc_pct),
+        "range_m": catalog[v.vehicle_class].range_m(v.soc_pct),
     }
 
 
-def fleet_vehicle(v: Vehicle, zone: ZoneInfo) -> dict[str, Any]:
+def fleet_vehicle(v: Vehicle, catalog: Catalog, zone: ZoneInfo) -> dict[str, Any]:
     """What fleet staff see of a vehicle."""
     return {
-        **public_vehicle(v),
+        **public_vehicle(v, catalog),
         "status": str(v.status),
         "odometer_m": v.odometer_m,
         "battery_serial": v.battery_serial,

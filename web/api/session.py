@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema, fields
+from flask import request
 
-from fleet.db import identity as identity_db
-from fleet.db.engine import writing
+from dispatch import accounts
 from web.api import api
 from web.auth import current_user, token_auth
 from web.context import ctx
@@ -44,18 +44,15 @@ class UserOut(Schema):
     responses={401: "wrong username or password"},
 )
 def sign_in(credentials: dict[str, str]) -> dict[str, Any]:
-    app = ctx()
-    with writing(app.engine) as conn:
-        user = identity_db.authenticate(conn, credentials["username"], credentials["password"])
-        if user is None:
-            raise api_error(401, "wrong username or password", "bad_credentials")
-        token = identity_db.issue_token(conn, user.id, app.settings.token_ttl_s, app.clock)
+    signed = accounts.sign_in(ctx().accounts, credentials["username"], credentials["password"])
+    if signed is None:
+        raise api_error(401, "wrong username or password", "bad_credentials")
     return {
-        "token": token,
+        "token": signed.token,
         "token_type": "Bearer",
-        "expires_in_s": app.settings.token_ttl_s,
-        "user_id": user.id,
-        "role": str(user.role),
+        "expires_in_s": signed.expires_in_s,
+        "user_id": signed.user.id,
+        "role": str(signed.user.role),
     }
 
 
@@ -64,11 +61,8 @@ def sign_in(credentials: dict[str, str]) -> dict[str, Any]:
 @api.output({}, status_code=204)
 @api.doc(summary="Sign out: revoke the token of this request")
 def sign_out() -> tuple[str, int]:
-    from flask import request
-
     token = request.headers.get("Authorization", "").partition(" ")[2]
-    with writing(ctx().engine) as conn:
-        identity_db.revoke_token(conn, token)
+    accounts.sign_out(ctx().accounts, token)
     return "", 204
 
 

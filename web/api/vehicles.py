@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.bookings import expire_due_holds
-from fleet.catalog import VehicleClass, parse_vehicle_class
-from fleet.db import vehicles as vehicles_db
-from fleet.db.engine import writing
+from dispatch.ops import vehicles as fleet
+from dispatch.riders.bookings import available_vehicles
 from fleet.geo import Position
-from fleet.vehicles import VehicleStatus, parse_vehicle_status
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import (
@@ -32,29 +29,22 @@ from web.errors import api_error
 ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such vehicle"}
 
 
-def _classes(names: list[str]) -> list[VehicleClass]:
-    return [parse_vehicle_class(n) for n in names]
-
-
 @api.get("/vehicles")
 @api.input(VehicleListQuery, location="query", arg_name="query")
 @api.output(PublicVehicleList)
 @api.doc(summary="Available vehicles (public): class, position, charge and range")
 def list_available(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    page, per_page = paging(query, app.settings)
-    expire_due_holds(app.engine, app.clock.now())  # a hold that ran out frees its vehicle
-    with app.engine.connect() as conn:
-        result = vehicles_db.list_vehicles(
-            conn,
-            operator_id=query["operator_id"],
-            statuses=[VehicleStatus.AVAILABLE],
-            classes=_classes(query["vehicle_class"]),
-            limit=per_page,
-            offset=(page - 1) * per_page,
-        )
+    page, per_page = paging(query, app.paging)
+    result = available_vehicles(
+        app.riders,
+        operator_id=query["operator_id"],
+        classes=fleet.parse_classes(query["vehicle_class"]),
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
     return {
-        "data": [public_vehicle(v) for v in result.items],
+        "data": [public_vehicle(v, app.catalog) for v in result.items],
         "pagination": page_info(page, per_page, result.total),
     }
 
@@ -66,20 +56,17 @@ def list_available(query: dict[str, Any]) -> dict[str, Any]:
 @api.doc(summary="The operator's whole fleet with status (managers, crews)", responses=ERRORS)
 def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    page, per_page = paging(query, app.settings)
-    expire_due_holds(app.engine, app.clock.now())
-    statuses = [parse_vehicle_status(s) for s in query["status"]]
-    with app.engine.connect() as conn:
-        result = vehicles_db.list_vehicles(
-            conn,
-            operator_id=current_user().operator_id,
-            statuses=statuses,
-            classes=_classes(query["vehicle_class"]),
-            limit=per_page,
-            offset=(page - 1) * per_page,
-        )
+    page, per_page = paging(query, app.paging)
+    result = fleet.list_fleet(
+        app.fleet,
+        current_user(),
+        statuses=query["status"],
+        classes=query["vehicle_class"],
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
     return {
-        "data": [fleet_vehicle(v, app.zone) for v in result.items],
+        "data": [fleet_vehicle(v, app.catalog, app.zone) for v in result.items],
         "pagination": page_info(page, per_page, result.total),
     }
 
@@ -90,9 +77,8 @@ def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
 @api.doc(summary="One vehicle of the operator's fleet", responses=ERRORS)
 def get_vehicle(vehicle_id: str) -> dict[str, Any]:
     app = ctx()
-    with app.engine.connect() as conn:
-        vehicle = vehicles_db.get_vehicle(conn, current_user().operator_id, vehicle_id)
-    return fleet_vehicle(vehicle, app.zone)
+    vehicle = fleet.get_vehicle(app.fleet, current_user(), vehicle_id)
+    return fleet_vehicle(vehicle, app.catalog, app.zone)
 
 
 @api.post("/fleet/vehicles")
@@ -111,22 +97,16 @@ def get_vehicle(vehicle_id: str) -> dict[str, Any]:
 )
 def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    user = current_user()
-    with writing(app.engine) as conn:
-        vehicle = vehicles_db.register_vehicle(
-            conn,
-            operator_id=user.operator_id,
-            code=body["code"],
-            vehicle_class=body["vehicle_class"],
-            position=Position(body["lat"], body["lon"]),
-            soc_pct=body["soc_pct"],
-            odometer_m=body["odometer_m"],
-            status=parse_vehicle_status(body["status"]),
-            battery_serial=body["battery_serial"],
-            clock=app.clock,
-            actor_id=user.id,
-        )
-    return fleet_vehicle(vehicle, app.zone)
+    new = fleet.NewVehicle(
+        code=body["code"],
+        vehicle_class=body["vehicle_class"],
+        position=Position(body["lat"], body["lon"]),
+        soc_pct=body["soc_pct"],
+        odometer_m=body["odometer_m"],
+        status=body["status"],
+        battery_serial=body["battery_serial"],
+    )
+    return fleet_vehicle(fleet.register(app.fleet, current_user(), new), app.catalog, app.zone)
 
 
 @api.patch("/fleet/vehicles/<vehicle_id>")
@@ -139,20 +119,13 @@ def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
 )
 def patch_vehicle(vehicle_id: str, body: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
-    user = current_user()
     if ("lat" in body) != ("lon" in body):
         raise api_error(422, "lat and lon are changed together", "invalid_value")
-    position = Position(body["lat"], body["lon"]) if "lat" in body else None
-    with writing(app.engine) as conn:
-        vehicle = vehicles_db.update_vehicle(
-            conn,
-            operator_id=user.operator_id,
-            vehicle_id=vehicle_id,
-            clock=app.clock,
-            status=body.get("status"),
-            soc_pct=body.get("soc_pct"),
-            position=position,
-            odometer_m=body.get("odometer_m"),
-            actor_id=user.id,
-        )
-    return fleet_vehicle(vehicle, app.zone)
+    change = fleet.VehicleEdit(
+        status=body.get("status"),
+        soc_pct=body.get("soc_pct"),
+        position=Position(body["lat"], body["lon"]) if "lat" in body else None,
+        odometer_m=body.get("odometer_m"),
+    )
+    vehicle = fleet.edit(app.fleet, current_user(), vehicle_id, change)
+    return fleet_vehicle(vehicle, app.catalog, app.zone)

@@ -6,11 +6,8 @@ from typing import Any
 
 from apiflask import Schema, fields, validators
 
-from dispatch import reservations as service
-from fleet.db import reservations as reservations_db
-from fleet.db.sites import list_sites
+from dispatch.workev import reservations as service
 from fleet.identity import Role
-from fleet.sites import SiteKind
 from fleet.workev import Reservation
 from web.api import api
 from web.api.idempotency import idempotent
@@ -98,8 +95,7 @@ def _out(r: Reservation) -> dict[str, Any]:
 
 
 def _service() -> service.EvService:
-    app = ctx()
-    return service.EvService(app.engine, app.clock, app.settings.reserve_pct)
+    return ctx().workev
 
 
 @api.post("/staff")
@@ -133,8 +129,7 @@ def register_staff(body: dict[str, Any]) -> dict[str, Any]:
 @api.output(HubList)
 @api.doc(summary="The operator's EV hubs")
 def hubs() -> dict[str, Any]:
-    with ctx().engine.connect() as conn:
-        sites = list_sites(conn, current_user().operator_id, SiteKind.EV_HUB)
+    sites = service.hubs(_service(), current_user())
     return {
         "data": [
             {
@@ -185,15 +180,7 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
     "carry the reason), managers the operator's"
 )
 def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
-    user = current_user()
-    service.handle_overdue(_service())  # late EVs: move or flag what they would miss, now
-    scope: dict[str, Any] = {}
-    if user.role is Role.EMPLOYEE:
-        scope["employee_id"] = user.id
-    elif user.role is Role.COMPANY_ADMIN:
-        scope["company_id"] = user.company_id
-    with ctx().engine.connect() as conn:
-        found = reservations_db.listing(conn, user.operator_id, status=query["status"], **scope)
+    found = service.list_reservations(_service(), current_user(), query["status"])
     return {"data": [_out(r) for r in found]}
 
 

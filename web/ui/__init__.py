@@ -11,8 +11,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from fleet.db import identity as identity_db
-from fleet.exceptions import NotFound
+from dispatch import accounts
 from fleet.identity import User
 from web.context import ctx
 
@@ -30,12 +29,7 @@ def page_user() -> User | None:
     user_id = session.get("user_id")
     if not user_id:
         return None
-    with ctx().engine.connect() as conn:
-        try:
-            user = identity_db.get_user(conn, user_id)
-        except NotFound:
-            return None
-    return user if user.active else None
+    return accounts.active_user(ctx().accounts, user_id)
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,10 +50,9 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "POST":
         if not hmac.compare_digest(request.form.get("csrf", ""), _csrf_token()):
             abort(400)
-        with ctx().engine.begin() as conn:
-            user = identity_db.authenticate(
-                conn, request.form.get("username", ""), request.form.get("password", "")
-            )
+        user = accounts.check_credentials(
+            ctx().accounts, request.form.get("username", ""), request.form.get("password", "")
+        )
         if user is not None:
             session.clear()
             session["user_id"] = user.id

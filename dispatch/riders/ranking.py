@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
-from shapely import contains_xy
-
-from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.catalog import Catalog, VehicleClass
 from fleet.geo import Position
-from fleet.zones import Zone, ZoneKind
+from fleet.vehicles import Vehicle
+from fleet.zones import Zone, barred
 from routing.engine import UNREACHABLE, Router
 
 #: Metres a person covers per second of walking limit, as the crow flies (upper bound of the
@@ -34,6 +32,11 @@ class Candidate:
     vehicle_class: VehicleClass
     position: Position
     soc_pct: float
+
+    @classmethod
+    def of(cls, vehicle: Vehicle) -> Candidate:
+        """The candidate a stored vehicle is."""
+        return cls(vehicle.id, vehicle.vehicle_class, vehicle.position, vehicle.soc_pct)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,23 +71,6 @@ class Ranking:
         return f"no vehicle qualifies ({reasons})"
 
 
-def blocked_by_zones(
-    positions: Sequence[Position], zones: Sequence[Zone], at: datetime
-) -> np.ndarray:
-    """Which positions stand in a no-ride zone or an active hazard closure."""
-    blocked = np.zeros(len(positions), dtype=bool)
-    if not positions:
-        return blocked
-    lon = np.array([p.lon for p in positions])
-    lat = np.array([p.lat for p in positions])
-    for zone in zones:
-        if zone.kind is ZoneKind.NO_RIDE or (
-            zone.kind is ZoneKind.HAZARD_CLOSURE and zone.active(at)
-        ):
-            blocked |= contains_xy(zone.area.geometry, lon, lat)
-    return blocked
-
-
 def needed_range_m(
     vehicle_class: VehicleClass, trip_m: Mapping[VehicleClass, int] | None, rules: RiderRules
 ) -> int:
@@ -99,6 +85,7 @@ def rank(
     walk: Router,
     *,
     rules: RiderRules,
+    catalog: Catalog,
     zones: Sequence[Zone],
     at: datetime,
     trip_m: Mapping[VehicleClass, int] | None = None,
@@ -110,7 +97,7 @@ def rank(
         if n:
             rejected[why] = rejected.get(why, 0) + n
 
-    blocked = blocked_by_zones([c.position for c in candidates], zones, at)
+    blocked = barred(zones, [c.position for c in candidates], at)
     reject("in a no-ride zone or closure", int(blocked.sum()))
     charged = []
     for c, is_blocked in zip(candidates, blocked, strict=True):
@@ -119,7 +106,7 @@ def rank(
         if trip_m is not None and c.vehicle_class not in trip_m:
             reject("of a class that cannot reach the destination")
             continue
-        if DEFAULT_CATALOG[c.vehicle_class].range_m(c.soc_pct) < needed_range_m(
+        if catalog[c.vehicle_class].range_m(c.soc_pct) < needed_range_m(
             c.vehicle_class, trip_m, rules
         ):
             reject("with too little charge")

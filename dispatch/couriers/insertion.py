@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from fleet.plans import StopKind
 from routing.courier_model import SERVICE_S, SWAP_S
 
 
@@ -30,7 +31,7 @@ class Stop:
     range the station's pack gives."""
 
     job_id: str | None
-    kind: str  # "pickup", "dropoff" or "swap"
+    kind: StopKind
     place: int
     opens: datetime
     closes: datetime
@@ -79,7 +80,7 @@ def simulate(
         driving += leg
         if distances is not None and charge is not None:
             charge -= int(distances[here, stop.place])
-            if charge < (0 if stop.kind == "swap" else plan.reserve_m):
+            if charge < (0 if stop.kind is StopKind.SWAP else plan.reserve_m):
                 return None
         t = max(t + timedelta(seconds=leg), stop.opens)
         if t > stop.closes:
@@ -88,7 +89,7 @@ def simulate(
         load += stop.load_l
         if not 0 <= load <= plan.box_capacity_l:
             return None
-        if stop.kind == "swap":
+        if stop.kind is StopKind.SWAP:
             if charge is not None and stop.range_after_m is not None:
                 charge = max(charge, stop.range_after_m)  # an empty cabinet gives nothing
             driving += SWAP_S  # a swap is never free: it costs its time

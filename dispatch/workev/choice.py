@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.catalog import VehicleType
 
 #: Share of the charger's energy that reaches the battery (AC charging losses; an assumption).
 CHARGE_EFFICIENCY = 0.9
-EV = DEFAULT_CATALOG[VehicleClass.WORK_EV]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,48 +38,52 @@ class EvState:
     slots: tuple[Slot, ...]
 
 
-def trip_energy_wh(distance_m: int) -> float:
+@dataclass(frozen=True, slots=True)
+class Charging:
+    """What an EV's timeline depends on besides its slots: the EV type, the hub's charger
+    power and the reserve every trip keeps."""
+
+    ev_type: VehicleType
+    charger_kw: float
+    reserve_pct: int
+
+
+def trip_energy_wh(ev_type: VehicleType, distance_m: int) -> float:
     """Energy a planned trip uses."""
-    return distance_m / 1000 * EV.energy_wh_per_km
+    return distance_m / 1000 * ev_type.energy_wh_per_km
 
 
-def margin_wh(
-    ev: EvState, wanted: Slot, now: datetime, charger_kw: float, reserve_pct: int
-) -> float | None:
+def margin_wh(ev: EvState, wanted: Slot, now: datetime, charging: Charging) -> float | None:
     """Energy to spare at the wanted slot's start if it is added to the EV's timeline, or
     ``None`` when the EV is busy then or some slot (this or a later one) would fall short."""
     if any(s.start < wanted.end and wanted.start < s.end for s in ev.slots):
         return None
-    energy = ev.soc_pct / 100 * EV.battery_wh
+    kind = charging.ev_type
+    energy = ev.soc_pct / 100 * kind.battery_wh
     t = now
     spare: float | None = None
     for slot in sorted((*ev.slots, wanted), key=lambda s: s.start):
         if slot.end <= now:
             continue
         gap_h = max(0.0, (slot.start - t).total_seconds() / 3600)
-        energy = min(float(EV.battery_wh), energy + charger_kw * 1000 * gap_h * CHARGE_EFFICIENCY)
-        need = trip_energy_wh(slot.planned_distance_m) * (100 + reserve_pct) / 100
+        charged = charging.charger_kw * 1000 * gap_h * CHARGE_EFFICIENCY
+        energy = min(float(kind.battery_wh), energy + charged)
+        used = trip_energy_wh(kind, slot.planned_distance_m)
+        need = used * (100 + charging.reserve_pct) / 100
         if energy < need:
             return None
         if slot is wanted:
             spare = energy - need
-        energy -= trip_energy_wh(slot.planned_distance_m)
+        energy -= used
         t = max(t, slot.end)
     return spare
 
 
 def choose_ev(
-    evs: Sequence[EvState], wanted: Slot, now: datetime, charger_kw: float, reserve_pct: int
+    evs: Sequence[EvState], wanted: Slot, now: datetime, charging: Charging
 ) -> str | None:
     """The best-fitting EV for the slot, or ``None``."""
     fits = [
-        (m, ev.vehicle_id)
-        for ev in evs
-        if (m := margin_wh(ev, wanted, now, charger_kw, reserve_pct)) is not None
+        (m, ev.vehicle_id) for ev in evs if (m := margin_wh(ev, wanted, now, charging)) is not None
     ]
     return min(fits)[1] if fits else None
-
-
-def full_range_m() -> int:
-    """What a full work EV can drive: no planned trip may exceed it."""
-    return EV.range_full_m

@@ -12,22 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, select
-
 from dispatch.exceptions import NoVehicleAvailable
-from dispatch.workev import EvState, Slot, choose_ev, full_range_m
-from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from dispatch.workev.choice import Charging, EvState, Slot, choose_ev
+from fleet.catalog import Catalog, VehicleClass, VehicleType
 from fleet.clock import Clock
 from fleet.db import identity as identity_db
 from fleet.db import reservations as reservations_db
-from fleet.db.bookings import set_vehicle_status
-from fleet.db.engine import writing
+from fleet.db import vehicles as vehicles_db
+from fleet.db.engine import Connection, Engine, reading, writing
 from fleet.db.sites import list_sites
-from fleet.db.tables import reservations, vehicles
 from fleet.delivery import TimeWindow
 from fleet.exceptions import Conflict, InvalidValue, NotFound
-from fleet.geo import haversine_m
 from fleet.identity import Role, User
+from fleet.ids import Ids
 from fleet.sites import Site, SiteKind
 from fleet.vehicles import VehicleStatus
 from fleet.workev import Reservation, ReservationStatus
@@ -38,7 +35,6 @@ HUB_RADIUS_M = 60.0
 EARLY_PICKUP = timedelta(minutes=15)
 #: Reservations starting within this window after an overdue EV's due time are moved or flagged.
 LATE_LOOKAHEAD = timedelta(minutes=30)
-EV_LOW_PCT = DEFAULT_CATALOG[VehicleClass.WORK_EV].low_battery_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +43,18 @@ class EvService:
 
     engine: Engine
     clock: Clock
+    ids: Ids
+    catalog: Catalog
     reserve_pct: int
+
+    @property
+    def ev_type(self) -> VehicleType:
+        """The operator's work EV."""
+        return self.catalog[VehicleClass.WORK_EV]
+
+    def charging(self, hub: Site) -> Charging:
+        """How EVs charge and keep their reserve at ``hub``."""
+        return Charging(self.ev_type, hub.charger_power_kw, self.reserve_pct)
 
 
 def register_staff(
@@ -68,6 +75,7 @@ def register_staff(
             clock=service.clock,
             company_id=admin.company_id,
             actor_id=admin.id,
+            ids=service.ids,
         )
 
 
@@ -79,38 +87,32 @@ def _hub(conn: Connection, operator_id: str, hub_id: str) -> Site:
     raise NotFound(msg)
 
 
+def hubs(service: EvService, user: User) -> list[Site]:
+    """The operator's EV hubs, by name."""
+    with reading(service.engine) as conn:
+        return list_sites(conn, user.operator_id, SiteKind.EV_HUB)
+
+
 def _evs_at(
     conn: Connection, operator_id: str, hub: Site, *, lock: bool, exclude: Sequence[str] = ()
 ) -> list[EvState]:
-    query = (
-        select(vehicles)
-        .where(
-            vehicles.c.operator_id == operator_id,
-            vehicles.c.vehicle_class == str(VehicleClass.WORK_EV),
-            vehicles.c.status.notin_([str(VehicleStatus.MAINTENANCE), str(VehicleStatus.OFFLINE)]),
-        )
-        .order_by(vehicles.c.id)
-    )
-    if lock:
-        query = query.with_for_update()  # PostgreSQL: one writer per hub's EVs at a time
-    rows = [
-        r
-        for r in conn.execute(query).mappings()
-        if r["id"] not in exclude
-        and haversine_m(r["lat"], r["lon"], hub.position.lat, hub.position.lon) <= HUB_RADIUS_M
+    evs = [
+        ev
+        for ev in reservations_db.evs_at_hub(conn, operator_id, hub, HUB_RADIUS_M, lock=lock)
+        if ev.id not in exclude
     ]
-    booked = reservations_db.holding(conn, vehicle_ids=[r["id"] for r in rows]) if rows else []
+    booked = reservations_db.holding(conn, vehicle_ids=[ev.id for ev in evs]) if evs else []
     return [
         EvState(
-            r["id"],
-            float(r["soc_pct"]),
+            ev.id,
+            ev.soc_pct,
             tuple(
                 Slot(b.slot.start, b.slot.end, b.planned_distance_m, b.id)
                 for b in booked
-                if b.vehicle_id == r["id"]
+                if b.vehicle_id == ev.id
             ),
         )
-        for r in rows
+        for ev in evs
     ]
 
 
@@ -143,10 +145,11 @@ def reserve(
     if planned_distance_m <= 0:
         msg = "planned_distance_m must be positive"
         raise InvalidValue(msg)
-    if planned_distance_m > full_range_m():
+    full_m = service.ev_type.range_full_m
+    if planned_distance_m > full_m:
         msg = (
             f"a {planned_distance_m / 1000:.0f} km trip is longer than any EV's range "
-            f"({full_range_m() / 1000:.0f} km on a full charge)"
+            f"({full_m / 1000:.0f} km on a full charge)"
         )
         raise InvalidValue(msg)
     if employee.company_id is None:
@@ -159,27 +162,23 @@ def reserve(
                 msg = f"this slot overlaps your reservation {other.id}"
                 raise InvalidValue(msg)
         evs = _evs_at(conn, employee.operator_id, hub, lock=True)
-        chosen = choose_ev(
-            evs,
-            Slot(slot.start, slot.end, planned_distance_m),
-            now,
-            hub.charger_power_kw,
-            service.reserve_pct,
-        )
+        wanted = Slot(slot.start, slot.end, planned_distance_m)
+        chosen = choose_ev(evs, wanted, now, service.charging(hub))
         if chosen is None:
             msg = f"no EV at {hub.name} is free and charged enough for that slot"
             raise NoVehicleAvailable(msg)
-        return reservations_db.create(
-            conn,
+        reservation = Reservation(
+            id=service.ids.new_id(),
             operator_id=employee.operator_id,
             company_id=employee.company_id,
             employee_id=employee.id,
             hub_id=hub.id,
             slot=slot,
             planned_distance_m=planned_distance_m,
+            status=ReservationStatus.CONFIRMED,
             vehicle_id=chosen,
-            now=now,
         )
+        return reservations_db.create(conn, reservation, now)
 
 
 def _own(conn: Connection, user: User, reservation_id: str) -> Reservation:
@@ -196,22 +195,13 @@ def handle_overdue(service: EvService) -> list[Reservation]:
     now = service.clock.now()
     changed: list[Reservation] = []
     with writing(service.engine) as conn:
-        overdue = (
-            conn.execute(
-                select(reservations).where(
-                    reservations.c.status == str(ReservationStatus.PICKED_UP),
-                    reservations.c.end_at < now,
-                )
-            )
-            .mappings()
-            .all()
-        )
-        for late in overdue:
+        for late in reservations_db.overdue(conn, now):
+            assert late.vehicle_id is not None
             following = [
                 r
-                for r in reservations_db.holding(conn, vehicle_ids=[late["vehicle_id"]])
+                for r in reservations_db.holding(conn, vehicle_ids=[late.vehicle_id])
                 if r.status is ReservationStatus.CONFIRMED
-                and r.id != late["id"]
+                and r.id != late.id
                 and r.slot.start <= now + LATE_LOOKAHEAD
             ]
             for reservation in following:
@@ -225,17 +215,10 @@ def _move_or_flag(
     hub = _hub(conn, reservation.operator_id, reservation.hub_id)
     assert reservation.vehicle_id is not None
     evs = _evs_at(conn, reservation.operator_id, hub, lock=True, exclude=[reservation.vehicle_id])
-    evs = [ev for ev in evs if _free_now(conn, ev.vehicle_id)]
-    chosen = choose_ev(
-        evs,
-        Slot(reservation.slot.start, reservation.slot.end, reservation.planned_distance_m),
-        now,
-        hub.charger_power_kw,
-        service.reserve_pct,
-    )
-    code = conn.execute(
-        select(vehicles.c.code).where(vehicles.c.id == reservation.vehicle_id)
-    ).scalar_one()
+    evs = [ev for ev in evs if _free_now(conn, reservation.operator_id, ev.vehicle_id)]
+    wanted = Slot(reservation.slot.start, reservation.slot.end, reservation.planned_distance_m)
+    chosen = choose_ev(evs, wanted, now, service.charging(hub))
+    code = vehicles_db.get_vehicle(conn, reservation.operator_id, reservation.vehicle_id).code
     if chosen is not None:
         return reservations_db.reassign(
             conn, reservation, chosen, now, f"EV {code} was not returned on time"
@@ -249,15 +232,15 @@ def _move_or_flag(
     )
 
 
-def _free_now(conn: Connection, vehicle_id: str) -> bool:
-    status = conn.execute(select(vehicles.c.status).where(vehicles.c.id == vehicle_id)).scalar_one()
-    return status in (str(VehicleStatus.AVAILABLE), str(VehicleStatus.CHARGING))
+def _free_now(conn: Connection, operator_id: str, vehicle_id: str) -> bool:
+    status = vehicles_db.get_vehicle(conn, operator_id, vehicle_id).status
+    return status in (VehicleStatus.AVAILABLE, VehicleStatus.CHARGING)
 
 
 def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservation:
     """Take the reserved EV (from 15 minutes before the slot)."""
     now = service.clock.now()
-    with service.engine.connect() as conn:
+    with reading(service.engine) as conn:
         reservation = _own(conn, employee, reservation_id)
     opens = reservation.slot.start - EARLY_PICKUP
     if reservation.status is ReservationStatus.CONFIRMED and now < opens:
@@ -273,7 +256,7 @@ def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservat
             conn, reservation, ReservationStatus.PICKED_UP, now, employee.id
         )
         assert reservation.vehicle_id is not None
-        if not set_vehicle_status(
+        if not vehicles_db.set_vehicle_status(
             conn, reservation.vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.IN_USE, now
         ):
             msg = "the reserved EV is not available at the hub; ask your admin"
@@ -292,20 +275,17 @@ def return_ev(
             conn, reservation, ReservationStatus.RETURNED, now, employee.id
         )
         assert reservation.vehicle_id is not None
-        vehicle = (
-            conn.execute(select(vehicles).where(vehicles.c.id == reservation.vehicle_id))
-            .mappings()
-            .one()
-        )
-        if odometer_m < vehicle["odometer_m"]:
-            msg = f"odometer_m cannot go back from {vehicle['odometer_m']} to {odometer_m}"
+        vehicle = vehicles_db.get_vehicle(conn, reservation.operator_id, reservation.vehicle_id)
+        if odometer_m < vehicle.odometer_m:
+            msg = f"odometer_m cannot go back from {vehicle.odometer_m} to {odometer_m}"
             raise InvalidValue(msg)
         if not 0 <= soc_pct <= 100 or math.isnan(soc_pct):
             msg = f"soc_pct must be between 0 and 100, got {soc_pct}"
             raise InvalidValue(msg)
         hub = _hub(conn, reservation.operator_id, reservation.hub_id)
-        after = VehicleStatus.LOW_BATTERY if soc_pct < EV_LOW_PCT else VehicleStatus.AVAILABLE
-        set_vehicle_status(
+        low = service.ev_type.low_battery_pct
+        after = VehicleStatus.LOW_BATTERY if soc_pct < low else VehicleStatus.AVAILABLE
+        vehicles_db.set_vehicle_status(
             conn,
             reservation.vehicle_id,
             VehicleStatus.IN_USE,
@@ -327,3 +307,17 @@ def cancel(service: EvService, employee: User, reservation_id: str) -> Reservati
         return reservations_db.move(
             conn, reservation, ReservationStatus.CANCELLED, now, employee.id
         )
+
+
+def list_reservations(service: EvService, user: User, status: str | None) -> list[Reservation]:
+    """Reservations as the user may see them: staff their own, company admins their company's
+    (flagged ones carry the reason), managers the operator's. Late EVs first move or flag the
+    reservations they would miss, so the list is current."""
+    handle_overdue(service)
+    scope: dict[str, str | None] = {}
+    if user.role is Role.EMPLOYEE:
+        scope["employee_id"] = user.id
+    elif user.role is Role.COMPANY_ADMIN:
+        scope["company_id"] = user.company_id
+    with reading(service.engine) as conn:
+        return reservations_db.listing(conn, user.operator_id, status=status, **scope)

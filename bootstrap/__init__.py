@@ -1,0 +1,119 @@
+"""The composition root: :func:`build_platform` turns ``Settings`` into a
+:class:`dispatch.platform.Platform`. The web app, the worker, the scheduler, the CLI and a
+simulation all start here; below it nothing reads settings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from config.cities import load_city, resolve_city_name
+from config.exceptions import SettingsError
+from config.settings import Settings
+from dispatch.accounts import AccountService
+from dispatch.couriers.replan import InlineReplans, reoptimise
+from dispatch.couriers.service import (
+    CourierService,
+    NoReplans,
+    ReplanRequester,
+    SolverLimits,
+)
+from dispatch.ops.vehicles import FleetService
+from dispatch.platform import Paging, Platform
+from dispatch.queue.connection import connect
+from dispatch.queue.health import no_redis, redis_check
+from dispatch.queue.replans import QueueReplans
+from dispatch.queue.schedule import ScheduleRules
+from dispatch.riders.bookings import RiderService
+from dispatch.riders.ranking import RiderRules
+from dispatch.workev.reservations import EvService
+from fleet.catalog import DEFAULT_CATALOG, Catalog
+from fleet.clock import Clock
+from fleet.db.engine import Engine, make_engine
+from fleet.db.migrate import health as database_health
+from fleet.ids import Ids, RandomIds
+from routing.routers import CityRouters
+
+#: How posted jobs lead to re-plans: on the queue (when Redis is configured), at once in the
+#: caller's process, or never (the periodic re-plan alone).
+Replans = Literal["queue", "inline", "none"]
+
+
+def schedule_rules(settings: Settings) -> ScheduleRules:
+    """What the scheduler runs how often."""
+    return ScheduleRules(
+        reoptimise_every_s=settings.reoptimise_every_s,
+        reoptimise_after_jobs=settings.reoptimise_after_jobs,
+        expire_holds_every_s=settings.expire_holds_every_s,
+        late_returns_every_s=settings.late_returns_every_s,
+    )
+
+
+def solver_limits(settings: Settings) -> SolverLimits:
+    """How long a re-plan searches (``reoptimise_solution_limit`` 0: the time limit alone)."""
+    return SolverLimits(
+        time_limit_s=float(settings.reoptimise_time_limit_s),
+        solution_limit=settings.reoptimise_solution_limit or None,
+    )
+
+
+def build_platform(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+    catalog: Catalog | None = None,
+    replans: Replans = "queue",
+    limits: SolverLimits | None = None,
+) -> Platform:
+    """The platform ``settings`` describe. Ready-made parts (an engine on a test database, a
+    fixed clock, seeded ids, an operator's own vehicle catalog, deterministic solver limits)
+    replace what the settings would build.
+
+    Raises
+    ------
+    SettingsError
+        The city is unknown or its profile lacks what the platform needs.
+    """
+    city = load_city(resolve_city_name(settings.city, settings.data_dir)[0], settings.data_dir)
+    if city.tariff is None:
+        msg = f"city {city.name!r} has no [pricing] in its profile"
+        raise SettingsError(msg)
+    engine = engine or make_engine(settings.database_url)
+    clock = clock or settings.clock()
+    ids = ids or RandomIds()
+    catalog = dict(catalog or DEFAULT_CATALOG)
+    routers = CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m)
+    couriers = CourierService(
+        engine, routers, clock, ids, catalog, limits or solver_limits(settings), NoReplans()
+    )
+    redis = connect(settings.redis_url) if settings.redis_url is not None else None
+    requester: ReplanRequester = NoReplans()
+    if replans == "inline":
+        requester = InlineReplans(
+            lambda operator_id: reoptimise(couriers, operator_id), settings.reoptimise_after_jobs
+        )
+    elif replans == "queue" and redis is not None:
+        requester = QueueReplans(redis, settings.reoptimise_after_jobs, settings.reoptimise_every_s)
+    rules = RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m)
+    return Platform(
+        engine=engine,
+        clock=clock,
+        ids=ids,
+        city=city,
+        catalog=catalog,
+        routers=routers,
+        paging=Paging(settings.page_size_default, settings.page_size_max),
+        accounts=AccountService(engine, clock, ids, settings.token_ttl_s),
+        riders=RiderService(
+            engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
+        ),
+        couriers=CourierService(engine, routers, clock, ids, catalog, couriers.limits, requester),
+        workev=EvService(engine, clock, ids, catalog, settings.reserve_pct),
+        fleet=FleetService(engine, clock, ids, catalog),
+        probes={
+            "database": lambda: database_health(engine),
+            "redis": (lambda: redis_check(redis)) if redis is not None else no_redis,
+        },
+    )

@@ -1,0 +1,85 @@
+"""What couriers do: read their route, and make its stops (picked up, delivered with the
+customer's proof code, failed with a reason). Each action is one transaction that also marks
+the shift's plan changed, so a planner that read it plans again."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from dispatch.couriers.service import CourierService
+from fleet.db import deliveries as deliveries_db
+from fleet.db import stops as stops_db
+from fleet.db.engine import reading, writing
+from fleet.delivery import JobStatus
+from fleet.exceptions import InvalidValue
+from fleet.identity import User
+from fleet.plans import PlannedStop, StopKind, StopStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RouteStop:
+    """A stop of a courier's route, with the parcel's litres (a job's stop) or the station's
+    name (a swap)."""
+
+    stop: PlannedStop
+    parcel_l: int | None
+    site_name: str | None
+
+
+def route_of(service: CourierService, courier: User) -> list[RouteStop]:
+    """The courier's planned stops in order (every shift not over)."""
+    with reading(service.engine) as conn:
+        rows = stops_db.route_of(conn, courier.id, service.clock.now())
+    return [RouteStop(*row) for row in rows]
+
+
+def picked_up(service: CourierService, courier: User, job_id: str) -> None:
+    """The courier has the parcel."""
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        stop, _vehicle = stops_db.stop_of_courier(
+            conn, courier.id, job_id=job_id, kind=StopKind.PICKUP
+        )
+        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        deliveries_db.move_job(conn, job, JobStatus.PICKED_UP, now, courier.id)
+        stops_db.close_stop(conn, stop, StopStatus.DONE, now)
+
+
+def delivered(service: CourierService, courier: User, job_id: str, proof_code: str) -> bool:
+    """The customer took the parcel and gave the proof code; whether it was on time (within
+    the drop-off window).
+
+    Raises
+    ------
+    InvalidValue
+        The proof code does not match (nothing changes).
+    """
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        stop, _vehicle = stops_db.stop_of_courier(
+            conn, courier.id, job_id=job_id, kind=StopKind.DROPOFF
+        )
+        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        if not secrets.compare_digest(str(job.proof_code), proof_code):
+            msg = "the proof code does not match: ask the customer for the code they received"
+            raise InvalidValue(msg)
+        deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
+        stops_db.close_stop(conn, stop, StopStatus.DONE, now)
+        window = job.dropoff_window
+        return window.start <= now <= window.end
+
+
+def failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:
+    """The delivery could not be made; the reason is kept for the merchant."""
+    if not reason.strip():
+        msg = "say why the delivery failed"
+        raise InvalidValue(msg)
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        stop, _vehicle = stops_db.stop_of_courier(
+            conn, courier.id, job_id=job_id, kind=StopKind.DROPOFF
+        )
+        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        deliveries_db.move_job(conn, job, JobStatus.FAILED, now, courier.id, reason=reason.strip())
+        stops_db.close_stop(conn, stop, StopStatus.FAILED, now)

@@ -1,0 +1,98 @@
+"""Re-planning every courier of an operator at once with OR-Tools (a queue job in the platform,
+a direct call in a simulation).
+
+Parcels on board stay with their courier, each courier's stop under way stays first, a job that
+no longer fits comes back unassigned with the reason, and the battery's range bounds each plan: a
+courier low on charge is routed via a swap station that has charged packs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dispatch.couriers.planning import courier_problem, frame, replan_change
+from dispatch.couriers.posting import PLAN_ATTEMPTS, energy
+from dispatch.couriers.service import CourierService
+from dispatch.exceptions import NoVehicleAvailable
+from fleet.db import couriers as couriers_db
+from fleet.db.audit import record
+from fleet.db.engine import reading, writing
+from fleet.records import AuditEntry
+from routing.courier_model import solve_couriers
+from routing.modes import Mode
+
+
+def reoptimise(service: CourierService, operator_id: str) -> dict[str, int]:
+    """Re-plan every open courier shift of an operator with OR-Tools, within the service's
+    solver limits.
+
+    Parcels on board stay with their courier, each courier's first planned stop (under way)
+    stays first, and a job that no longer fits comes back unassigned with the reason. Running it
+    twice in a row changes nothing the first run did not. A plan changed while the solver ran (a
+    job inserted, a stop made) is never overwritten: the re-plan starts again from what is
+    stored. Returns counts for the job's result.
+
+    Raises
+    ------
+    NoVehicleAvailable
+        Even dropping every job leaves no feasible plan.
+    StalePlan
+        The plans kept changing under every attempt (the queue retries the job).
+    """
+    for attempt in range(PLAN_ATTEMPTS):
+        try:
+            return _reoptimise_once(service, operator_id)
+        except couriers_db.StalePlan:
+            if attempt == PLAN_ATTEMPTS - 1:
+                raise
+    raise AssertionError  # unreachable: the loop returns or raises
+
+
+def _reoptimise_once(service: CourierService, operator_id: str) -> dict[str, int]:
+    now = service.clock.now()
+    with reading(service.engine) as conn:
+        snapshot = couriers_db.read_snapshot(conn, operator_id, now, all_open_jobs=True)
+    counts = {"couriers": len(snapshot.shifts), "jobs": len(snapshot.jobs), "dropped": 0}
+    if not snapshot.shifts or not snapshot.jobs:
+        return counts
+    seen = frame(snapshot, service.routers.router(Mode.MOPED), energy(service))
+    problem = courier_problem(seen)
+    solution = solve_couriers(
+        problem.model,
+        time_limit_s=service.limits.time_limit_s,
+        solution_limit=service.limits.solution_limit,
+    )
+    if solution is None:
+        msg = "the couriers' plans have no feasible solution, even dropping jobs"
+        raise NoVehicleAvailable(msg)
+    change = replan_change(seen, problem, solution)
+    counts["dropped"] = len({problem.keys[k][0] for k in solution.dropped})
+    with writing(service.engine) as conn:
+        couriers_db.write_plans(conn, change, service.ids)
+        record(
+            conn,
+            AuditEntry(now, operator_id, None, "plans.reoptimise", "operator", operator_id, counts),
+        )
+    return counts
+
+
+@dataclass(slots=True)
+class InlineReplans:
+    """Re-plans at once, in the caller's process, by the same rule the queue follows: when a
+    job found no courier, or when ``after_jobs`` jobs were posted since the last re-plan.
+
+    For simulations and tests that run the platform without Redis; ``replan`` is the use case to
+    run (``reoptimise`` on a courier service).
+    """
+
+    replan: Callable[[str], dict[str, int]]
+    after_jobs: int
+    posted: dict[str, int] = field(default_factory=dict)
+
+    def job_posted(self, operator_id: str, *, unassigned: bool) -> None:
+        """Count the job; re-plan the operator now if the rule says so."""
+        self.posted[operator_id] = self.posted.get(operator_id, 0) + 1
+        if unassigned or self.posted[operator_id] >= self.after_jobs:
+            self.posted[operator_id] = 0
+            self.replan(operator_id)

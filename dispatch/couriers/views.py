@@ -1,0 +1,102 @@
+"""What merchants, managers and customers see of delivery jobs: the list, one job with its
+planned times, and the customer's tracking view.
+
+A merchant sees the jobs they posted; a manager sees every job of the operator. Anything else is
+"not found", as for the rest of the API. Customers see one job by its unguessable token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatch.couriers.service import CourierService
+from fleet.db import deliveries as deliveries_db
+from fleet.db import stops as stops_db
+from fleet.db.engine import Connection, reading
+from fleet.delivery import DeliveryJob, JobStatus
+from fleet.exceptions import InvalidValue
+from fleet.identity import Role, User
+from fleet.plans import StopKind
+
+
+@dataclass(frozen=True, slots=True)
+class JobSeen:
+    """A job with the planned (or made) times of its pickup and drop-off."""
+
+    job: DeliveryJob
+    pickup_eta: datetime | None
+    dropoff_eta: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """A page of jobs, newest first, and how many match."""
+
+    jobs: list[JobSeen]
+    total: int
+
+
+def _seen(conn: Connection, jobs: Sequence[DeliveryJob]) -> list[JobSeen]:
+    etas = stops_db.etas_of(conn, [j.id for j in jobs])
+    return [
+        JobSeen(j, etas.get((j.id, StopKind.PICKUP)), etas.get((j.id, StopKind.DROPOFF)))
+        for j in jobs
+    ]
+
+
+def _merchant(user: User) -> str | None:
+    return user.id if user.role is Role.MERCHANT else None
+
+
+def parse_job_status(status: str) -> JobStatus:
+    """The job status named ``status``; an unknown one is refused listing the known."""
+    try:
+        return JobStatus(status)
+    except ValueError:
+        known = ", ".join(str(s) for s in JobStatus)
+        msg = f"unknown job status {status!r}; known: {known}"
+        raise InvalidValue(msg) from None
+
+
+def list_jobs(
+    service: CourierService, user: User, *, status: str | None, limit: int, offset: int
+) -> JobPage:
+    """The jobs the user may see, newest first, optionally of one status.
+
+    Raises
+    ------
+    InvalidValue
+        An unknown status (the message lists the known ones).
+    """
+    wanted = parse_job_status(status) if status is not None else None
+    with reading(service.engine) as conn:
+        jobs, total = deliveries_db.list_jobs(
+            conn,
+            user.operator_id,
+            merchant_id=_merchant(user),
+            status=wanted,
+            limit=limit,
+            offset=offset,
+        )
+        return JobPage(_seen(conn, jobs), total)
+
+
+def get_job(service: CourierService, user: User, job_id: str) -> JobSeen:
+    """One job the user may see, with its planned times.
+
+    Raises
+    ------
+    NotFound
+        No such job, or not one the user may see.
+    """
+    with reading(service.engine) as conn:
+        job = deliveries_db.get_job(conn, user.operator_id, job_id, merchant_id=_merchant(user))
+        return _seen(conn, [job])[0]
+
+
+def tracking(service: CourierService, token: str) -> JobSeen:
+    """What a customer sees of the job their tracking token names."""
+    with reading(service.engine) as conn:
+        return _seen(conn, [deliveries_db.job_by_token(conn, token)])[0]

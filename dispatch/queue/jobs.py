@@ -1,0 +1,45 @@
+"""RQ job functions. Thin and id-based: each takes the worker's platform (handed in by
+``dispatch.queue.worker``, never read from a global) and ids, and calls one use case. The
+couriers' re-plans are in ``dispatch.queue.replans``.
+
+Exceptions propagate, so rq records a failure; running a job twice does no harm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from dispatch.holds import expire_due_holds
+from dispatch.ops.vehicles import fleet_snapshot as count_fleet
+from dispatch.platform import Platform
+from dispatch.workev.reservations import handle_overdue
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Marks a function that takes the worker's platform as its first argument.
+PLATFORM_ARG = "__fleetops_platform_job__"
+
+
+def platform_job(func: F) -> F:
+    """Mark ``func`` as a job the worker calls with its platform first."""
+    setattr(func, PLATFORM_ARG, True)
+    return func
+
+
+@platform_job
+def fleet_snapshot(platform: Platform, operator_id: str) -> dict[str, dict[str, int]]:
+    """Counts of an operator's vehicles by status and by class (read-only)."""
+    return count_fleet(platform.fleet, operator_id)
+
+
+@platform_job
+def expire_holds(platform: Platform) -> int:
+    """Free the vehicles of holds that ran out; how many."""
+    return expire_due_holds(platform.engine, platform.clock)
+
+
+@platform_job
+def handle_late_returns(platform: Platform) -> int:
+    """Move or flag the reservations of EVs not returned on time; how many changed."""
+    return len(handle_overdue(platform.workev))

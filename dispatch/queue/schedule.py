@@ -1,0 +1,41 @@
+"""What runs without anyone asking: the periodic jobs the scheduler process (``fleetops
+scheduler``, part of ``fleetops run``) puts on the queue with RQ's cron scheduler: hold expiry,
+late EV returns, and a re-plan of every operator's couriers. Between those, posting jobs
+requests re-plans (``dispatch.queue.replans``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dispatch.queue import jobs, replans
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRules:
+    """How often what runs (from the ``[schedule]`` settings)."""
+
+    reoptimise_every_s: int
+    reoptimise_after_jobs: int
+    expire_holds_every_s: int
+    late_returns_every_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Periodic:
+    """A job the scheduler enqueues every ``every_s`` seconds."""
+
+    name: str
+    func: Callable[..., Any]
+    queue_name: str
+    every_s: int
+
+
+def periodic_jobs(rules: ScheduleRules) -> list[Periodic]:
+    """The platform's periodic jobs."""
+    return [
+        Periodic("expire-holds", jobs.expire_holds, "dispatch", rules.expire_holds_every_s),
+        Periodic("late-returns", jobs.handle_late_returns, "dispatch", rules.late_returns_every_s),
+        Periodic("replan-couriers", replans.replan_all, "dispatch", rules.reoptimise_every_s),
+    ]

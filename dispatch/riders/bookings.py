@@ -1,0 +1,280 @@
+"""Rider bookings end to end: find and hold a vehicle, unlock, end the trip, cancel.
+
+Each use case reads what it needs once, decides with no transaction open (routing, ranking,
+pricing), then writes in one short transaction whose conditional updates make the database the
+judge of who got a vehicle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from dispatch.exceptions import (
+    DestinationUnreachable,
+    NotYourBooking,
+    NoVehicleAvailable,
+    ParkingRefused,
+)
+from dispatch.holds import expire_due_holds
+from dispatch.riders import parking
+from dispatch.riders.ranking import WALK_M_PER_S, Candidate, RiderRules, rank
+from dispatch.riders.trips import end_of_trip
+from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
+from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
+from fleet.clock import Clock
+from fleet.db import bookings as bookings_db
+from fleet.db import vehicles as vehicles_db
+from fleet.db.engine import Connection, Engine, reading, writing
+from fleet.db.sites import list_sites, list_zones
+from fleet.exceptions import Conflict, InvalidValue
+from fleet.geo import Position
+from fleet.identity import Role, User
+from fleet.ids import Ids
+from fleet.pricing import Tariff
+from fleet.sites import Site, SiteKind
+from fleet.vehicles import Vehicle, VehicleStatus
+from fleet.zones import Zone, check_in_service_area
+from routing.engine import UNREACHABLE
+from routing.modes import Mode, mode_of
+from routing.routers import CityRouters
+
+#: Classes riders book themselves (work EVs go through companies).
+RIDER_CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_MOPED)
+
+
+@dataclass(frozen=True, slots=True)
+class RiderService:
+    """Everything rider bookings run on."""
+
+    engine: Engine
+    routers: CityRouters
+    clock: Clock
+    ids: Ids
+    catalog: Catalog
+    rules: RiderRules
+    hold_s: int
+    tariff: Tariff
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """A booking and its vehicle as they stand after the use case."""
+
+    booking: Booking
+    vehicle: Vehicle
+
+
+def parse_rider_classes(names: Sequence[str]) -> list[VehicleClass]:
+    """The wanted classes; work EVs and unknown names are refused."""
+    if not names:
+        msg = "name at least one vehicle class: " + ", ".join(map(str, RIDER_CLASSES))
+        raise InvalidValue(msg)
+    classes = [parse_vehicle_class(n) for n in names]
+    if VehicleClass.WORK_EV in classes:
+        msg = "work EVs are reserved through your company (POST /api/v1/reservations)"
+        raise InvalidValue(msg)
+    return list(dict.fromkeys(classes))
+
+
+def request_booking(
+    service: RiderService,
+    rider: User,
+    position: Position,
+    class_names: Sequence[str],
+    destination: Position | None = None,
+) -> Booked:
+    """Hold the best vehicle for a rider.
+
+    Raises
+    ------
+    InvalidValue, OutsideServiceArea, InsideClosure, DestinationUnreachable
+        The request cannot be served as asked.
+    NoVehicleAvailable
+        Nothing qualifies nearby (the message says why).
+    Conflict
+        The rider already has an open booking.
+    """
+    classes = parse_rider_classes(class_names)
+    now = service.clock.now()
+    expire_due_holds(service.engine, service.clock)  # their vehicles are candidates again
+    with reading(service.engine) as conn:
+        zones = list_zones(conn, rider.operator_id)
+        near = vehicles_db.available_near(
+            conn, rider.operator_id, classes, position, service.rules.walk_limit_s * WALK_M_PER_S
+        )
+    for place in (position, destination):
+        if place is not None:
+            check_in_service_area(zones, place)
+    walk = service.routers.router(Mode.WALK)
+    walk.check_not_inside([position], zones, now)
+    trip_m = (
+        None
+        if destination is None
+        else _trip_lengths(service, classes, position, destination, zones)
+    )
+    ranking = rank(
+        position,
+        [Candidate.of(v) for v in near],
+        walk,
+        rules=service.rules,
+        catalog=service.catalog,
+        zones=zones,
+        at=now,
+        trip_m=trip_m,
+    )
+    if not ranking.ranked:
+        raise NoVehicleAvailable(ranking.explain())
+    until = now + timedelta(seconds=service.hold_s)
+    with writing(service.engine) as conn:
+        if bookings_db.open_booking_of(conn, rider.id) is not None:
+            msg = "you already have an open booking: unlock, end or cancel it first"
+            raise Conflict(msg)
+        for choice in ranking.ranked:
+            wanted = Booking(
+                service.ids.new_id(),
+                rider.operator_id,
+                rider.id,
+                choice.candidate.vehicle_id,
+                BookingStatus.HELD,
+                now,
+                until,
+            )
+            booking = bookings_db.hold(conn, wanted)
+            if booking is not None:
+                return _booked(conn, booking)
+    msg = "the vehicles near you were all taken a moment ago; try again"
+    raise NoVehicleAvailable(msg)
+
+
+def _trip_lengths(
+    service: RiderService,
+    classes: Sequence[VehicleClass],
+    origin: Position,
+    destination: Position,
+    zones: Sequence[Zone],
+) -> dict[VehicleClass, int]:
+    now = service.clock.now()
+    lengths: dict[VehicleClass, int] = {}
+    for vehicle_class in classes:
+        router = service.routers.router(mode_of(vehicle_class))
+        matrix = router.matrix([origin], [destination], closures=zones, at=now)
+        if matrix.distance_m[0, 0] != UNREACHABLE:
+            lengths[vehicle_class] = int(matrix.distance_m[0, 0])
+    if not lengths:
+        msg = "no open road leads from here to the destination for the classes asked for"
+        raise DestinationUnreachable(msg)
+    return lengths
+
+
+def _booked(conn: Connection, booking: Booking) -> Booked:
+    return Booked(booking, vehicles_db.get_vehicle(conn, booking.operator_id, booking.vehicle_id))
+
+
+def _own(conn: Connection, rider: User, booking_id: str) -> Booking:
+    booking = bookings_db.get_booking(conn, rider.operator_id, booking_id)
+    if booking.rider_id != rider.id:
+        msg = "this booking belongs to another rider"
+        raise NotYourBooking(msg)
+    return booking
+
+
+def booking_of(service: RiderService, user: User, booking_id: str) -> Booked:
+    """A booking as its rider, or the operator's managers and crews, see it."""
+    with reading(service.engine) as conn:
+        if user.role is Role.RIDER:
+            return _booked(conn, _own(conn, user, booking_id))
+        return _booked(conn, bookings_db.get_booking(conn, user.operator_id, booking_id))
+
+
+def unlock(service: RiderService, rider: User, booking_id: str) -> Booked:
+    """Start the trip of a held booking (the vehicle becomes in use)."""
+    expire_due_holds(service.engine, service.clock)
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        booking = _own(conn, rider, booking_id)
+        vehicle = vehicles_db.get_vehicle(conn, rider.operator_id, booking.vehicle_id)
+        return _booked(conn, bookings_db.start_trip(conn, booking, now, vehicle.position))
+
+
+def cancel(service: RiderService, rider: User, booking_id: str) -> Booked:
+    """Give a held vehicle back before unlocking it."""
+    expire_due_holds(service.engine, service.clock)
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        booking = _own(conn, rider, booking_id)
+        return _booked(conn, bookings_db.cancel(conn, booking, now))
+
+
+def end_trip(service: RiderService, rider: User, booking_id: str, position: Position) -> Booked:
+    """End an active trip where the rider parked: check the parking rules, drain the battery by
+    the distance ridden, price the trip and store the receipt with the booking."""
+    now = service.clock.now()
+    with reading(service.engine) as conn:
+        booking = _own(conn, rider, booking_id)
+        if booking.status is not BookingStatus.ACTIVE:
+            BOOKING_MACHINE.check(booking.status, BookingStatus.COMPLETED)  # raises
+        vehicle = vehicles_db.get_vehicle(conn, rider.operator_id, booking.vehicle_id)
+        zones = list_zones(conn, rider.operator_id)
+        check_in_service_area(zones, position)
+        _check_parking(conn, rider.operator_id, position, zones)
+    start = booking.start
+    assert start is not None and booking.started_at is not None
+    router = service.routers.router(mode_of(vehicle.vehicle_class))
+    ridden = int(router.matrix([start], [position]).distance_m[0, 0])
+    if ridden == UNREACHABLE:  # parked off the network's reach: count the straight line
+        ridden = round(start.distance_m(position))
+    end = end_of_trip(
+        service.catalog[vehicle.vehicle_class],
+        service.tariff,
+        soc_pct=vehicle.soc_pct,
+        ridden_m=ridden,
+        started_at=booking.started_at,
+        ended_at=now,
+    )
+    with writing(service.engine) as conn:
+        ended = bookings_db.complete_trip(
+            conn, booking, now, position, end.receipt, soc_pct=end.soc_pct, after=end.status
+        )
+        return _booked(conn, ended)
+
+
+def _check_parking(
+    conn: Connection, operator_id: str, position: Position, zones: Sequence[Zone]
+) -> None:
+    stations = list_sites(conn, operator_id, SiteKind.PARKING)
+
+    def parked(at: Sequence[Site]) -> dict[str, int]:
+        radius = parking.PARKING_RADIUS_M
+        return {
+            s.id: vehicles_db.count_parked_near(conn, operator_id, s.position, radius) for s in at
+        }
+
+    here = parked(parking.stations_at(stations, position))
+    refused = parking.refusal(zones, position, stations, here)
+    if refused is not None:
+        nearest = parking.suggestion(zones, position, stations, parked(stations), refused.exclude)
+        raise ParkingRefused(refused.message, nearest)
+
+
+def available_vehicles(
+    service: RiderService,
+    *,
+    operator_id: str | None,
+    classes: Sequence[VehicleClass],
+    limit: int,
+    offset: int,
+) -> vehicles_db.VehiclePage:
+    """A page of available vehicles by code, of every operator unless one is named (holds that
+    ran out are freed first, so their vehicles are offered again)."""
+    expire_due_holds(service.engine, service.clock)
+    with reading(service.engine) as conn:
+        return vehicles_db.list_vehicles(
+            conn,
+            operator_id=operator_id,
+            statuses=[VehicleStatus.AVAILABLE],
+            classes=classes,
+            limit=limit,
+            offset=offset,
+        )

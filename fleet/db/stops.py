@@ -1,0 +1,114 @@
+"""The stops of couriers' plans: how a stop row reads, a courier's route, and the stops they
+make (each one marks the shift's plan changed, so a planner that read it plans again)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites
+from fleet.exceptions import NotFound
+from fleet.geo import Position
+from fleet.plans import PlannedStop, StopKind, StopStatus
+
+
+def stop_from_row(row: Mapping[Any, Any]) -> PlannedStop:
+    """The planned stop of a ``courier_stops`` row."""
+    return PlannedStop(
+        id=row["id"],
+        shift_id=row["shift_id"],
+        kind=StopKind(row["kind"]),
+        seq=row["seq"],
+        position=Position(row["lat"], row["lon"]),
+        eta=row["eta"],
+        status=StopStatus(row["status"]),
+        job_id=row["job_id"],
+        site_id=row["site_id"],
+    )
+
+
+def touch_plan(conn: Connection, shift_id: str) -> None:
+    """Mark the shift's plan changed (a stop made): planners that read it must read again."""
+    conn.execute(
+        update(courier_shifts)
+        .where(courier_shifts.c.id == shift_id)
+        .values(plan_version=courier_shifts.c.plan_version + 1)
+    )
+
+
+def route_of(
+    conn: Connection, courier_id: str, now: datetime
+) -> list[tuple[PlannedStop, int | None, str | None]]:
+    """The courier's planned stops in order (every shift not over), each with its parcel's
+    litres (a job's stop) or its station's name (a swap)."""
+    rows = conn.execute(
+        select(courier_stops, delivery_jobs.c.parcel_l, sites.c.name.label("site_name"))
+        .join(courier_shifts, courier_shifts.c.id == courier_stops.c.shift_id)
+        .outerjoin(delivery_jobs, delivery_jobs.c.id == courier_stops.c.job_id)
+        .outerjoin(sites, sites.c.id == courier_stops.c.site_id)
+        .where(
+            courier_shifts.c.courier_id == courier_id,
+            courier_shifts.c.end_at > now,
+            courier_stops.c.status == str(StopStatus.PLANNED),
+        )
+        .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
+    ).mappings()
+    return [(stop_from_row(r), r["parcel_l"], r["site_name"]) for r in rows]
+
+
+def stop_of_courier(
+    conn: Connection,
+    courier_id: str,
+    *,
+    job_id: str | None = None,
+    kind: StopKind,
+    stop_id: str | None = None,
+) -> tuple[PlannedStop, str]:
+    """A stop of the courier's plans (by job and kind, or by id) and the shift's moped.
+
+    Raises
+    ------
+    NotFound
+        No such stop in the courier's plans.
+    """
+    query = (
+        select(courier_stops, courier_shifts.c.courier_id, courier_shifts.c.vehicle_id)
+        .join(courier_shifts, courier_shifts.c.id == courier_stops.c.shift_id)
+        .where(courier_stops.c.kind == str(kind))
+    )
+    if stop_id is not None:
+        query = query.where(courier_stops.c.id == stop_id)
+    else:
+        query = query.where(courier_stops.c.job_id == job_id)
+    row = conn.execute(query).mappings().first()
+    if row is None or row["courier_id"] != courier_id:
+        what = f"swap {stop_id}" if kind is StopKind.SWAP else f"job {job_id}"
+        msg = f"{what} is not in your plan"
+        raise NotFound(msg)
+    return stop_from_row(row), row["vehicle_id"]
+
+
+def close_stop(conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime) -> None:
+    """The courier made (or failed) the stop at ``at``; the shift's plan changed."""
+    touch_plan(conn, stop.shift_id)
+    conn.execute(
+        update(courier_stops)
+        .where(courier_stops.c.id == stop.id)
+        .values(status=str(status), eta=at)
+    )
+
+
+def etas_of(conn: Connection, job_ids: Iterable[str]) -> dict[tuple[str, StopKind], datetime]:
+    """Planned (or made) times of the jobs' stops, by (job, kind)."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(courier_stops.c.job_id, courier_stops.c.kind, courier_stops.c.eta).where(
+            courier_stops.c.job_id.in_(ids)
+        )
+    )
+    return {(r.job_id, StopKind(r.kind)): r.eta for r in rows}

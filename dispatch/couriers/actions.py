@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from dispatch.couriers.service import CourierService
 from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
-from fleet.db.engine import reading, writing
-from fleet.delivery import JobStatus
-from fleet.exceptions import InvalidValue
+from fleet.db.engine import Connection, reading, writing
+from fleet.delivery import DeliveryJob, JobStatus
+from fleet.exceptions import InvalidValue, NotFound
 from fleet.identity import User
 from fleet.plans import PlannedStop, StopKind, StopStatus
 
@@ -34,14 +34,25 @@ def route_of(service: CourierService, courier: User) -> list[RouteStop]:
     return [RouteStop(*row) for row in rows]
 
 
+def _my_job(
+    conn: Connection, courier: User, job_id: str, kind: StopKind
+) -> tuple[PlannedStop, DeliveryJob]:
+    """The courier's stop of a job in their plan, and the job, with the courier's plans held
+    (``hold_plans_of``) so no re-plan moves the job away meanwhile."""
+    stops_db.hold_plans_of(conn, courier.id)
+    stop, _vehicle = stops_db.stop_of_courier(conn, courier.id, job_id=job_id, kind=kind)
+    job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+    if job.courier_id != courier.id:
+        msg = f"job {job_id} is not in your plan"
+        raise NotFound(msg)
+    return stop, job
+
+
 def picked_up(service: CourierService, courier: User, job_id: str) -> None:
     """The courier has the parcel."""
     now = service.clock.now()
     with writing(service.engine) as conn:
-        stop, _vehicle = stops_db.stop_of_courier(
-            conn, courier.id, job_id=job_id, kind=StopKind.PICKUP
-        )
-        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        stop, job = _my_job(conn, courier, job_id, StopKind.PICKUP)
         deliveries_db.move_job(conn, job, JobStatus.PICKED_UP, now, courier.id)
         stops_db.close_stop(conn, stop, StopStatus.DONE, now)
 
@@ -57,17 +68,14 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
     """
     now = service.clock.now()
     with writing(service.engine) as conn:
-        stop, _vehicle = stops_db.stop_of_courier(
-            conn, courier.id, job_id=job_id, kind=StopKind.DROPOFF
-        )
-        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
         if not secrets.compare_digest(str(job.proof_code), proof_code):
             msg = "the proof code does not match: ask the customer for the code they received"
             raise InvalidValue(msg)
         deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
         stops_db.close_stop(conn, stop, StopStatus.DONE, now)
         window = job.dropoff_window
-        return window.start <= now <= window.end
+        return bool(window.start <= now <= window.end)
 
 
 def failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:
@@ -77,9 +85,6 @@ def failed(service: CourierService, courier: User, job_id: str, reason: str) -> 
         raise InvalidValue(msg)
     now = service.clock.now()
     with writing(service.engine) as conn:
-        stop, _vehicle = stops_db.stop_of_courier(
-            conn, courier.id, job_id=job_id, kind=StopKind.DROPOFF
-        )
-        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
         deliveries_db.move_job(conn, job, JobStatus.FAILED, now, courier.id, reason=reason.strip())
         stops_db.close_stop(conn, stop, StopStatus.FAILED, now)

@@ -4,7 +4,8 @@ Pure: plain stops, a travel-time matrix between their places, and the clock. Eac
 with the pickup at every position and the drop-off at every later one; a position is feasible
 when, driving from the courier's place now, every stop is reached before its window closes
 (waiting if early), the box never overflows, the battery's range is not exceeded and the shift is
-not overrun. The insertion that adds the least driving time wins.
+not overrun. The insertion that adds the least driving time wins. Nothing is inserted before
+the stop a courier is under way to (the first of its plan).
 
 A swap stop in a plan puts the courier's range back to what the station's pack gives. A courier
 whose plan cannot take the job on the charge left is also tried with a swap at their nearest
@@ -110,15 +111,19 @@ def best_insertion(
     now: datetime,
     distances: NDArray[np.int64] | None = None,
 ) -> Insertion | None:
-    """The cheapest feasible insertion over all plans, or ``None``."""
+    """The cheapest feasible insertion over all plans, or ``None``. A plan's first stop is the
+    one its courier is under way to: the new job goes after it."""
     best: Insertion | None = None
     for plan in plans:
         base = simulate(plan, plan.stops, durations, now, distances)
         if base is None:  # the plan is already late: do not make it worse
             continue
-        found = _insert(plan, list(plan.stops), base[1], pickup, dropoff, durations, now, distances)
+        under_way = min(1, len(plan.stops))
+        found = _insert(
+            plan, list(plan.stops), base[1], pickup, dropoff, durations, now, distances, under_way
+        )
         if found is None and plan.swap is not None and distances is not None:
-            for w in range(len(plan.stops) + 1):  # a swap first, then the job after it
+            for w in range(under_way, len(plan.stops) + 1):  # a swap, then the job after it
                 stops = [*plan.stops[:w], plan.swap, *plan.stops[w:]]
                 option = _insert(
                     plan, stops, base[1], pickup, dropoff, durations, now, distances, w + 1

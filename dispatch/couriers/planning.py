@@ -8,27 +8,17 @@ writer.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
 
-from dispatch.couriers.insertion import CourierPlan, Insertion, Stop
-from fleet.delivery import DeliveryJob, JobStatus
+from dispatch.couriers.insertion import CourierPlan, Insertion, Stop, simulate
+from fleet.delivery import DeliveryJob
 from fleet.geo import Position
-from fleet.plans import OpenShift, PlanChange, PlanSnapshot, StopKind, StopPlan
-from routing.courier_model import (
-    CourierProblem,
-    CourierSolution,
-    CourierSpec,
-    StationSpec,
-    StopSpec,
-)
+from fleet.plans import PlanChange, PlanSnapshot, StopKind, StopPlan
 from routing.engine import Router
-
-#: Why a re-plan gives a job back.
-NO_LONGER_FITS = "it no longer fits any courier's plan in time"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,20 +128,40 @@ def insertion_plans(frame: Frame) -> list[CourierPlan]:
             -s.load_l for s in stops if s.kind is StopKind.DROPOFF and s.job_id not in picked
         )
         charge = frame.energy.range_m(open_shift.soc_pct)
-        plans.append(
-            CourierPlan(
-                shift.id,
-                k,
-                end,
-                shift.box_capacity_l,
-                on_board,
-                stops,
-                charge,
-                _nearest_swap(frame, k, stops, charge, end),
-                frame.energy.reserve_m,
-            )
+        plan = CourierPlan(
+            shift.id,
+            k,
+            end,
+            shift.box_capacity_l,
+            on_board,
+            stops,
+            charge,
+            _nearest_swap(frame, k, stops, charge, end),
+            frame.energy.reserve_m,
         )
+        plans.append(_late_but_committed(frame, plan, picked))
     return plans
+
+
+def _late_but_committed(frame: Frame, plan: CourierPlan, picked: set[str | None]) -> CourierPlan:
+    """A parcel on board, or the stop under way, whose window has passed still counts: its
+    window is stretched to when the current plan gets there, so an insertion may not make it
+    any later, and the late stop does not bar the courier from new jobs."""
+    committed = {s.job_id for s in plan.stops if s.kind is StopKind.DROPOFF} - picked
+    if plan.stops and plan.stops[0].job_id is not None:
+        committed.add(plan.stops[0].job_id)
+    if not committed:
+        return plan
+    far = plan.shift_end + timedelta(days=1)
+    relaxed = [replace(s, closes=far) if s.job_id in committed else s for s in plan.stops]
+    base = simulate(replace(plan, shift_end=far), relaxed, frame.durations, frame.now)
+    if base is None:
+        return plan
+    stops = tuple(
+        replace(s, closes=max(original.closes, eta)) if s.job_id in committed else s
+        for s, original, eta in zip(relaxed, plan.stops, base[0], strict=True)
+    )
+    return replace(plan, stops=stops)
 
 
 def _nearest_swap(
@@ -172,145 +182,14 @@ def insertion_change(frame: Frame, insertion: Insertion) -> PlanChange:
     return PlanChange(
         operator_id=frame.snapshot.operator_id,
         versions={shift.shift.id: shift.plan_version},
-        routes={shift.shift.id: _stop_plans(frame, insertion.stops, insertion.etas)},
+        routes={shift.shift.id: stop_plans(frame, insertion.stops, insertion.etas)},
     )
 
 
-def _stop_plans(
+def stop_plans(
     frame: Frame, stops: Sequence[Stop], etas: Sequence[datetime]
 ) -> tuple[StopPlan, ...]:
     return tuple(
         StopPlan(s.kind, frame.places[s.place], eta, s.job_id, s.site_id)
         for s, eta in zip(stops, etas, strict=True)
-    )
-
-
-# --- the OR-Tools re-plan ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A re-plan as the OR-Tools model takes it, and what its stop and station indices mean."""
-
-    model: CourierProblem
-    keys: list[tuple[str, StopKind]]
-    station_ids: list[str]
-
-
-def _seconds(frame: Frame, at: datetime) -> int:
-    return max(0, int((at - frame.now).total_seconds()))
-
-
-def courier_problem(frame: Frame) -> Problem:
-    """Every open job of the snapshot on every open shift: parcels on board pinned to their
-    courier, each courier's stop under way first, the battery's range with swap stations."""
-    shifts = frame.snapshot.shifts
-    courier_of = {s.shift.courier_id: v for v, s in enumerate(shifts)}
-    specs: list[StopSpec] = []
-    keys: list[tuple[str, StopKind]] = []
-    pairs: list[tuple[int, int]] = []
-    pinned: dict[int, int] = {}
-    on_board = [0] * len(shifts)
-
-    def add(job: DeliveryJob, kind: StopKind) -> int:
-        stop = frame.stops[(job.id, kind)]
-        specs.append(
-            StopSpec(
-                stop.place, _seconds(frame, stop.opens), _seconds(frame, stop.closes), stop.load_l
-            )
-        )
-        keys.append((job.id, kind))
-        return len(specs) - 1
-
-    for job in frame.snapshot.jobs.values():
-        if job.status is JobStatus.PICKED_UP:
-            if job.courier_id in courier_of:
-                v = courier_of[job.courier_id]
-                pinned[add(job, StopKind.DROPOFF)] = v
-                on_board[v] += job.parcel_l
-        else:
-            pairs.append((add(job, StopKind.PICKUP), add(job, StopKind.DROPOFF)))
-    station_ids = [s.site_id for s in frame.snapshot.stations]
-    couriers = [
-        _courier_spec(
-            frame, v, shift, on_board[v], {key: k for k, key in enumerate(keys)}, station_ids
-        )
-        for v, shift in enumerate(shifts)
-    ]
-    stations = [
-        StationSpec(
-            frame.stations[s.site_id], s.charged_packs, frame.energy.range_m(s.best_soc_pct)
-        )
-        for s in frame.snapshot.stations
-    ]
-    model = CourierProblem(
-        frame.durations.tolist(),
-        couriers,
-        specs,
-        pairs,
-        pinned,
-        frame.distances.tolist(),
-        stations,
-        frame.energy.reserve_m,
-    )
-    return Problem(model, keys, station_ids)
-
-
-def _courier_spec(
-    frame: Frame,
-    v: int,
-    shift: OpenShift,
-    on_board_l: int,
-    index_of: Mapping[tuple[str, StopKind], int],
-    station_ids: list[str],
-) -> CourierSpec:
-    """Courier ``v`` now; its first planned stop is under way and stays first."""
-    first = next(iter(frame.snapshot.stops_of(shift.shift.id)), None)
-    committed = committed_station = None
-    if first is not None and first.kind is StopKind.SWAP:
-        if first.site_id in station_ids:
-            committed_station = station_ids.index(first.site_id)
-    elif first is not None:
-        committed = index_of.get((first.job_id, first.kind))  # type: ignore[arg-type]
-    return CourierSpec(
-        v,
-        shift.shift.box_capacity_l,
-        on_board_l,
-        _seconds(frame, shift.shift.window.end),
-        committed,
-        frame.energy.range_m(shift.soc_pct),
-        committed_station,
-    )
-
-
-def replan_change(frame: Frame, problem: Problem, solution: CourierSolution) -> PlanChange:
-    """The plan change a re-plan makes: every shift's stops, the jobs it could not fit given
-    back (a parcel on board is never given back)."""
-    shifts = frame.snapshot.shifts
-    routes: dict[str, tuple[StopPlan, ...]] = {}
-    for v, shift in enumerate(shifts):
-        planned = []
-        for k, arrival_s, station in solution.routes[v]:
-            eta = frame.now + timedelta(seconds=arrival_s)
-            if k is None:
-                assert station is not None
-                site_id = problem.station_ids[station]
-                where = frame.places[frame.stations[site_id]]
-                planned.append(StopPlan(StopKind.SWAP, where, eta, site_id=site_id))
-            else:
-                job_id, kind = problem.keys[k]
-                where = frame.places[problem.model.stops[k].place]
-                planned.append(StopPlan(kind, where, eta, job_id=job_id))
-        routes[shift.shift.id] = tuple(planned)
-    jobs = frame.snapshot.jobs
-    dropped = {
-        problem.keys[k][0]: NO_LONGER_FITS
-        for k in solution.dropped
-        if jobs[problem.keys[k][0]].status is not JobStatus.PICKED_UP
-    }
-    return PlanChange(
-        operator_id=frame.snapshot.operator_id,
-        versions={s.shift.id: s.plan_version for s in shifts},
-        routes=routes,
-        dropped=dropped,
     )

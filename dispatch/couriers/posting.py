@@ -12,12 +12,12 @@ from dispatch.couriers.planning import Energy, Frame, frame, insertion_change, i
 from dispatch.couriers.service import CourierService
 from fleet.db import couriers as couriers_db
 from fleet.db import deliveries as deliveries_db
-from fleet.db.engine import Connection, writing
+from fleet.db.engine import reading, writing
 from fleet.delivery import DeliveryJob, JobStatus, TimeWindow
-from fleet.exceptions import InvalidValue
+from fleet.exceptions import ChangedMeanwhile, InvalidValue
 from fleet.geo import Position
 from fleet.identity import User
-from fleet.plans import PlanSnapshot, StopKind
+from fleet.plans import PlanChange, PlanSnapshot, StopKind
 from fleet.zones import check_in_service_area
 from routing.courier_model import SERVICE_S
 from routing.engine import UNREACHABLE
@@ -27,6 +27,8 @@ from routing.modes import Mode
 PLAN_ATTEMPTS = 5
 #: Digits of the proof code the customer reads out at the door.
 PROOF_DIGITS = 4
+#: Why a job is stored unassigned when every attempt to insert it met a changed plan.
+BUSY = "the couriers' plans were changing as it came in; the next re-plan takes it up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +59,14 @@ def energy(service: CourierService) -> Energy:
     return Energy(service.moped.range_full_m, service.reserve_m)
 
 
-def post_job(service: CourierService, merchant: User, job: NewJob) -> Posted:
+def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
     """Check, store and dispatch a new job (see the module docstring).
 
-    Jobs of one operator are inserted one at a time (``lock_operator``), and a plan is written
-    only over the version read: when a re-optimisation or a courier changed the chosen plan
-    meanwhile, the insertion is made again on the new plans.
+    The plans are read and the insertion computed with no lock held; the job and the chosen
+    plan are then written in one short transaction, only over the plan version read. When a
+    re-plan or a courier changed that plan meanwhile, the insertion is computed again on the
+    new plans; when the plans keep changing, the job is stored unassigned with the reason and
+    a re-plan takes it up.
 
     Raises
     ------
@@ -71,48 +75,15 @@ def post_job(service: CourierService, merchant: User, job: NewJob) -> Posted:
         ride from the pickup.
     OutsideServiceArea
         Pickup or drop-off outside the service area.
-    StalePlan
-        The plans kept changing under every attempt (a 409: post again).
     """
     now = service.clock.now()
-    if job.parcel_l <= 0:
+    if new.parcel_l <= 0:
         msg = "parcel_l must be positive"
         raise InvalidValue(msg)
-    for name, window in (("pick-up", job.pickup_window), ("drop-off", job.dropoff_window)):
+    for name, window in (("pick-up", new.pickup_window), ("drop-off", new.dropoff_window)):
         if window.end <= now:
             msg = f"the {name} window is in the past (it closed at {window.end.isoformat()})"
             raise InvalidValue(msg)
-    for attempt in range(PLAN_ATTEMPTS):
-        try:
-            with writing(service.engine) as conn:
-                couriers_db.lock_operator(conn, merchant.operator_id)
-                snapshot = couriers_db.read_snapshot(
-                    conn, merchant.operator_id, now, all_open_jobs=False
-                )
-                posted = _post_once(conn, service, merchant, job, snapshot)
-            break
-        except couriers_db.StalePlan:
-            if attempt == PLAN_ATTEMPTS - 1:
-                raise
-    service.replans.job_posted(
-        merchant.operator_id, unassigned=posted.status is JobStatus.UNASSIGNED
-    )
-    return posted
-
-
-def _post_once(
-    conn: Connection,
-    service: CourierService,
-    merchant: User,
-    new: NewJob,
-    snapshot: PlanSnapshot,
-) -> Posted:
-    for place in (new.pickup, new.dropoff):
-        check_in_service_area(snapshot.zones, place)
-    biggest = max((s.shift.box_capacity_l for s in snapshot.shifts), default=service.moped.cargo_l)
-    if new.parcel_l > biggest:
-        msg = f"a {new.parcel_l} l parcel is larger than any courier's box ({biggest} l)"
-        raise InvalidValue(msg)
     job = DeliveryJob(
         id=service.ids.new_id(),
         operator_id=merchant.operator_id,
@@ -123,10 +94,56 @@ def _post_once(
         dropoff_window=new.dropoff_window,
         parcel_l=new.parcel_l,
         status=JobStatus.POSTED,
-        created_at=snapshot.at,
+        created_at=now,
         tracking_token=service.ids.token(),
         proof_code=service.ids.code(PROOF_DIGITS),
     )
+    stored = _with(job, JobStatus.UNASSIGNED, None, BUSY)
+    audit: dict[str, str | None] = {"status": str(stored.status), "reason": BUSY}
+    change = None
+    for _attempt in range(PLAN_ATTEMPTS):
+        with reading(service.engine) as conn:
+            snapshot = couriers_db.read_snapshot(
+                conn, merchant.operator_id, now, all_open_jobs=False
+            )
+        stored, change, audit = _decide(service, job, snapshot)
+        try:
+            with writing(service.engine) as conn:
+                deliveries_db.insert_job(conn, stored, audit)
+                if change is not None:
+                    couriers_db.write_plans(conn, change, service.ids)
+            break
+        except ChangedMeanwhile:  # a plan changed since it was read: insert again
+            continue
+    else:
+        stored = _with(job, JobStatus.UNASSIGNED, None, BUSY)
+        with writing(service.engine) as conn:
+            deliveries_db.insert_job(conn, stored, {"status": str(stored.status), "reason": BUSY})
+    service.replans.job_posted(
+        merchant.operator_id, unassigned=stored.status is JobStatus.UNASSIGNED
+    )
+    assert stored.tracking_token is not None and stored.proof_code is not None
+    return Posted(
+        job.id,
+        stored.status,
+        stored.tracking_token,
+        stored.proof_code,
+        stored.courier_id,
+        stored.reason,
+    )
+
+
+def _decide(
+    service: CourierService, job: DeliveryJob, snapshot: PlanSnapshot
+) -> tuple[DeliveryJob, PlanChange | None, dict[str, str | None]]:
+    """The job as it is to be stored, the plan change that takes it (if any courier can),
+    and the audit of the post."""
+    for place in (job.pickup, job.dropoff):
+        check_in_service_area(snapshot.zones, place)
+    biggest = max((s.shift.box_capacity_l for s in snapshot.shifts), default=service.moped.cargo_l)
+    if job.parcel_l > biggest:
+        msg = f"a {job.parcel_l} l parcel is larger than any courier's box ({biggest} l)"
+        raise InvalidValue(msg)
     router = service.routers.router(Mode.MOPED)
     seen = frame(snapshot, router, energy(service), [job])
     _check_ride(seen, job)
@@ -135,26 +152,15 @@ def _post_once(
     choice = best_insertion(
         insertion_plans(seen), pickup, dropoff, seen.durations, snapshot.at, seen.distances
     )
-    courier_id = None
-    if choice is not None:
-        shift = next(s.shift for s in snapshot.shifts if s.shift.id == choice.shift_id)
-        courier_id = shift.courier_id
-        stored = _with(job, JobStatus.ASSIGNED, courier_id, None)
-    else:
+    if choice is None:
         reason = "no courier on shift can fit it in time" if snapshot.shifts else None
         stored = _with(job, JobStatus.UNASSIGNED, None, reason or "no courier is on shift")
-    audit = {
-        "status": str(stored.status),
-        "reason": stored.reason,
-        "shift_id": choice.shift_id if choice else None,
-    }
-    deliveries_db.insert_job(conn, stored, audit)
-    if choice is not None:
-        couriers_db.write_plans(conn, insertion_change(seen, choice), service.ids)
-    assert stored.tracking_token is not None and stored.proof_code is not None
-    return Posted(
-        job.id, stored.status, stored.tracking_token, stored.proof_code, courier_id, stored.reason
-    )
+        audit = {"status": str(stored.status), "reason": stored.reason, "shift_id": None}
+        return stored, None, audit
+    shift = next(s.shift for s in snapshot.shifts if s.shift.id == choice.shift_id)
+    stored = _with(job, JobStatus.ASSIGNED, shift.courier_id, None)
+    audit = {"status": str(stored.status), "reason": None, "shift_id": choice.shift_id}
+    return stored, insertion_change(seen, choice), audit
 
 
 def _check_ride(seen: Frame, job: DeliveryJob) -> None:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from time import monotonic
 
-from dispatch.couriers.planning import courier_problem, frame, replan_change
+from dispatch.couriers.planning import frame
 from dispatch.couriers.posting import PLAN_ATTEMPTS, energy
+from dispatch.couriers.replanning import courier_problem, replan_change, solve
 from dispatch.couriers.service import CourierService
-from dispatch.exceptions import NoVehicleAvailable
 from fleet.db import couriers as couriers_db
 from fleet.db.audit import record
 from fleet.db.engine import reading, writing
 from fleet.records import AuditEntry
-from routing.courier_model import solve_couriers
 from routing.modes import Mode
 
 
@@ -28,15 +28,14 @@ def reoptimise(service: CourierService, operator_id: str) -> dict[str, int]:
     solver limits.
 
     Parcels on board stay with their courier, each courier's first planned stop (under way)
-    stays first, and a job that no longer fits comes back unassigned with the reason. Running it
+    stays first, committed work is kept even when late, and a job that no longer fits comes
+    back unassigned with the reason (``dispatch.couriers.replanning``). Running it
     twice in a row changes nothing the first run did not. A plan changed while the solver ran (a
     job inserted, a stop made) is never overwritten: the re-plan starts again from what is
     stored. Returns counts for the job's result.
 
     Raises
     ------
-    NoVehicleAvailable
-        Even dropping every job leaves no feasible plan.
     StalePlan
         The plans kept changing under every attempt (the queue retries the job).
     """
@@ -50,6 +49,7 @@ def reoptimise(service: CourierService, operator_id: str) -> dict[str, int]:
 
 
 def _reoptimise_once(service: CourierService, operator_id: str) -> dict[str, int]:
+    started = monotonic()
     now = service.clock.now()
     with reading(service.engine) as conn:
         snapshot = couriers_db.read_snapshot(conn, operator_id, now, all_open_jobs=True)
@@ -58,16 +58,9 @@ def _reoptimise_once(service: CourierService, operator_id: str) -> dict[str, int
         return counts
     seen = frame(snapshot, service.routers.router(Mode.MOPED), energy(service))
     problem = courier_problem(seen)
-    solution = solve_couriers(
-        problem.model,
-        time_limit_s=service.limits.time_limit_s,
-        solution_limit=service.limits.solution_limit,
-    )
-    if solution is None:
-        msg = "the couriers' plans have no feasible solution, even dropping jobs"
-        raise NoVehicleAvailable(msg)
+    solution = solve(problem, service.limits, spent_s=monotonic() - started)
     change = replan_change(seen, problem, solution)
-    counts["dropped"] = len({problem.keys[k][0] for k in solution.dropped})
+    counts["dropped"] = len(change.dropped)
     with writing(service.engine) as conn:
         couriers_db.write_plans(conn, change, service.ids)
         record(

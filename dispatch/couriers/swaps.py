@@ -18,7 +18,7 @@ from fleet.identity import User
 from fleet.plans import StopKind
 
 #: Times a swap is made again from a fresh read when the moped or the pack changed meanwhile.
-SWAP_ATTEMPTS = 3
+SWAP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,7 @@ def swapped(service: CourierService, courier: User, stop_id: str) -> Swapped:
     for attempt in range(SWAP_ATTEMPTS):
         try:
             with writing(service.engine) as conn:
+                stops_db.hold_plans_of(conn, courier.id)
                 stop, vehicle_id = stops_db.stop_of_courier(
                     conn, courier.id, stop_id=stop_id, kind=StopKind.SWAP
                 )

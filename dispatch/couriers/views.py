@@ -29,6 +29,13 @@ class JobSeen:
     pickup_eta: datetime | None
     dropoff_eta: datetime | None
 
+    @property
+    def late_by_s(self) -> int:
+        """Seconds the drop-off is (planned, or was made) after its window closed; 0 on time."""
+        if self.dropoff_eta is None:
+            return 0
+        return max(0, int((self.dropoff_eta - self.job.dropoff_window.end).total_seconds()))
+
 
 @dataclass(frozen=True, slots=True)
 class JobPage:

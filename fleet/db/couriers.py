@@ -12,15 +12,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from fleet.db.deliveries import jobs_by_id, open_jobs
 from fleet.db.packs import swap_stations
 from fleet.db.sites import list_zones
 from fleet.db.stops import stop_from_row
-from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, operators, vehicles
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
 from fleet.delivery import OPEN_JOB_STATUSES, CourierShift, JobStatus, ShiftStatus, TimeWindow
-from fleet.exceptions import Conflict
+from fleet.exceptions import ChangedMeanwhile
 from fleet.geo import Position
 from fleet.ids import Ids
 from fleet.plans import OpenShift, PlanChange, PlannedStop, PlanSnapshot, StopKind, StopStatus
@@ -29,7 +29,7 @@ from fleet.plans import OpenShift, PlanChange, PlannedStop, PlanSnapshot, StopKi
 ASSIGNABLE = (str(JobStatus.POSTED), str(JobStatus.UNASSIGNED), str(JobStatus.ASSIGNED))
 
 
-class StalePlan(Conflict):
+class StalePlan(ChangedMeanwhile):
     """A shift's plan, or a job in it, changed between a planner reading it and writing."""
 
 
@@ -81,14 +81,13 @@ def planned_stops(conn: Connection, shift_ids: Sequence[str]) -> list[PlannedSto
 def read_snapshot(
     conn: Connection, operator_id: str, now: datetime, *, all_open_jobs: bool
 ) -> PlanSnapshot:
-    """What a planner reads, in one go. ``all_open_jobs``: every job still to do whose drop-off
-    window has not closed (a re-plan); else only the jobs in the plans (an insertion)."""
+    """What a planner reads, in one go: the jobs in the plans and, with ``all_open_jobs`` (a
+    re-plan), every other job still to do, picked-up ones whatever their window."""
     shifts = open_shifts(conn, operator_id, now)
     stops = planned_stops(conn, [s.shift.id for s in shifts])
+    jobs = jobs_by_id(conn, [s.job_id for s in stops if s.job_id is not None])
     if all_open_jobs:
-        jobs = {j.id: j for j in open_jobs(conn, operator_id, now)}
-    else:
-        jobs = jobs_by_id(conn, [s.job_id for s in stops if s.job_id is not None])
+        jobs |= {j.id: j for j in open_jobs(conn, operator_id, now)}
     return PlanSnapshot(
         operator_id=operator_id,
         at=now,
@@ -98,12 +97,6 @@ def read_snapshot(
         stations=tuple(swap_stations(conn, operator_id)),
         zones=tuple(list_zones(conn, operator_id)),
     )
-
-
-def lock_operator(conn: Connection, operator_id: str) -> None:
-    """Hold the operator's row until the transaction ends, so its jobs are inserted into plans
-    one at a time (PostgreSQL; SQLite's write transactions are one at a time already)."""
-    conn.execute(select(operators.c.id).where(operators.c.id == operator_id).with_for_update())
 
 
 def claim_plan(conn: Connection, shift_id: str, seen_version: int) -> None:
@@ -153,25 +146,28 @@ def write_plans(conn: Connection, change: PlanChange, ids: Ids) -> None:
             )
         ).all()
     )
+    rows = [
+        {
+            "id": ids.new_id(),
+            "operator_id": change.operator_id,
+            "shift_id": shift_id,
+            "job_id": stop.job_id,
+            "site_id": stop.site_id,
+            "kind": str(stop.kind),
+            "seq": seq,
+            "lat": stop.position.lat,
+            "lon": stop.position.lon,
+            "eta": stop.eta,
+            "status": str(StopStatus.PLANNED),
+        }
+        for shift_id in shift_ids
+        for seq, stop in enumerate(change.routes[shift_id])
+    ]
+    if rows:
+        conn.execute(insert(courier_stops), rows)
     for shift_id in shift_ids:
-        for seq, stop in enumerate(change.routes[shift_id]):
-            conn.execute(
-                insert(courier_stops).values(
-                    id=ids.new_id(),
-                    operator_id=change.operator_id,
-                    shift_id=shift_id,
-                    job_id=stop.job_id,
-                    site_id=stop.site_id,
-                    kind=str(stop.kind),
-                    seq=seq,
-                    lat=stop.position.lat,
-                    lon=stop.position.lon,
-                    eta=stop.eta,
-                    status=str(StopStatus.PLANNED),
-                )
-            )
-            if stop.kind is StopKind.PICKUP:
-                _assign(conn, stop.job_id, courier_of[shift_id])
+        picked = [s.job_id for s in change.routes[shift_id] if s.kind is StopKind.PICKUP]
+        _assign(conn, [j for j in picked if j is not None], courier_of[shift_id])
     for job_id, reason in sorted(change.dropped.items()):
         conn.execute(
             update(delivery_jobs)
@@ -180,14 +176,18 @@ def write_plans(conn: Connection, change: PlanChange, ids: Ids) -> None:
         )
 
 
-def _assign(conn: Connection, job_id: str | None, courier_id: str) -> None:
+def _assign(conn: Connection, job_ids: list[str], courier_id: str) -> None:
+    """Assign the jobs to the courier, all or none: one that is no longer assignable (picked
+    up, cancelled meanwhile) makes the plan stale."""
+    if not job_ids:
+        return
     changed = conn.execute(
         update(delivery_jobs)
-        .where(delivery_jobs.c.id == job_id, delivery_jobs.c.status.in_(ASSIGNABLE))
+        .where(delivery_jobs.c.id.in_(job_ids), delivery_jobs.c.status.in_(ASSIGNABLE))
         .values(status=str(JobStatus.ASSIGNED), courier_id=courier_id, reason=None)
     ).rowcount
-    if changed != 1:
-        msg = f"job {job_id} changed meanwhile (picked up, cancelled); plan again"
+    if changed != len(set(job_ids)):
+        msg = "a job of the plan changed meanwhile (picked up, cancelled); plan again"
         raise StalePlan(msg)
 
 
@@ -209,7 +209,8 @@ def add_shift(conn: Connection, shift: CourierShift) -> CourierShift:
 
 
 def operators_with_open_work(conn: Connection, now: datetime) -> list[str]:
-    """Operators with a courier on shift (or about to be) and a job still to deliver."""
+    """Operators with a courier on shift (or about to be) and a job still to deliver: one whose
+    drop-off window is open, or a parcel on board."""
     open_jobs_ = [str(s) for s in OPEN_JOB_STATUSES]
     return sorted(
         conn.execute(
@@ -220,7 +221,10 @@ def operators_with_open_work(conn: Connection, now: datetime) -> list[str]:
                 courier_shifts.c.end_at > now,
                 courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
                 delivery_jobs.c.status.in_(open_jobs_),
-                delivery_jobs.c.dropoff_end > now,
+                or_(
+                    delivery_jobs.c.dropoff_end > now,
+                    delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+                ),
             )
         ).scalars()
     )

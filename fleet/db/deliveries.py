@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, or_, select
 
 from fleet.db.audit import record
 from fleet.db.tables import delivery_jobs
@@ -82,13 +82,17 @@ def jobs_by_id(conn: Connection, job_ids: Sequence[str]) -> dict[str, DeliveryJo
 
 
 def open_jobs(conn: Connection, operator_id: str, now: datetime) -> list[DeliveryJob]:
-    """The operator's jobs still to do whose drop-off window has not closed, oldest first."""
+    """The operator's jobs still to do whose drop-off window has not closed, and the parcels on
+    board whatever their window (they must still be delivered), oldest first."""
     rows = conn.execute(
         select(delivery_jobs)
         .where(
             delivery_jobs.c.operator_id == operator_id,
             delivery_jobs.c.status.in_([str(s) for s in OPEN_JOB_STATUSES]),
-            delivery_jobs.c.dropoff_end > now,
+            or_(
+                delivery_jobs.c.dropoff_end > now,
+                delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+            ),
         )
         .order_by(delivery_jobs.c.created_at, delivery_jobs.c.id)
     ).mappings()

@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
+
+from fleet.exceptions import ChangedMeanwhile
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -67,15 +70,28 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+#: PostgreSQL's codes for "this transaction lost to another; run it again": a deadlock, a
+#: serialisation failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction meant to write: commits on success, rolls back on error.
 
     On SQLite it begins with ``BEGIN IMMEDIATE`` so concurrent writers queue (busy timeout)
-    instead of failing; on PostgreSQL it is a plain transaction.
+    instead of failing; on PostgreSQL it is a plain transaction. A transaction PostgreSQL chose
+    as a deadlock's victim is rolled back and reported as ``ChangedMeanwhile``, which callers
+    answer by reading again.
     """
-    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-        yield conn
+    try:
+        with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            yield conn
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            msg = "another change to the same rows won; read again and retry"
+            raise ChangedMeanwhile(msg) from exc
+        raise
 
 
 def make_engine(url: str, *, schema: str | None = None) -> Engine:

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites
-from fleet.exceptions import NotFound
+from fleet.delivery import ShiftStatus
+from fleet.exceptions import ChangedMeanwhile, NotFound
 from fleet.geo import Position
 from fleet.plans import PlannedStop, StopKind, StopStatus
 
@@ -91,14 +92,38 @@ def stop_of_courier(
     return stop_from_row(row), row["vehicle_id"]
 
 
-def close_stop(conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime) -> None:
-    """The courier made (or failed) the stop at ``at``; the shift's plan changed."""
-    touch_plan(conn, stop.shift_id)
+def hold_plans_of(conn: Connection, courier_id: str) -> None:
+    """Lock the courier's open shifts for this transaction and mark their plans changed: a
+    courier's action then reads stops no planner can replace under it, and a planner that read
+    the plans before plans again. (A planner claims shifts first too, so the two wait for each
+    other in the same order and never deadlock.)"""
     conn.execute(
-        update(courier_stops)
-        .where(courier_stops.c.id == stop.id)
-        .values(status=str(status), eta=at)
+        update(courier_shifts)
+        .where(
+            courier_shifts.c.courier_id == courier_id,
+            courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+        )
+        .values(plan_version=courier_shifts.c.plan_version + 1)
     )
+
+
+def close_stop(conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime) -> None:
+    """The courier made (or failed) the stop at ``at``; the shift's plan changed.
+
+    Raises
+    ------
+    ChangedMeanwhile
+        The stop is no longer planned (the caller's transaction must roll back).
+    """
+    touch_plan(conn, stop.shift_id)
+    closed = conn.execute(
+        update(courier_stops)
+        .where(courier_stops.c.id == stop.id, courier_stops.c.status == str(StopStatus.PLANNED))
+        .values(status=str(status), eta=at)
+    ).rowcount
+    if closed != 1:
+        msg = "your plan changed meanwhile: read your route again"
+        raise ChangedMeanwhile(msg)
 
 
 def etas_of(conn: Connection, job_ids: Iterable[str]) -> dict[tuple[str, StopKind], datetime]:

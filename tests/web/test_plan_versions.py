@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import select
 
 import dispatch.couriers.replan as replan
+import routing.courier_split as replanning
 from fleet.db.tables import courier_stops, delivery_jobs
 from tests.web.test_bookings import login
 from tests.web.test_delivery import job
@@ -60,7 +61,7 @@ def test_a_job_posted_while_the_solver_runs_is_not_lost(demo, clock, monkeypatch
     merchant = login(client, "merchant1")
     first = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
     assert first.get_json()["status"] == "assigned"
-    solve, calls = replan.solve_couriers, []
+    solve, calls = replanning.solve_couriers, []
 
     def solve_while_a_merchant_posts(problem, **kwargs):
         if not calls:  # the first solve: a job arrives and is inserted meanwhile
@@ -68,7 +69,7 @@ def test_a_job_posted_while_the_solver_runs_is_not_lost(demo, clock, monkeypatch
             calls.append(r.get_json())
         return solve(problem, **kwargs)
 
-    monkeypatch.setattr(replan, "solve_couriers", solve_while_a_merchant_posts)
+    monkeypatch.setattr(replanning, "solve_couriers", solve_while_a_merchant_posts)
     operator_id = client.get("/api/v1/me", headers=merchant).get_json()["operator_id"]
     result = replan.reoptimise(app.extensions["fleetops"].couriers, operator_id)
     assert calls[0]["status"] == "assigned"

@@ -42,6 +42,9 @@ class JobOut(Schema):
     )
 
 
+LATE = "the drop-off is planned (or was made) after its window closed"
+
+
 class JobQuery(PageQuery):
     status = fields.String(load_default=None, metadata={"description": "only jobs in this status"})
 
@@ -63,6 +66,8 @@ class JobView(Schema):
     dropoff_window = fields.List(fields.String())
     pickup_eta = fields.String(allow_none=True)
     dropoff_eta = fields.String(allow_none=True)
+    late = fields.Boolean(metadata={"description": LATE})
+    late_by_s = fields.Integer(metadata={"description": "seconds after the window's end"})
     created_at = fields.String()
     tracking_url = fields.String()
 
@@ -82,6 +87,8 @@ class TrackOut(Schema):
     pickup_eta = fields.String(allow_none=True)
     dropoff_eta = fields.String(allow_none=True)
     dropoff_window = fields.List(fields.String())
+    late = fields.Boolean(metadata={"description": LATE})
+    late_by_s = fields.Integer(metadata={"description": "seconds after the window's end"})
 
 
 class StopOut(Schema):
@@ -158,6 +165,8 @@ def _job_view(seen: JobSeen) -> dict[str, Any]:
         "dropoff_window": [_at(job.dropoff_window.start), _at(job.dropoff_window.end)],
         "pickup_eta": _at(seen.pickup_eta),
         "dropoff_eta": _at(seen.dropoff_eta),
+        "late": seen.late_by_s > 0,
+        "late_by_s": seen.late_by_s,
         "created_at": _at(job.created_at),
         "tracking_url": f"/api/v1/track/{job.tracking_token}",
     }
@@ -216,6 +225,8 @@ def track(token: str) -> dict[str, Any]:
         "pickup_eta": _at(seen.pickup_eta),
         "dropoff_eta": _at(seen.dropoff_eta),
         "dropoff_window": [_at(window.start), _at(window.end)],
+        "late": seen.late_by_s > 0,
+        "late_by_s": seen.late_by_s,
     }
 
 

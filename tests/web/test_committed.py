@@ -1,0 +1,131 @@
+"""Committed work is never dropped: a parcel on board past its window stays planned (late, and
+the lateness shows) and can be delivered; a job no one picked up before its window closed is
+given back, with no stop left behind; a re-plan that moves jobs between couriers succeeds."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from dispatch.couriers.replan import reoptimise
+from dispatch.couriers.replanning import WINDOW_CLOSED
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
+from tests.web.test_bookings import available, login
+from tests.web.test_delivery import courier_headers, job, window
+from tests.web.test_plan_versions import check_plans_whole
+
+
+def operator_of(client, headers) -> str:
+    return client.get("/api/v1/me", headers=headers).get_json()["operator_id"]
+
+
+def mopeds(courier_id: str, *, theirs: bool):
+    """The shift mopeds of this courier (``theirs``) or of every other courier."""
+    mine = courier_shifts.c.courier_id == courier_id
+    return select(courier_shifts.c.vehicle_id).where(mine if theirs else ~mine)
+
+
+def test_a_parcel_on_board_past_its_window_stays_planned_and_is_delivered(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    posted = posted.get_json()
+    courier = courier_headers(client, posted["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    clock.advance(3 * 3600)  # the drop-off window (two hours) has closed
+
+    counts = reoptimise(platform.couriers, operator_of(client, merchant))
+    assert counts["dropped"] == 0
+    route = client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+    assert [(s["job_id"], s["kind"]) for s in route] == [(posted["id"], "dropoff")]
+    seen = client.get(posted["tracking_url"]).get_json()
+    assert seen["status"] == "picked_up" and seen["late"] and seen["late_by_s"] >= 3600
+    listed = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert listed["late"] and listed["late_by_s"] == seen["late_by_s"]
+
+    done = client.post(
+        f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]}
+    )
+    assert done.status_code == 200 and done.get_json()["on_time"] is False
+    assert client.get(posted["tracking_url"]).get_json()["status"] == "delivered"
+
+
+def test_a_job_nobody_picked_up_before_its_window_closed_is_given_back(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    long = client.post(
+        "/api/v1/delivery-jobs",
+        headers=merchant,
+        json=job(client, clock, parcel_l=5, dropoff_window=window(clock, 0, 3)),
+    ).get_json()
+    first = long["courier_id"]
+    with platform.engine.begin() as conn:  # the others are flat: the short job goes after it
+        conn.execute(
+            update(vehicles).where(vehicles.c.id.in_(mopeds(first, theirs=False))).values(soc_pct=0)
+        )
+    short = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    short = short.get_json()
+    assert short["courier_id"] == first
+    clock.advance(2.5 * 3600)  # the short job's drop-off window has closed, the long one's not
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    gone = client.get(f"/api/v1/delivery-jobs/{short['id']}", headers=merchant).get_json()
+    assert gone["status"] == "unassigned" and gone["reason"] == WINDOW_CLOSED
+    with platform.engine.connect() as conn:
+        left = conn.execute(
+            select(courier_stops.c.id).where(
+                courier_stops.c.job_id == short["id"], courier_stops.c.status == "planned"
+            )
+        ).all()
+    assert left == []  # no stop left behind
+    assert check_plans_whole(platform.engine) == [long["id"]]  # under way: it stays
+
+
+def test_a_replan_moves_a_job_to_a_nearer_courier_in_one_go(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    under_way_body = job(client, clock)
+    under_way = client.post("/api/v1/delivery-jobs", headers=merchant, json=under_way_body)
+    under_way = under_way.get_json()
+    first = under_way["courier_id"]
+    with platform.engine.begin() as conn:  # every other courier is flat for a moment
+        conn.execute(
+            update(vehicles).where(vehicles.c.id.in_(mopeds(first, theirs=False))).values(soc_pct=0)
+        )
+    bikes = available(client, "e_bike")
+    elsewhere = bikes[len(bikes) // 2 : len(bikes) // 2 + 2]
+    body = job(
+        client,
+        clock,
+        parcel_l=5,
+        pickup={"lat": elsewhere[0]["lat"], "lon": elsewhere[0]["lon"]},
+        dropoff={"lat": elsewhere[1]["lat"], "lon": elsewhere[1]["lon"]},
+    )
+    second = client.post("/api/v1/delivery-jobs", headers=merchant, json=body).get_json()
+    assert second["courier_id"] == first  # the only courier with charge takes it too
+    with platform.engine.begin() as conn:  # then the others are charged at its pickup ...
+        conn.execute(
+            update(vehicles)
+            .where(vehicles.c.id.in_(mopeds(first, theirs=False)))
+            .values(soc_pct=90, lat=body["pickup"]["lat"], lon=body["pickup"]["lon"])
+        )
+        far = under_way_body["dropoff"]
+        conn.execute(  # ... and the first courier waits at its own job's drop-off
+            update(vehicles)
+            .where(vehicles.c.id.in_(mopeds(first, theirs=True)))
+            .values(lat=far["lat"], lon=far["lon"])
+        )
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    with platform.engine.connect() as conn:
+        couriers = dict(
+            conn.execute(
+                select(delivery_jobs.c.id, delivery_jobs.c.courier_id).where(
+                    delivery_jobs.c.id.in_([under_way["id"], second["id"]])
+                )
+            ).all()
+        )
+    assert couriers[under_way["id"]] == first  # the stop under way stays theirs
+    assert couriers[second["id"]] != first  # the other job moved, stops and all
+    assert set(check_plans_whole(platform.engine)) == {under_way["id"], second["id"]}

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import dispatch, routing, vrp
+from benchmarks import couriers, dispatch, routing, vrp
 
-SUITES = {"routing": routing.main, "dispatch": dispatch.main, "vrp": vrp.main}
+SUITES = {
+    "routing": routing.main,
+    "dispatch": dispatch.main,
+    "vrp": vrp.main,
+    "couriers": couriers.main,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bootstrap.probes import process_probe
 from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
 from config.settings import Settings
@@ -21,7 +22,7 @@ from dispatch.couriers.service import (
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
 from dispatch.queue.connection import connect
-from dispatch.queue.health import no_redis, redis_check
+from dispatch.queue.health import queue_probes
 from dispatch.queue.replans import QueueReplans
 from dispatch.queue.schedule import ScheduleRules
 from dispatch.riders.bookings import RiderService
@@ -114,6 +115,7 @@ def build_platform(
         fleet=FleetService(engine, clock, ids, catalog),
         probes={
             "database": lambda: database_health(engine),
-            "redis": (lambda: redis_check(redis)) if redis is not None else no_redis,
+            **queue_probes(redis),
+            **process_probe(settings.process_state),
         },
     )

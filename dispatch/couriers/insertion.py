@@ -10,19 +10,26 @@ the stop a courier is under way to (the first of its plan).
 A swap stop in a plan puts the courier's range back to what the station's pack gives. A courier
 whose plan cannot take the job on the charge left is also tried with a swap at their nearest
 station (``CourierPlan.swap``) at every position before the job.
+
+The search over positions runs in a compiled kernel (``routing.insertion_kernel``) that follows
+:func:`simulate`'s rules step for step; :func:`simulate` then gives the chosen order's arrival
+times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
 
 from fleet.plans import StopKind
+from routing import insertion_kernel as kernel
 from routing.courier_model import SERVICE_S, SWAP_S
+
+_NO_DISTANCES = np.zeros((0, 0), dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,14 +155,50 @@ def _insert(
 ) -> Insertion | None:
     """The cheapest feasible insertion of the job into ``stops`` (pickup at ``earliest`` or
     later); the cost is the driving added to ``base_s``, the plan as it was."""
-    best: Insertion | None = None
-    for i in range(earliest, len(stops) + 1):
-        for j in range(i, len(stops) + 1):
-            trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
-            result = simulate(plan, trial, durations, now, distances)
-            if result is None:
-                continue
-            added = result[1] - base_s
-            if best is None or added < best.added_s:
-                best = Insertion(plan.shift_id, tuple(trial), tuple(result[0]), added)
-    return best
+    driving, i, j = kernel.best_pair(
+        np.array([s.place for s in stops], dtype=np.int64),
+        np.array([_us(s.opens) for s in stops], dtype=np.int64),
+        np.array([_us(s.closes) for s in stops], dtype=np.int64),
+        np.array([s.load_l for s in stops], dtype=np.int64),
+        np.array([s.kind is StopKind.SWAP for s in stops], dtype=np.int64),
+        np.array(
+            [-1 if s.range_after_m is None else s.range_after_m for s in stops], dtype=np.int64
+        ),
+        np.array(
+            [[s.place, _us(s.opens), _us(s.closes), s.load_l] for s in (pickup, dropoff)],
+            dtype=np.int64,
+        ),
+        np.ascontiguousarray(durations, dtype=np.int64),
+        _NO_DISTANCES if distances is None else np.ascontiguousarray(distances, dtype=np.int64),
+        _state(plan, now),
+        earliest,
+    )
+    if driving < 0:
+        return None
+    trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
+    result = simulate(plan, trial, durations, now, distances)
+    assert result is not None and result[1] == driving, "the kernel and simulate disagree"
+    return Insertion(plan.shift_id, tuple(trial), tuple(result[0]), int(driving) - base_s)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _us(at: datetime) -> int:
+    """Microseconds since the epoch, exactly."""
+    return (at - _EPOCH) // timedelta(microseconds=1)
+
+
+def _state(plan: CourierPlan, now: datetime) -> NDArray[np.int64]:
+    state = np.zeros(kernel.STATE_SIZE, dtype=np.int64)
+    state[kernel.STATE_PLACE] = plan.place
+    state[kernel.STATE_NOW_US] = _us(now)
+    state[kernel.STATE_SHIFT_END_US] = _us(plan.shift_end)
+    state[kernel.STATE_CAPACITY_L] = plan.box_capacity_l
+    state[kernel.STATE_ON_BOARD_L] = plan.on_board_l
+    state[kernel.STATE_TRACK_CHARGE] = plan.range_m is not None
+    state[kernel.STATE_RANGE_M] = plan.range_m or 0
+    state[kernel.STATE_RESERVE_M] = plan.reserve_m
+    state[kernel.STATE_SERVICE_S] = SERVICE_S
+    state[kernel.STATE_SWAP_S] = SWAP_S
+    return state

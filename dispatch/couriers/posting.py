@@ -6,6 +6,7 @@ re-plan requester."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from dispatch.couriers.insertion import best_insertion
 from dispatch.couriers.planning import Energy, Frame, frame, insertion_change, insertion_plans
@@ -13,6 +14,7 @@ from dispatch.couriers.service import CourierService
 from fleet.db import couriers as couriers_db
 from fleet.db import deliveries as deliveries_db
 from fleet.db.engine import reading, writing
+from fleet.db.turns import TurnTimeout, planning_turn
 from fleet.delivery import DeliveryJob, JobStatus, TimeWindow
 from fleet.exceptions import ChangedMeanwhile, InvalidValue
 from fleet.geo import Position
@@ -25,6 +27,9 @@ from routing.modes import Mode
 
 #: Times a planner re-reads and plans again when another wrote a plan it read meanwhile.
 PLAN_ATTEMPTS = 5
+#: How long a post waits for the operator's planning turn before it stores the job unassigned
+#: for the next re-plan (``fleet.db.turns``).
+TURN_WAIT_S = 10.0
 #: Digits of the proof code the customer reads out at the door.
 PROOF_DIGITS = 4
 #: Why a job is stored unassigned when every attempt to insert it met a changed plan.
@@ -62,11 +67,13 @@ def energy(service: CourierService) -> Energy:
 def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
     """Check, store and dispatch a new job (see the module docstring).
 
-    The plans are read and the insertion computed with no lock held; the job and the chosen
-    plan are then written in one short transaction, only over the plan version read. When a
-    re-plan or a courier changed that plan meanwhile, the insertion is computed again on the
-    new plans; when the plans keep changing, the job is stored unassigned with the reason and
-    a re-plan takes it up.
+    The plans are read and the insertion computed with no database lock held, in the
+    operator's planning turn (posts of one operator queue for it instead of computing over each
+    other; nothing else waits for it); the job and the chosen plan are then written in one
+    short transaction, only over the plan version read. When a re-plan or a courier changed
+    that plan meanwhile, the insertion is computed again on the new plans; when the plans keep
+    changing, or the turn is not free within ``TURN_WAIT_S``, the job is stored unassigned with
+    the reason and a re-plan takes it up.
 
     Raises
     ------
@@ -98,24 +105,13 @@ def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
         tracking_token=service.ids.token(),
         proof_code=service.ids.code(PROOF_DIGITS),
     )
-    stored = _with(job, JobStatus.UNASSIGNED, None, BUSY)
-    audit: dict[str, str | None] = {"status": str(stored.status), "reason": BUSY}
-    change = None
-    for _attempt in range(PLAN_ATTEMPTS):
-        with reading(service.engine) as conn:
-            snapshot = couriers_db.read_snapshot(
-                conn, merchant.operator_id, now, all_open_jobs=False
-            )
-        stored, change, audit = _decide(service, job, snapshot)
-        try:
-            with writing(service.engine) as conn:
-                deliveries_db.insert_job(conn, stored, audit)
-                if change is not None:
-                    couriers_db.write_plans(conn, change, service.ids)
-            break
-        except ChangedMeanwhile:  # a plan changed since it was read: insert again
-            continue
-    else:
+    stored: DeliveryJob | None = None
+    try:
+        with planning_turn(service.engine, merchant.operator_id, TURN_WAIT_S):
+            stored = _plan_and_store(service, job, merchant.operator_id, now)
+    except TurnTimeout:
+        pass  # stored unassigned below, for the re-plan it requests
+    if stored is None:
         stored = _with(job, JobStatus.UNASSIGNED, None, BUSY)
         with writing(service.engine) as conn:
             deliveries_db.insert_job(conn, stored, {"status": str(stored.status), "reason": BUSY})
@@ -131,6 +127,26 @@ def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
         stored.courier_id,
         stored.reason,
     )
+
+
+def _plan_and_store(
+    service: CourierService, job: DeliveryJob, operator_id: str, now: datetime
+) -> DeliveryJob | None:
+    """Insert and store the job, reading again when a plan changed meanwhile; the job as
+    stored, or ``None`` when the plans kept changing (nothing stored)."""
+    for _attempt in range(PLAN_ATTEMPTS):
+        with reading(service.engine) as conn:
+            snapshot = couriers_db.read_snapshot(conn, operator_id, now, all_open_jobs=False)
+        stored, change, audit = _decide(service, job, snapshot)
+        try:
+            with writing(service.engine) as conn:
+                deliveries_db.insert_job(conn, stored, audit)
+                if change is not None:
+                    couriers_db.write_plans(conn, change, service.ids)
+        except ChangedMeanwhile:  # a plan changed since it was read: insert again
+            continue
+        return stored
+    return None
 
 
 def _decide(

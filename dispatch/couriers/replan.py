@@ -9,16 +9,17 @@ courier low on charge is routed via a swap station that has charged packs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import monotonic
 
 from dispatch.couriers.planning import frame
-from dispatch.couriers.posting import PLAN_ATTEMPTS, energy
+from dispatch.couriers.posting import PLAN_ATTEMPTS, TURN_WAIT_S, energy
 from dispatch.couriers.replanning import courier_problem, replan_change, solve
-from dispatch.couriers.service import CourierService
+from dispatch.couriers.service import CourierService, SolverLimits
 from fleet.db import couriers as couriers_db
 from fleet.db.audit import record
 from fleet.db.engine import reading, writing
+from fleet.db.turns import planning_turn
 from fleet.records import AuditEntry
 from routing.modes import Mode
 
@@ -32,23 +33,45 @@ def reoptimise(service: CourierService, operator_id: str) -> dict[str, int]:
     back unassigned with the reason (``dispatch.couriers.replanning``). Running it
     twice in a row changes nothing the first run did not. A plan changed while the solver ran (a
     job inserted, a stop made) is never overwritten: the re-plan starts again from what is
-    stored. Returns counts for the job's result.
+    stored, this time in the operator's planning turn (posts wait for it, so they cannot
+    change the plans again) and with ``RETRY_SHARE`` of the time limit, so that no post waits
+    long. Returns counts for the job's result.
 
     Raises
     ------
     StalePlan
-        The plans kept changing under every attempt (the queue retries the job).
+        The plans kept changing under every attempt (couriers' own actions; the queue retries
+        the job).
+    TurnTimeout
+        Posts held the turn for ``TURN_WAIT_S`` (the queue retries the job).
     """
-    for attempt in range(PLAN_ATTEMPTS):
-        try:
-            return _reoptimise_once(service, operator_id)
-        except couriers_db.StalePlan:
-            if attempt == PLAN_ATTEMPTS - 1:
-                raise
+    try:
+        return _reoptimise_once(service, operator_id, service.limits)
+    except couriers_db.StalePlan:
+        pass
+    short = replace(
+        service.limits,
+        time_limit_s=max(service.limits.time_limit_s * RETRY_SHARE, RETRY_MIN_S),
+    )
+    with planning_turn(service.engine, operator_id, TURN_WAIT_S):
+        for attempt in range(1, PLAN_ATTEMPTS):
+            try:
+                return _reoptimise_once(service, operator_id, short)
+            except couriers_db.StalePlan:
+                if attempt == PLAN_ATTEMPTS - 1:
+                    raise
     raise AssertionError  # unreachable: the loop returns or raises
 
 
-def _reoptimise_once(service: CourierService, operator_id: str) -> dict[str, int]:
+#: Share of the time limit a re-plan searches again for when posts changed the plans under its
+#: first search (it holds the planning turn meanwhile); never less than ``RETRY_MIN_S``.
+RETRY_SHARE = 0.25
+RETRY_MIN_S = 0.5
+
+
+def _reoptimise_once(
+    service: CourierService, operator_id: str, limits: SolverLimits
+) -> dict[str, int]:
     started = monotonic()
     now = service.clock.now()
     with reading(service.engine) as conn:
@@ -58,7 +81,7 @@ def _reoptimise_once(service: CourierService, operator_id: str) -> dict[str, int
         return counts
     seen = frame(snapshot, service.routers.router(Mode.MOPED), energy(service))
     problem = courier_problem(seen)
-    solution = solve(problem, service.limits, spent_s=monotonic() - started)
+    solution = solve(problem, limits, spent_s=monotonic() - started)
     change = replan_change(seen, problem, solution)
     counts["dropped"] = len(change.dropped)
     with writing(service.engine) as conn:

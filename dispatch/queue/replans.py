@@ -1,12 +1,15 @@
 """Re-plans of an operator's couriers on the queue: requested when jobs pile up or a job found
 no courier, and by the scheduler for every operator with open work. A request is enqueued only
 if none of the operator's is already waiting (a Redis key, cleared when the job starts), so a
-burst of jobs makes one re-plan, not one each."""
+burst of jobs makes one re-plan, not one each. And only one runs per operator at a time (a
+second Redis key, the running lock): a re-plan that finds another running puts itself back on
+the queue a few seconds later, still the one waiting."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import redis
 from redis.exceptions import RedisError
@@ -15,7 +18,7 @@ from rq.job import Job
 
 from dispatch.couriers.replan import reoptimise
 from dispatch.platform import Platform
-from dispatch.queue.connection import enqueue
+from dispatch.queue.connection import DEFAULT_RETRY, enqueue, queue
 from dispatch.queue.jobs import platform_job
 from fleet.db import couriers as couriers_db
 from fleet.db.engine import reading
@@ -24,6 +27,17 @@ log = logging.getLogger(__name__)
 
 #: A waiting request is forgotten after this long even if its job never started (a lost queue).
 PENDING_TTL_S = 900
+#: A re-plan that finds another of its operator's running tries again this much later.
+BUSY_RETRY_S = 5
+#: The running lock outlives the solver's time limit by this much (a killed run's lock expires;
+#: its retry, the same job, takes it over at once).
+RUNNING_MARGIN_S = 120
+
+# Release the running lock only if this job still holds it.
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
 
 
 def _pending_key(operator_id: str) -> str:
@@ -34,13 +48,45 @@ def _posted_key(operator_id: str) -> str:
     return f"fleetops:replan:{operator_id}:posted"
 
 
+def _running_key(operator_id: str) -> str:
+    return f"fleetops:replan:{operator_id}:running"
+
+
 @platform_job
 def reoptimise_deliveries(platform: Platform, operator_id: str) -> dict[str, int]:
-    """Re-plan the operator's couriers with OR-Tools (``dispatch.couriers.replan``)."""
+    """Re-plan the operator's couriers with OR-Tools (``dispatch.couriers.replan``), unless
+    another re-plan of theirs is running: then this one is enqueued again ``BUSY_RETRY_S``
+    later and returns ``{"deferred": 1}``."""
     job = get_current_job()
-    if job is not None:
-        replan_started(job.connection, operator_id)
-    return reoptimise(platform.couriers, operator_id)
+    if job is None:
+        return reoptimise(platform.couriers, operator_id)
+    connection = job.connection
+    ttl_s = int(platform.couriers.limits.time_limit_s) + RUNNING_MARGIN_S
+    if not take_running_lock(connection, operator_id, job.id, ttl_s):
+        # Still the operator's waiting request: later posts must not enqueue another.
+        connection.set(_pending_key(operator_id), "1", ex=PENDING_TTL_S)
+        queue(connection, job.origin).enqueue_in(
+            timedelta(seconds=BUSY_RETRY_S), reoptimise_deliveries, operator_id, retry=DEFAULT_RETRY
+        )
+        return {"deferred": 1}
+    try:
+        replan_started(connection, operator_id)
+        return reoptimise(platform.couriers, operator_id)
+    finally:
+        connection.eval(_RELEASE, 1, _running_key(operator_id), job.id)
+
+
+def take_running_lock(connection: redis.Redis, operator_id: str, job_id: str, ttl_s: int) -> bool:
+    """Take the operator's running lock for ``job_id``; whether it is now this job's. A retry of
+    a killed run has the same job id and takes its own lock over."""
+    key = _running_key(operator_id)
+    if connection.set(key, job_id, nx=True, ex=ttl_s):
+        return True
+    holder = connection.get(key)
+    if holder in (job_id, job_id.encode()):
+        connection.expire(key, ttl_s)
+        return True
+    return False
 
 
 @platform_job

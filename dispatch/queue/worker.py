@@ -8,6 +8,7 @@ a global.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import redis
@@ -45,13 +46,39 @@ class _HandsPlatform:
         return super().perform_job(job, queue, execution)  # type: ignore[misc, no-any-return]
 
 
+#: How long a worker's registration lives without a heartbeat; idle, it heartbeats every
+#: ``WORKER_TTL_S - 15`` s (rq's rule), so the health check sees a dead one within a minute.
+WORKER_TTL_S = 30
+#: While a job runs the worker heartbeats this often; a job whose worker stops for 60 s more is
+#: taken as abandoned and retried (rq's StartedJobRegistry).
+JOB_MONITORING_S = 5
+#: How often a worker looks for abandoned jobs (rq's default is ten minutes).
+MAINTENANCE_S = 15
+
+
 class PlatformWorker(_HandsPlatform, Worker):
-    """The forking worker of ``fleetops worker``."""
+    """The forking worker of ``fleetops worker``: short heartbeats, a frequent look for jobs
+    abandoned by a killed worker, and its work horse in its own process group."""
 
     def __init__(self, platform: Platform, connection: redis.Redis, **kwargs: Any) -> None:
         self.platform = platform
         queues = [Queue(name, connection=connection) for name in QUEUES]
+        kwargs.setdefault("worker_ttl", WORKER_TTL_S)
+        kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_S)
+        kwargs.setdefault("maintenance_interval", MAINTENANCE_S)
         super().__init__(queues, connection=connection, job_class=PlatformJob, **kwargs)
+
+    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+        # rq moves the horse to a process group of its own; ours stays in the worker's, so that
+        # killing or stopping the worker's group (as `fleetops run` does) takes a running job
+        # with it, to be retried, instead of leaving an orphan writing plans.
+        pid = os.fork()
+        os.environ["RQ_WORKER_ID"] = self.name
+        os.environ["RQ_JOB_ID"] = job.id
+        if pid == 0:
+            self.main_work_horse(job, queue)
+            os._exit(0)
+        self._horse_pid = pid
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         after_fork(self.platform.engine)  # the parent's pooled connections are not the horse's

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -48,6 +49,28 @@ def get_json(url: str) -> dict:
         return json.load(response)
 
 
+def health_of(base: str) -> dict | None:
+    """``/api/v1/health`` whatever its status (503 included), or ``None`` if the web is down."""
+    try:
+        return get_json(f"{base}/api/v1/health")
+    except urllib.error.HTTPError as exc:
+        return json.load(exc)
+    except OSError:
+        return None
+
+
+def wait_healthy(base: str, timeout_s: float) -> dict:
+    """Health once everything is up (the web binding, the worker loading its road network)."""
+    deadline = time.monotonic() + timeout_s
+    health = None
+    while time.monotonic() < deadline:
+        health = health_of(base)
+        if health is not None and health["status"] == "ok":
+            return health
+        time.sleep(0.2)
+    pytest.fail(f"not healthy within {timeout_s:.0f} s: {health}")
+
+
 @pytest.mark.slow
 @pytest.mark.shared_data
 def test_run_starts_the_demo_city_and_ctrl_c_leaves_no_process(tmp_path, cache_dir, data_dir):
@@ -79,13 +102,14 @@ def test_run_starts_the_demo_city_and_ctrl_c_leaves_no_process(tmp_path, cache_d
         assert "fleetops-demo" in text  # the demo logins are printed
 
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):  # the web process may still be binding
-            try:
-                health = get_json(f"{base}/api/v1/health")
-                break
-            except OSError:
-                time.sleep(0.2)
-        assert health["status"] == "ok" and health["checks"]["database"]["backend"] == "sqlite"
+        health = wait_healthy(base, 180)
+        assert health["checks"]["database"]["backend"] == "sqlite"
+        assert set(health["checks"]["processes"]["children"]) == {
+            "redis",
+            "web",
+            "worker",
+            "scheduler",
+        }
         vehicles = get_json(f"{base}/api/v1/vehicles?per_page=500")["data"]
         assert {v["vehicle_class"] for v in vehicles} == {
             "e_kickboard",

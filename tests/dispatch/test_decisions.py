@@ -248,3 +248,59 @@ def test_a_booking_that_would_starve_a_later_one_is_refused(catalog):
     assert choose_ev([ev], wanted, NOON, charging) is None  # 140 km + 15 % after 60 km: short
     short = Slot(NOON + timedelta(hours=1), NOON + timedelta(hours=2), 10_000)
     assert choose_ev([ev], short, NOON, charging) == "ev"
+
+
+def _brute_force(plan: CourierPlan, pick: Stop, drop: Stop, durations, metres):
+    """Every pickup and drop-off position, each trial driven through ``simulate``: the readable
+    definition the compiled search must match (same insertion, same tie-break)."""
+    base = simulate(plan, plan.stops, durations, NOON, metres)
+    if base is None:
+        return None
+    best = None
+    stops = list(plan.stops)
+    for i in range(min(1, len(stops)), len(stops) + 1):
+        for j in range(i, len(stops) + 1):
+            trial = [*stops[:i], pick, *stops[i:j], drop, *stops[j:]]
+            result = simulate(plan, trial, durations, NOON, metres)
+            if result is not None and (best is None or result[1] - base[1] < best[0]):
+                best = (result[1] - base[1], tuple(trial))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_compiled_insertion_search_picks_what_simulate_defines(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 12))
+    durations = rng.integers(60, 900, size=(n, n)).astype(np.int64)
+    np.fill_diagonal(durations, 0)
+    metres = durations * 6
+    stops: list[Stop] = []
+    load = 0
+    for k in range(int(rng.integers(0, 7))):
+        opens = NOON + timedelta(seconds=int(rng.integers(0, 3600)))
+        closes = opens + timedelta(seconds=int(rng.integers(600, 7200)), microseconds=k)
+        litres = int(rng.integers(1, 30))
+        if load >= litres and rng.random() < 0.5:
+            stops.append(
+                Stop(f"j{k}", StopKind.DROPOFF, int(rng.integers(1, n)), opens, closes, -litres)
+            )
+            load -= litres
+        else:
+            stops.append(
+                Stop(f"j{k}", StopKind.PICKUP, int(rng.integers(1, n)), opens, closes, litres)
+            )
+            load += litres
+    range_m = None if rng.random() < 0.4 else int(rng.integers(5_000, 60_000))
+    plan = CourierPlan("s", 0, NOON + timedelta(hours=3), 60, 0, tuple(stops), range_m, None, 300)
+    pick = Stop(
+        "new", StopKind.PICKUP, int(rng.integers(1, n)), NOON, NOON + timedelta(hours=1), 10
+    )
+    drop = Stop(
+        "new", StopKind.DROPOFF, int(rng.integers(1, n)), NOON, NOON + timedelta(hours=2), -10
+    )
+    expected = _brute_force(plan, pick, drop, durations, metres)
+    found = best_insertion([plan], pick, drop, durations, NOON, metres)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and (found.added_s, found.stops) == expected

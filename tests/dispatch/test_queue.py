@@ -105,3 +105,48 @@ def test_a_failing_job_is_recorded_as_failed(redis_url, platform):
 def test_unknown_queue_is_refused(redis_url):
     with pytest.raises(ValueError, match="unknown queue"):
         queue(connect(redis_url), "nope")
+
+
+def test_one_replan_per_operator_runs_at_a_time(redis_url, platform, fleet_db):
+    from rq.registry import ScheduledJobRegistry
+
+    from dispatch.queue import replans
+
+    connection = connect(redis_url)
+    running = f"fleetops:replan:{fleet_db}:running"
+    pending = f"fleetops:replan:{fleet_db}:pending"
+    connection.delete(running, pending)
+    scheduled = ScheduledJobRegistry("dispatch", connection=connection)
+    before = scheduled.count
+    connection.set(running, "another-job", ex=60)  # a re-plan of this operator is running
+    try:
+        job = replans.request_replan(connection, fleet_db)
+        assert job is not None and replans.request_replan(connection, fleet_db) is None
+        PlatformSimpleWorker(platform, connection).work(burst=True)
+        job.refresh()
+        assert job.get_status() == JobStatus.FINISHED and job.return_value() == {"deferred": 1}
+        assert scheduled.count == before + 1  # it comes back in BUSY_RETRY_S
+        assert connection.exists(pending)  # ... still the one waiting: no other is enqueued
+        assert replans.request_replan(connection, fleet_db) is None
+        assert connection.get(running) == b"another-job"  # the running one's lock is untouched
+
+        # the retry of a killed run has the same job id and takes its own lock over
+        assert replans.take_running_lock(connection, fleet_db, "another-job", 60)
+        assert not replans.take_running_lock(connection, fleet_db, "a-third-job", 60)
+    finally:
+        for job_id in scheduled.get_job_ids():
+            scheduled.remove(job_id, delete_job=True)
+        connection.delete(running, pending)
+
+
+def test_a_replan_that_runs_lets_its_lock_go(redis_url, platform, fleet_db):
+    from dispatch.queue import replans
+
+    connection = connect(redis_url)
+    connection.delete(f"fleetops:replan:{fleet_db}:pending")
+    job = replans.request_replan(connection, fleet_db)
+    PlatformSimpleWorker(platform, connection).work(burst=True)
+    job.refresh()
+    assert job.return_value() == {"couriers": 0, "jobs": 0, "dropped": 0}
+    assert connection.get(f"fleetops:replan:{fleet_db}:running") is None
+    assert connection.get(f"fleetops:replan:{fleet_db}:pending") is None

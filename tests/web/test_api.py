@@ -37,11 +37,32 @@ def assert_error(response, status, code=None):
     return body["error"]
 
 
-def test_health_reports_database_and_redis(client):
-    body = client.get("/api/v1/health").get_json()
-    assert body["status"] == "ok"
+def test_health_names_the_worker_and_scheduler_until_they_beat(app, client, redis_url):
+    from rq import Worker
+
+    from dispatch.queue.connection import QUEUES, connect, queue
+    from dispatch.queue.health import SCHEDULER_KEY, scheduler_beat
+
+    connection = connect(redis_url)
+    connection.delete(SCHEDULER_KEY)  # an earlier test's beat
+    response = client.get("/api/v1/health")
+    body = response.get_json()
+    assert response.status_code == 503 and body["down"] == ["scheduler", "worker"]
     assert body["checks"]["database"]["ok"] and body["checks"]["redis"]["ok"]
+    assert body["checks"]["queue"]["depth"] == dict.fromkeys(QUEUES, 0)
     assert body["time"].endswith("+09:00")  # the city's zone (synthetic city: Asia/Seoul)
+
+    worker = Worker([queue(connection, name) for name in QUEUES], connection=connection)
+    worker.register_birth()  # a worker says it is alive as `fleetops worker` does
+    worker.heartbeat()
+    scheduler_beat(connection)
+    try:
+        body = client.get("/api/v1/health").get_json()
+        assert body["status"] == "ok" and body["down"] == []
+        assert body["checks"]["worker"]["workers"] == 1
+    finally:
+        worker.register_death()
+        connection.delete(SCHEDULER_KEY)
 
 
 def test_health_is_degraded_when_redis_is_down(settings, world):

@@ -1,4 +1,5 @@
-"""``GET /api/v1/health``: is the database reachable, is Redis reachable."""
+"""``GET /api/v1/health``: the database and Redis answer, a worker and the scheduler beat, the
+queue's depth, and (under ``fleetops run``) every process is up. 503 names what is down."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ from web.context import ctx
 
 
 @api.get("/health")
-@api.doc(summary="Health of the database and Redis", responses={503: "a dependency is down"})
+@api.doc(
+    summary="Health of the database, Redis, worker, scheduler, queue and processes",
+    responses={503: "something is down: `down` names it"},
+)
 def health() -> tuple[dict[str, Any], int]:
     app = ctx()
     checks = {name: probe() for name, probe in app.probes.items()}
-    healthy = all(c["ok"] for c in checks.values())
+    failed = {name for name, check in checks.items() if not check["ok"]}
+    healthy = not failed
+    # The processes check names the children of `fleetops run` that are down.
+    children = checks.get("processes", {}).get("children") or {}
+    down = sorted(
+        (failed - {"processes"} if children else failed)
+        | {name for name, child in children.items() if child.get("state") != "up"}
+    )
     body = {
         "status": "ok" if healthy else "degraded",
+        "down": down,
         "city": app.city.name,
         "checks": checks,
         "time": app.clock.now().astimezone(app.zone).isoformat(),

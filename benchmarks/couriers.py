@@ -107,11 +107,14 @@ def _booking_probe(base: str, token: str, spots: list, count: int, stop: Any, ou
     out.put(times)
 
 
-def _probe(base: str, token: str, spots: list, count: int, stop: Any = None) -> tuple[Any, Any]:
-    context = mp.get_context("spawn")
-    out = context.Queue()
-    stop = stop or context.Event()
-    process = context.Process(target=_booking_probe, args=(base, token, spots, count, stop, out))
+_SPAWN = mp.get_context("spawn")
+
+
+def _probe(base: str, token: str, spots: list, count: int, stop: Any) -> tuple[Any, Any]:
+    """The booking probe's process and the queue its times come back on; ``stop`` must live
+    until the process has ended (its semaphore goes with it)."""
+    out = _SPAWN.Queue()
+    process = _SPAWN.Process(target=_booking_probe, args=(base, token, spots, count, stop, out))
     process.start()
     return process, out
 
@@ -270,11 +273,12 @@ def _drive(base: str, now: datetime, url: str) -> dict[str, Any]:
     for _ in range(WARM_UP):
         _book_once(base, rider, spots[0])
 
-    process, out = _probe(base, rider, spots, IDLE_BOOKINGS)
+    stop = _SPAWN.Event()
+    process, out = _probe(base, rider, spots, IDLE_BOOKINGS, stop)
     idle = out.get()
     process.join()
 
-    stop = mp.get_context("spawn").Event()
+    stop = _SPAWN.Event()
     process, out = _probe(base, rider, spots, 0, stop)
     time.sleep(1.0)  # the probe is booking
     started = time.perf_counter()

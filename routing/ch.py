@@ -29,7 +29,7 @@ SIMULATION_SETTLE_LIMIT = 30
 # --- contraction ---------------------------------------------------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _witness(
     src,
     skip,
@@ -76,7 +76,7 @@ def _witness(
     return n_touched
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _contract_or_count(
     v,
     apply,
@@ -171,7 +171,7 @@ def _contract_or_count(
     return shortcuts, removed, n_arcs
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _build(n, tail, head, weight, capacity):
     m = tail.size
     e_from = np.empty(capacity, np.int64)
@@ -406,7 +406,7 @@ def _csr(
     return np.cumsum(start), to.astype(np.int64), w.astype(np.int64)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _upward(start, to, w, ptr, nodes, offs, i, dist, touched, hkeys, hvals, out_nodes, out_dist):
     """Dijkstra in an upward graph from the entries of point ``i``; returns settled count."""
     n_touched = 0
@@ -441,7 +441,7 @@ def _upward(start, to, w, ptr, nodes, offs, i, dist, touched, hkeys, hvals, out_
     return n_out
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _many_to_many(
     up_start,
     up_to,

@@ -12,7 +12,7 @@ INF = np.int64(1) << np.int64(60)
 # --- a binary min-heap on arrays: keys int64, values int64 --------------------------------
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _heap_push(keys, vals, size, key, val):
     i = size
     keys[i], vals[i] = key, val
@@ -26,7 +26,7 @@ def _heap_push(keys, vals, size, key, val):
     return size + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _heap_pop(keys, vals, size):
     key, val = keys[0], vals[0]
     size -= 1
@@ -47,7 +47,7 @@ def _heap_pop(keys, vals, size):
     return key, val, size
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def split_packed(packed, bits, unreachable):
     """Seconds and metres of packed costs in one pass (``unreachable`` where ≥ :data:`INF`)."""
     n, m = packed.shape
@@ -66,7 +66,7 @@ def split_packed(packed, bits, unreachable):
     return secs, metres
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def bounded_dijkstra(indptr, heads, weights, src_nodes, src_offs, limit):
     """Plain Dijkstra from several entries with offsets, settling nodes up to ``limit``;
     distances beyond it stay :data:`INF`. For one-to-many questions with a small radius (walking

@@ -119,21 +119,29 @@ def best_insertion(
     distances: NDArray[np.int64] | None = None,
 ) -> Insertion | None:
     """The cheapest feasible insertion over all plans, or ``None``. A plan's first stop is the
-    one its courier is under way to: the new job goes after it."""
+    one its courier is under way to: the new job goes after it. The swap variants are tried
+    only for a plan the job would fit if charge were no object (the charge is what stops it)."""
     best: Insertion | None = None
+    job = _Search.of_job(pickup, dropoff, durations, distances)
     for plan in plans:
         base = simulate(plan, plan.stops, durations, now, distances)
         if base is None:  # the plan is already late: do not make it worse
             continue
         under_way = min(1, len(plan.stops))
-        found = _insert(
-            plan, list(plan.stops), base[1], pickup, dropoff, durations, now, distances, under_way
-        )
-        if found is None and plan.swap is not None and distances is not None:
+        stops = _StopArrays.of(plan.stops)
+        state = _state(plan, now)
+        found = _insert(plan, list(plan.stops), stops, state, base[1], job, now, under_way)
+        if found is None and plan.swap is not None and _charge_bound(stops, state, job, under_way):
             for w in range(under_way, len(plan.stops) + 1):  # a swap, then the job after it
-                stops = [*plan.stops[:w], plan.swap, *plan.stops[w:]]
                 option = _insert(
-                    plan, stops, base[1], pickup, dropoff, durations, now, distances, w + 1
+                    plan,
+                    [*plan.stops[:w], plan.swap, *plan.stops[w:]],
+                    stops.with_stop(w, plan.swap),
+                    state,
+                    base[1],
+                    job,
+                    now,
+                    w + 1,
                 )
                 if option is not None and (found is None or option.added_s < found.added_s):
                     found = option
@@ -142,43 +150,129 @@ def best_insertion(
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class _StopArrays:
+    """A plan's stops as the kernel reads them (``routing.insertion_kernel``)."""
+
+    place: NDArray[np.int64]
+    opens_us: NDArray[np.int64]
+    closes_us: NDArray[np.int64]
+    load_l: NDArray[np.int64]
+    swap: NDArray[np.int64]
+    range_after_m: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, stops: Sequence[Stop]) -> _StopArrays:
+        rows = np.array([_row(s) for s in stops], dtype=np.int64).reshape(len(stops), 6)
+        return cls(*(np.ascontiguousarray(rows[:, k]) for k in range(6)))
+
+    def with_stop(self, at: int, stop: Stop) -> _StopArrays:
+        """These stops with ``stop`` inserted at position ``at``."""
+        values = _row(stop)
+        return _StopArrays(
+            *(
+                np.insert(column, at, value)
+                for column, value in zip(
+                    (
+                        self.place,
+                        self.opens_us,
+                        self.closes_us,
+                        self.load_l,
+                        self.swap,
+                        self.range_after_m,
+                    ),
+                    values,
+                    strict=True,
+                )
+            )
+        )
+
+
+def _row(s: Stop) -> tuple[int, int, int, int, int, int]:
+    after = -1 if s.range_after_m is None else s.range_after_m
+    return (s.place, _us(s.opens), _us(s.closes), s.load_l, int(s.kind is StopKind.SWAP), after)
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """The new job and the matrices, as the kernel reads them."""
+
+    pickup: Stop
+    dropoff: Stop
+    new_stop: NDArray[np.int64]
+    durations: NDArray[np.int64]
+    distances: NDArray[np.int64] | None
+
+    @classmethod
+    def of_job(
+        cls,
+        pickup: Stop,
+        dropoff: Stop,
+        durations: NDArray[np.int64],
+        distances: NDArray[np.int64] | None,
+    ) -> _Search:
+        new_stop = np.array(
+            [[s.place, _us(s.opens), _us(s.closes), s.load_l] for s in (pickup, dropoff)],
+            dtype=np.int64,
+        )
+        return cls(
+            pickup,
+            dropoff,
+            new_stop,
+            np.ascontiguousarray(durations, dtype=np.int64),
+            None if distances is None else np.ascontiguousarray(distances, dtype=np.int64),
+        )
+
+
+def _kernel(
+    stops: _StopArrays, state: NDArray[np.int64], job: _Search, earliest: int
+) -> tuple[int, int, int]:
+    driving, i, j = kernel.best_pair(
+        stops.place,
+        stops.opens_us,
+        stops.closes_us,
+        stops.load_l,
+        stops.swap,
+        stops.range_after_m,
+        job.new_stop,
+        job.durations,
+        _NO_DISTANCES if job.distances is None else job.distances,
+        state,
+        earliest,
+    )
+    return int(driving), int(i), int(j)
+
+
+def _charge_bound(
+    stops: _StopArrays, state: NDArray[np.int64], job: _Search, earliest: int
+) -> bool:
+    """Whether the job would fit this plan if the battery's range were no bound."""
+    if job.distances is None or state[kernel.STATE_TRACK_CHARGE] == 0:
+        return False
+    free = state.copy()
+    free[kernel.STATE_TRACK_CHARGE] = 0
+    return _kernel(stops, free, job, earliest)[0] >= 0
+
+
 def _insert(
     plan: CourierPlan,
     stops: list[Stop],
+    arrays: _StopArrays,
+    state: NDArray[np.int64],
     base_s: int,
-    pickup: Stop,
-    dropoff: Stop,
-    durations: NDArray[np.int64],
+    job: _Search,
     now: datetime,
-    distances: NDArray[np.int64] | None,
     earliest: int = 0,
 ) -> Insertion | None:
     """The cheapest feasible insertion of the job into ``stops`` (pickup at ``earliest`` or
     later); the cost is the driving added to ``base_s``, the plan as it was."""
-    driving, i, j = kernel.best_pair(
-        np.array([s.place for s in stops], dtype=np.int64),
-        np.array([_us(s.opens) for s in stops], dtype=np.int64),
-        np.array([_us(s.closes) for s in stops], dtype=np.int64),
-        np.array([s.load_l for s in stops], dtype=np.int64),
-        np.array([s.kind is StopKind.SWAP for s in stops], dtype=np.int64),
-        np.array(
-            [-1 if s.range_after_m is None else s.range_after_m for s in stops], dtype=np.int64
-        ),
-        np.array(
-            [[s.place, _us(s.opens), _us(s.closes), s.load_l] for s in (pickup, dropoff)],
-            dtype=np.int64,
-        ),
-        np.ascontiguousarray(durations, dtype=np.int64),
-        _NO_DISTANCES if distances is None else np.ascontiguousarray(distances, dtype=np.int64),
-        _state(plan, now),
-        earliest,
-    )
+    driving, i, j = _kernel(arrays, state, job, earliest)
     if driving < 0:
         return None
-    trial = [*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:]]
-    result = simulate(plan, trial, durations, now, distances)
+    trial = [*stops[:i], job.pickup, *stops[i:j], job.dropoff, *stops[j:]]
+    result = simulate(plan, trial, job.durations, now, job.distances)
     assert result is not None and result[1] == driving, "the kernel and simulate disagree"
-    return Insertion(plan.shift_id, tuple(trial), tuple(result[0]), int(driving) - base_s)
+    return Insertion(plan.shift_id, tuple(trial), tuple(result[0]), driving - base_s)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -117,7 +117,11 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
             msg = f"not a safe schema name: {schema!r}"
             raise ValueError(msg)
         connect_args["options"] = f"-csearch_path={schema}"
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # Up to 30 connections a process: the web runs dozens of threads (server.web_threads) and
+    # a thread should not queue for a connection behind others waiting on a slow request.
+    return create_engine(
+        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=20
+    )
 
 
 def after_fork(engine: Engine) -> None:

@@ -6,8 +6,10 @@ would find it changed and compute again, round after round. A turn makes them qu
 each takes the operator's turn, reads, computes and writes, and hands the turn on.
 
 A turn is not a row lock: nothing else waits for it. Riders' bookings, couriers' stops and
-every foreign-key check on the operator go on while a planner holds it. On PostgreSQL it is a
-session advisory lock on a connection of its own (released if the process dies); on SQLite an
+every foreign-key check on the operator go on while a planner holds it. Within a process the
+planners first queue on a plain lock, holding nothing else, so that one thread per process at
+most waits with a database connection; across processes, on PostgreSQL, the turn is a session
+advisory lock on a connection of its own (released if the process dies), and on SQLite an
 exclusive ``flock`` on a file beside the database (released likewise).
 """
 
@@ -53,17 +55,19 @@ def planning_turn(engine: Engine, operator_id: str, wait_s: float) -> Iterator[N
     TurnTimeout
         Another planner held it for ``wait_s`` seconds.
     """
-    if engine.dialect.name == "postgresql":
-        with _postgres_turn(engine, operator_id, wait_s):
+    deadline = time.monotonic() + wait_s
+    with _local_turn(f"{engine.url}|{operator_id}", wait_s):
+        left = max(deadline - time.monotonic(), 0.001)
+        if engine.dialect.name == "postgresql":
+            with _postgres_turn(engine, operator_id, left):
+                yield
+            return
+        database = engine.url.database
+        if not database or database == ":memory:":
             yield
-        return
-    database = engine.url.database
-    if not database or database == ":memory:":
-        with _local_turn(operator_id, wait_s):
+            return
+        with _file_turn(Path(database), operator_id, left):
             yield
-        return
-    with _file_turn(Path(database), operator_id, wait_s):
-        yield
 
 
 @contextmanager
@@ -117,9 +121,9 @@ def _file_turn(database: Path, operator_id: str, wait_s: float) -> Iterator[None
 
 
 @contextmanager
-def _local_turn(operator_id: str, wait_s: float) -> Iterator[None]:
+def _local_turn(key: str, wait_s: float) -> Iterator[None]:
     with _local_guard:
-        lock = _local_turns.setdefault(operator_id, threading.Lock())
+        lock = _local_turns.setdefault(key, threading.Lock())
     if not lock.acquire(timeout=wait_s):
         msg = f"another planner held the couriers' plans for {wait_s:g} s"
         raise TurnTimeout(msg)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fleet.exceptions import FleetError, InvalidValue
+from fleet.exceptions import Conflict, FleetError, InvalidValue
 
 
 class NoVehicleAvailable(FleetError, LookupError):
@@ -24,4 +24,12 @@ class ParkingRefused(InvalidValue):
 
     def __init__(self, message: str, suggestion: dict[str, Any] | None = None) -> None:
         self.suggestion = suggestion
+        super().__init__(message)
+
+
+class OpenBookingExists(Conflict):
+    """The rider already has a held or active booking; ``detail`` names it."""
+
+    def __init__(self, message: str, booking_id: str) -> None:
+        self.detail = {"open_booking_id": booking_id}
         super().__init__(message)

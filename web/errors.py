@@ -101,7 +101,7 @@ def install(app: APIFlask) -> None:
     def _domain(exc: Exception) -> tuple[Response, int]:
         for cls, status, code in DOMAIN_ERRORS:
             if isinstance(exc, cls):
-                detail = None
+                detail = getattr(exc, "detail", None)  # what the error names, if anything
                 if isinstance(exc, ParkingRefused):
                     detail = {"nearest_allowed": exc.suggestion}
                 return jsonify(error_body(status, str(exc), code, detail)), status

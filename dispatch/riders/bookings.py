@@ -15,6 +15,7 @@ from dispatch.exceptions import (
     DestinationUnreachable,
     NotYourBooking,
     NoVehicleAvailable,
+    OpenBookingExists,
     ParkingRefused,
 )
 from dispatch.holds import expire_due_holds
@@ -28,7 +29,7 @@ from fleet.db import bookings as bookings_db
 from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import Connection, Engine, reading, writing
 from fleet.db.sites import list_sites, list_zones
-from fleet.exceptions import Conflict, InvalidValue
+from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.identity import Role, User
 from fleet.ids import Ids
@@ -128,9 +129,13 @@ def request_booking(
         raise NoVehicleAvailable(ranking.explain())
     until = now + timedelta(seconds=service.hold_s)
     with writing(service.engine) as conn:
-        if bookings_db.open_booking_of(conn, rider.id) is not None:
-            msg = "you already have an open booking: unlock, end or cancel it first"
-            raise Conflict(msg)
+        already = bookings_db.open_booking_of(conn, rider.id)
+        if already is not None:
+            msg = (
+                f"you already have an open booking ({already.id}, {already.status}): "
+                "unlock, end or cancel it first"
+            )
+            raise OpenBookingExists(msg, already.id)
         for choice in ranking.ranked:
             wanted = Booking(
                 service.ids.new_id(),
@@ -178,6 +183,34 @@ def _own(conn: Connection, rider: User, booking_id: str) -> Booking:
         msg = "this booking belongs to another rider"
         raise NotYourBooking(msg)
     return booking
+
+
+def bookings_of(
+    service: RiderService,
+    rider: User,
+    status_names: Sequence[str],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[Booked], int]:
+    """A page of the rider's own bookings, newest first, and the total.
+
+    Raises
+    ------
+    InvalidValue
+        A status that is not a booking's.
+    """
+    statuses = []
+    for name in status_names:
+        try:
+            statuses.append(BookingStatus(name))
+        except ValueError:
+            known = ", ".join(BookingStatus)
+            msg = f"unknown booking status {name!r}; one of: {known}"
+            raise InvalidValue(msg) from None
+    with reading(service.engine) as conn:
+        page, total = bookings_db.bookings_of(conn, rider.id, statuses, limit=limit, offset=offset)
+        return [_booked(conn, b) for b in page], total
 
 
 def booking_of(service: RiderService, user: User, booking_id: str) -> Booked:

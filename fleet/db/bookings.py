@@ -3,11 +3,11 @@ moves of a booking with its vehicle, each in the caller's transaction and audite
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, select
+from sqlalchemy import Connection, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus, Receipt
@@ -80,6 +80,29 @@ def open_booking_of(conn: Connection, rider_id: str) -> Booking | None:
         .first()
     )
     return _booking(row) if row is not None else None
+
+
+def bookings_of(
+    conn: Connection,
+    rider_id: str,
+    statuses: Collection[BookingStatus] = (),
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Booking], int]:
+    """A page of the rider's bookings, newest first, and how many there are in all."""
+    where = [bookings.c.rider_id == rider_id]
+    if statuses:
+        where.append(bookings.c.status.in_([str(s) for s in statuses]))
+    total = conn.execute(select(func.count()).select_from(bookings).where(*where)).scalar_one()
+    rows = conn.execute(
+        select(bookings)
+        .where(*where)
+        .order_by(bookings.c.created_at.desc(), bookings.c.id)
+        .limit(limit)
+        .offset(offset)
+    ).mappings()
+    return [_booking(r) for r in rows], int(total)
 
 
 def hold(conn: Connection, booking: Booking) -> Booking | None:

@@ -81,7 +81,6 @@ def test_a_couriers_moped_is_not_for_riders_and_a_courier_without_one_gets_no_jo
     assert courier_headers(client, courier_id)  # the courier still signs in
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: GET /bookings is 405; the 409 names nothing")
 def test_riders_list_their_bookings_and_the_conflict_names_the_open_one(client):
     rider = login(client, "rider1")
     kick = available(client, "e_kickboard")[0]

@@ -11,7 +11,15 @@ from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import PointIn, local_iso, public_vehicle
+from web.api.schemas import (
+    PageInfo,
+    PageQuery,
+    PointIn,
+    local_iso,
+    page_info,
+    paging,
+    public_vehicle,
+)
 from web.auth import current_user, token_auth
 from web.context import ctx
 
@@ -51,6 +59,15 @@ class BookingOut(Schema):
     started_at = fields.String(allow_none=True)
     ended_at = fields.String(allow_none=True)
     receipt = fields.Nested(ReceiptOut, allow_none=True)
+
+
+class BookingListQuery(PageQuery):
+    status = fields.List(fields.String(), load_default=list)
+
+
+class BookingList(Schema):
+    data = fields.List(fields.Nested(BookingOut))
+    pagination = fields.Nested(PageInfo)
 
 
 def _out(booked: service.Booked) -> dict[str, Any]:
@@ -100,6 +117,23 @@ def create_booking(body: dict[str, Any]) -> dict[str, Any]:
         Position(dest["lat"], dest["lon"]) if dest else None,
     )
     return _out(booked)
+
+
+@api.get("/bookings")
+@api.auth_required(token_auth, roles=RIDERS)
+@api.input(BookingListQuery, location="query", arg_name="query")
+@api.output(BookingList)
+@api.doc(
+    summary="My bookings, newest first (?status= held, active, completed, cancelled, expired)",
+    responses={401: "no valid token", 403: "not a rider", 422: "unknown status"},
+)
+def list_bookings(query: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    page, per_page = paging(query, app.paging)
+    booked, total = service.bookings_of(
+        app.riders, current_user(), query["status"], limit=per_page, offset=(page - 1) * per_page
+    )
+    return {"data": [_out(b) for b in booked], "pagination": page_info(page, per_page, total)}
 
 
 @api.get("/bookings/<booking_id>")

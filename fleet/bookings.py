@@ -44,6 +44,12 @@ class Receipt:
     price_minor: int
     currency: str
     co2_avoided_g: int
+    flag: str | None = None  # why the trip was not taken at its word (an implausible end)
+
+    @property
+    def implausible(self) -> bool:
+        """Whether the trip's end was flagged."""
+        return self.flag is not None
 
     def __post_init__(self) -> None:
         for name in ("distance_m", "duration_s", "price_minor", "co2_avoided_g"):

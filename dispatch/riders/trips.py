@@ -20,6 +20,10 @@ class TripEnd:
     status: VehicleStatus
 
 
+#: The top speed that bounds a trip of a class with no legal cap (mopeds on city roads), km/h.
+ROAD_TOP_KPH = 80
+
+
 def end_of_trip(
     kind: VehicleType,
     tariff: Tariff,
@@ -30,8 +34,21 @@ def end_of_trip(
     ended_at: datetime,
 ) -> TripEnd:
     """Price the trip by its duration, drain the battery by the distance ridden, credit the CO2
-    of the car trip it replaced; below the class's threshold the vehicle is left low on battery."""
+    of the car trip it replaced; below the class's threshold the vehicle is left low on battery.
+
+    A trip longer than its duration allows at the class's top speed (a GPS jump, a vehicle
+    carried in a van, a tampered end) is flagged: it is credited only the distance the duration
+    allows, and no CO2."""
     duration_s = max(0, int((ended_at - started_at).total_seconds()))
+    top_kph = kind.max_speed_kph or ROAD_TOP_KPH
+    allowed_m = int(duration_s * top_kph / 3.6)
+    flag = None
+    if ridden_m > allowed_m:
+        flag = (
+            f"{ridden_m} m in {duration_s} s is faster than {top_kph} km/h allows: "
+            f"{allowed_m} m credited, no CO2"
+        )
+        ridden_m = allowed_m
     used_pct = ridden_m / 1000 * kind.energy_wh_per_km / kind.battery_wh * 100
     soc = max(0.0, round(soc_pct - used_pct, 1))
     receipt = Receipt(
@@ -39,7 +56,8 @@ def end_of_trip(
         duration_s=duration_s,
         price_minor=tariff.price_minor(kind.vehicle_class, duration_s),
         currency=tariff.currency,
-        co2_avoided_g=round(ridden_m / 1000 * kind.replaced_car_co2_g_per_km),
+        co2_avoided_g=0 if flag else round(ridden_m / 1000 * kind.replaced_car_co2_g_per_km),
+        flag=flag,
     )
     status = VehicleStatus.LOW_BATTERY if soc < kind.low_battery_pct else VehicleStatus.AVAILABLE
     return TripEnd(receipt, soc, status)

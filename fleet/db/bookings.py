@@ -32,6 +32,7 @@ def _booking(row: Mapping[Any, Any]) -> Booking:
             row["price_minor"],
             row["currency"],
             row["co2_avoided_g"],
+            row["receipt_flag"],
         )
     start = None
     if row["start_lat"] is not None:
@@ -234,6 +235,7 @@ def complete_trip(
         price_minor=receipt.price_minor,
         currency=receipt.currency,
         co2_avoided_g=receipt.co2_avoided_g,
+        receipt_flag=receipt.flag,
     )
     set_vehicle_status(
         conn,

@@ -102,7 +102,6 @@ def test_riders_list_their_bookings_and_the_conflict_names_the_open_one(client):
     assert bad.status_code == 422 and "flying" in bad.get_json()["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a 949 m ride in 2 s is priced and credited")
 def test_a_ride_faster_than_the_class_can_go_is_flagged_and_credited_nothing(client, clock):
     rider = login(client, "rider1")
     kick = available(client, "e_kickboard")[0]

@@ -48,6 +48,10 @@ class ReceiptOut(Schema):
     price_minor = fields.Integer()
     currency = fields.String()
     co2_avoided_g = fields.Integer()
+    implausible = fields.Boolean(
+        metadata={"description": "the trip was faster than its class can go: see flag"}
+    )
+    flag = fields.String(allow_none=True)
 
 
 class BookingOut(Schema):
@@ -90,6 +94,8 @@ def _out(booked: service.Booked) -> dict[str, Any]:
             "price_minor": receipt.price_minor,
             "currency": receipt.currency,
             "co2_avoided_g": receipt.co2_avoided_g,
+            "implausible": receipt.implausible,
+            "flag": receipt.flag,
         },
     }
 

@@ -124,7 +124,12 @@ def measure(label: str, source: OsmSource, cache: Path) -> list[dict[str, Any]]:
                     near = [
                         Candidate.of(v)
                         for v in vehicles_db.available_near(
-                            conn, operator_id, CLASSES, rider, RULES.walk_limit_s * WALK_M_PER_S
+                            conn,
+                            operator_id,
+                            CLASSES,
+                            rider,
+                            RULES.walk_limit_s * WALK_M_PER_S,
+                            NOW,
                         )
                     ]
                 chosen = rank(

@@ -81,12 +81,14 @@ class StopPlan:
 
 @dataclass(frozen=True, slots=True)
 class OpenShift:
-    """A shift not yet over, with its moped's place and charge and its plan's version."""
+    """A shift not yet over, with its moped's place and charge and its plan's version, and
+    whether the moped can be ridden (not in the workshop, offline, or a rider's)."""
 
     shift: CourierShift
     position: Position
     soc_pct: float
     plan_version: int
+    vehicle_usable: bool = True
 
     def __post_init__(self) -> None:
         check_soc(self.soc_pct)

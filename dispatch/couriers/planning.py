@@ -112,9 +112,11 @@ def frame(
 def insertion_plans(frame: Frame) -> list[CourierPlan]:
     """Every open shift's plan as the insertion sees it: its stops, what is on board, its
     range, and the nearest station to swap at when the plan has no swap and a pack would add
-    range."""
+    range. A courier whose moped cannot be ridden takes no new job."""
     plans = []
     for k, open_shift in enumerate(frame.snapshot.shifts):
+        if not open_shift.vehicle_usable:
+            continue
         shift = open_shift.shift
         end = shift.window.end
         stops = tuple(

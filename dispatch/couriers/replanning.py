@@ -135,7 +135,8 @@ def _courier_spec(
     committed: set[str],
 ) -> CourierSpec:
     """Courier ``v`` now; its first planned stop is under way and stays first. A courier with
-    committed work may overrun the shift to finish it."""
+    committed work may overrun the shift to finish it. A courier whose moped cannot be ridden
+    is planned as if the shift ended now: no new work, only what they are committed to."""
     stops = frame.snapshot.stops_of(shift.shift.id)
     first = stops[0] if stops else None
     committed_stop = committed_station = None
@@ -149,7 +150,7 @@ def _courier_spec(
         v,
         shift.shift.box_capacity_l,
         on_board_l,
-        _seconds(frame, shift.shift.window.end),
+        _seconds(frame, shift.shift.window.end) if shift.vehicle_usable else 0,
         committed_stop,
         frame.energy.range_m(shift.soc_pct),
         committed_station,

@@ -103,7 +103,12 @@ def request_booking(
     with reading(service.engine) as conn:
         zones = list_zones(conn, rider.operator_id)
         near = vehicles_db.available_near(
-            conn, rider.operator_id, classes, position, service.rules.walk_limit_s * WALK_M_PER_S
+            conn,
+            rider.operator_id,
+            classes,
+            position,
+            service.rules.walk_limit_s * WALK_M_PER_S,
+            now,
         )
     for place in (position, destination):
         if place is not None:

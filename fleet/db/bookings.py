@@ -14,7 +14,7 @@ from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus, Receipt
 from fleet.db.audit import record
 from fleet.db.tables import bookings
 from fleet.db.transitions import Move, move_status
-from fleet.db.vehicles import set_vehicle_status
+from fleet.db.vehicles import on_courier_shift, set_vehicle_status
 from fleet.exceptions import Conflict, NotFound
 from fleet.geo import Position
 from fleet.records import AuditEntry
@@ -110,9 +110,10 @@ def hold(conn: Connection, booking: Booking) -> Booking | None:
     """Store a new held ``booking``, reserving its vehicle; ``None`` if someone else got the
     vehicle first.
 
-    The vehicle moves ``available → reserved`` by a conditional update, and the booking row is
-    guarded by a unique index on open bookings per vehicle and per rider, so across processes a
-    vehicle is never held twice and a rider never holds two.
+    The vehicle moves ``available → reserved`` by a conditional update, which also refuses a
+    courier's moped on shift, and the booking row is guarded by a unique index on open bookings
+    per vehicle and per rider, so across processes a vehicle is never held twice, a rider never
+    holds two, and no rider holds a courier's moped.
     """
     if not set_vehicle_status(
         conn,
@@ -120,6 +121,7 @@ def hold(conn: Connection, booking: Booking) -> Booking | None:
         VehicleStatus.AVAILABLE,
         VehicleStatus.RESERVED,
         booking.created_at,
+        only_if=~on_courier_shift(booking.created_at),
     ):
         return None
     try:

@@ -46,9 +46,16 @@ def _shift(row: Mapping[Any, Any]) -> CourierShift:
 
 
 def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[OpenShift]:
-    """Shifts of the operator not yet over, with their moped's place and charge."""
+    """Shifts of the operator not yet over, with their moped's place, charge and whether it
+    can be ridden."""
     rows = conn.execute(
-        select(courier_shifts, vehicles.c.lat, vehicles.c.lon, vehicles.c.soc_pct)
+        select(
+            courier_shifts,
+            vehicles.c.lat,
+            vehicles.c.lon,
+            vehicles.c.soc_pct,
+            vehicles.c.status.label("vehicle_status"),
+        )
         .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
         .where(
             courier_shifts.c.operator_id == operator_id,
@@ -58,9 +65,19 @@ def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[OpenS
         .order_by(courier_shifts.c.id)
     ).mappings()
     return [
-        OpenShift(_shift(r), Position(r["lat"], r["lon"]), float(r["soc_pct"]), r["plan_version"])
+        OpenShift(
+            _shift(r),
+            Position(r["lat"], r["lon"]),
+            float(r["soc_pct"]),
+            r["plan_version"],
+            r["vehicle_status"] in COURIER_USABLE,
+        )
         for r in rows
     ]
+
+
+#: A courier's moped in one of these can be ridden (low on battery: to a swap station).
+COURIER_USABLE = ("available", "low_battery")
 
 
 def planned_stops(conn: Connection, shift_ids: Sequence[str]) -> list[PlannedStop]:

@@ -15,7 +15,7 @@ from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.identity import RANDOM_IDS
 from fleet.db.sites import check_in_service_area
-from fleet.db.tables import vehicles
+from fleet.db.tables import courier_shifts, vehicles
 from fleet.exceptions import ChangedMeanwhile, Conflict, NotFound
 from fleet.geo import Position, degrees_around, haversine_m
 from fleet.ids import Ids
@@ -159,9 +159,14 @@ def list_vehicles(
     classes: Collection[VehicleClass] = (),
     limit: int = 50,
     offset: int = 0,
+    riders_at: datetime | None = None,
 ) -> VehiclePage:
-    """Vehicles by code, filtered; ``operator_id`` ``None`` means every operator."""
-    where = []
+    """Vehicles by code, filtered; ``operator_id`` ``None`` means every operator. With
+    ``riders_at``, only what riders may book then: their classes, no courier's moped on shift."""
+    where: list[Any] = []
+    if riders_at is not None:
+        where.append(vehicles.c.vehicle_class.in_([str(c) for c in RIDER_CLASSES]))
+        where.append(~on_courier_shift(riders_at))
     if operator_id is not None:
         where.append(vehicles.c.operator_id == operator_id)
     if statuses:
@@ -253,6 +258,21 @@ def update_vehicle(
     return updated
 
 
+#: Shift statuses that keep a courier's moped from riders.
+_SHIFT_HOLDS = ("scheduled", "on_duty")
+#: Classes riders book themselves (work EVs go through their company's reservations).
+RIDER_CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_MOPED)
+
+
+def on_courier_shift(now: datetime) -> Any:
+    """A condition: the vehicle is a courier's for a shift not yet over (never a rider's)."""
+    return vehicles.c.id.in_(
+        select(courier_shifts.c.vehicle_id).where(
+            courier_shifts.c.status.in_(_SHIFT_HOLDS), courier_shifts.c.end_at > now
+        )
+    )
+
+
 def set_vehicle_status(
     conn: Connection,
     vehicle_id: str,
@@ -261,17 +281,21 @@ def set_vehicle_status(
     at: datetime,
     *,
     odometer_increase_m: int = 0,
+    only_if: Any = None,
     **values: Any,
 ) -> bool:
     """Move a vehicle from ``current`` to ``target`` if it is still in ``current`` (one
     conditional UPDATE that bumps the version: a concurrent writer makes it return False instead
-    of both winning), writing the other ``values`` with it."""
+    of both winning), and ``only_if`` holds, writing the other ``values`` with it."""
     VEHICLE_MACHINE.check(current, target)
     if odometer_increase_m:
         values["odometer_m"] = vehicles.c.odometer_m + odometer_increase_m
+    conditions = [vehicles.c.id == vehicle_id, vehicles.c.status == str(current)]
+    if only_if is not None:
+        conditions.append(only_if)
     result = conn.execute(
         update(vehicles)
-        .where(vehicles.c.id == vehicle_id, vehicles.c.status == str(current))
+        .where(*conditions)
         .values(status=str(target), updated_at=at, version=vehicles.c.version + 1, **values)
     )
     return result.rowcount == 1
@@ -310,15 +334,18 @@ def available_near(
     classes: Sequence[VehicleClass],
     near: Position,
     radius_m: float,
+    now: datetime,
 ) -> list[Vehicle]:
     """The operator's available vehicles of these classes in the box of ``radius_m`` around
-    ``near`` (a bounding box: callers measure the real distance)."""
+    ``near`` (a bounding box: callers measure the real distance), but for couriers' mopeds on
+    shift at ``now``."""
     dlat, dlon = degrees_around(near, radius_m)
     rows = conn.execute(
         select(vehicles)
         .where(
             vehicles.c.operator_id == operator_id,
             vehicles.c.status == str(VehicleStatus.AVAILABLE),
+            ~on_courier_shift(now),
             vehicles.c.vehicle_class.in_([str(c) for c in classes]),
             vehicles.c.lat.between(near.lat - dlat, near.lat + dlat),
             vehicles.c.lon.between(near.lon - dlon, near.lon + dlon),

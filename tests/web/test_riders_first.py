@@ -42,7 +42,6 @@ def test_riders_get_the_vehicles_they_can_book_nearest_first(client, demo):
     assert bad.status_code == 422 and "lon" in bad.get_json()["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a courier's on-shift moped can be booked")
 def test_a_couriers_moped_is_not_for_riders_and_a_courier_without_one_gets_no_jobs(
     client, demo, clock
 ):

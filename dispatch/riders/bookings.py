@@ -73,9 +73,7 @@ def parse_rider_classes(names: Sequence[str]) -> list[VehicleClass]:
         msg = "name at least one vehicle class: " + ", ".join(map(str, RIDER_CLASSES))
         raise InvalidValue(msg)
     classes = [parse_vehicle_class(n) for n in names]
-    if VehicleClass.WORK_EV in classes:
-        msg = "work EVs are reserved through your company (POST /api/v1/reservations)"
-        raise InvalidValue(msg)
+    _no_work_evs(classes)
     return list(dict.fromkeys(classes))
 
 
@@ -304,8 +302,15 @@ def available_vehicles(
     limit: int,
     offset: int,
 ) -> vehicles_db.VehiclePage:
-    """A page of available vehicles by code, of every operator unless one is named (holds that
-    ran out are freed first, so their vehicles are offered again)."""
+    """A page of the vehicles riders may book, by code, of every operator unless one is named
+    (holds that ran out are freed first, so their vehicles are offered again).
+
+    Raises
+    ------
+    InvalidValue
+        Work EVs were asked for: they are reserved through a company.
+    """
+    _no_work_evs(classes)
     expire_due_holds(service.engine, service.clock)
     with reading(service.engine) as conn:
         return vehicles_db.list_vehicles(
@@ -315,4 +320,56 @@ def available_vehicles(
             classes=classes,
             limit=limit,
             offset=offset,
+            riders_at=service.clock.now(),
         )
+
+
+def _no_work_evs(classes: Sequence[VehicleClass]) -> None:
+    if VehicleClass.WORK_EV in classes:
+        msg = "work EVs are reserved through your company (POST /api/v1/reservations)"
+        raise InvalidValue(msg)
+
+
+@dataclass(frozen=True, slots=True)
+class Nearby:
+    """A vehicle a rider may book, and the walk to it."""
+
+    vehicle: Vehicle
+    walk_s: int
+    distance_m: int
+
+
+def vehicles_near(
+    service: RiderService,
+    position: Position,
+    *,
+    operator_id: str | None,
+    classes: Sequence[VehicleClass],
+    radius_m: int,
+) -> list[Nearby]:
+    """The vehicles riders may book within ``radius_m`` of walking of ``position``, nearest by
+    walking time first (ties by code). Work EVs and couriers' mopeds on shift are never among
+    them.
+
+    Raises
+    ------
+    InvalidValue
+        A class riders cannot book.
+    """
+    wanted = list(classes) or list(vehicles_db.RIDER_CLASSES)
+    _no_work_evs(wanted)
+    now = service.clock.now()
+    expire_due_holds(service.engine, service.clock)
+    with reading(service.engine) as conn:
+        near = vehicles_db.available_near(conn, operator_id, wanted, position, radius_m, now)
+    if not near:
+        return []
+    walk = service.routers.router(Mode.WALK)
+    matrix = walk.matrix([position], [v.position for v in near], far_destinations_unreachable=True)
+    found = [
+        Nearby(v, int(matrix.duration_s[0, k]), int(matrix.distance_m[0, k]))
+        for k, v in enumerate(near)
+        if matrix.duration_s[0, k] != UNREACHABLE and matrix.distance_m[0, k] <= radius_m
+    ]
+    found.sort(key=lambda n: (n.walk_s, n.vehicle.code))
+    return found

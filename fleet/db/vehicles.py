@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
@@ -330,7 +330,7 @@ def write_if_version(conn: Connection, vehicle: Vehicle, seen_version: int) -> N
 
 def available_near(
     conn: Connection,
-    operator_id: str,
+    operator_id: str | None,
     classes: Sequence[VehicleClass],
     near: Position,
     radius_m: float,
@@ -338,12 +338,12 @@ def available_near(
 ) -> list[Vehicle]:
     """The operator's available vehicles of these classes in the box of ``radius_m`` around
     ``near`` (a bounding box: callers measure the real distance), but for couriers' mopeds on
-    shift at ``now``."""
+    shift at ``now``; ``operator_id`` ``None``: every operator's."""
     dlat, dlon = degrees_around(near, radius_m)
     rows = conn.execute(
         select(vehicles)
         .where(
-            vehicles.c.operator_id == operator_id,
+            vehicles.c.operator_id == operator_id if operator_id is not None else true(),
             vehicles.c.status == str(VehicleStatus.AVAILABLE),
             ~on_courier_shift(now),
             vehicles.c.vehicle_class.in_([str(c) for c in classes]),

@@ -21,7 +21,6 @@ def client(demo):
     return demo[0].test_client()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: /vehicles ignores lat/lon and lists all")
 def test_riders_get_the_vehicles_they_can_book_nearest_first(client, demo):
     engine = demo[0].extensions["fleetops"].engine
     kick = available(client, "e_kickboard")[0]

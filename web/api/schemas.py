@@ -69,6 +69,10 @@ class PublicVehicle(Schema):
     lon = fields.Float()
     soc_pct = fields.Float(metadata={"description": "state of charge, percent"})
     range_m = fields.Integer(metadata={"description": "range left at this charge, metres"})
+    walk_s = fields.Integer(
+        metadata={"description": "with lat/lon: seconds of walking to it (nearest first)"}
+    )
+    distance_m = fields.Integer(metadata={"description": "with lat/lon: metres of walking"})
 
 
 class FleetVehicle(PublicVehicle):
@@ -96,6 +100,9 @@ class FleetVehicleList(Schema):
 class VehicleListQuery(PageQuery):
     vehicle_class = fields.List(fields.String(), load_default=list)
     operator_id = fields.String(load_default=None)
+    lat = fields.Float(load_default=None, validate=validators.Range(min=-90, max=90))
+    lon = fields.Float(load_default=None, validate=validators.Range(min=-180, max=180))
+    radius_m = fields.Integer(load_default=500, validate=validators.Range(min=1, max=5000))
 
 
 class FleetListQuery(PageQuery):

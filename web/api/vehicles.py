@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.ops import vehicles as fleet
-from dispatch.riders.bookings import available_vehicles
+from dispatch.riders.bookings import available_vehicles, vehicles_near
 from fleet.geo import Position
 from web.api import api
 from web.api.idempotency import idempotent
@@ -32,10 +32,36 @@ ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such vehicle"
 @api.get("/vehicles")
 @api.input(VehicleListQuery, location="query", arg_name="query")
 @api.output(PublicVehicleList)
-@api.doc(summary="Available vehicles (public): class, position, charge and range")
+@api.doc(
+    summary="Vehicles riders can book (public): class, position, charge and range; with "
+    "lat and lon, those within radius_m of walking, nearest first",
+    responses={422: "a bad class, or lat without lon"},
+)
 def list_available(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
     page, per_page = paging(query, app.paging)
+    if (query["lat"] is None) != (query["lon"] is None):
+        raise api_error(422, "give both lat and lon to list vehicles near a place", "invalid_value")
+    if query["lat"] is not None:
+        found = vehicles_near(
+            app.riders,
+            Position(query["lat"], query["lon"]),
+            operator_id=query["operator_id"],
+            classes=fleet.parse_classes(query["vehicle_class"]),
+            radius_m=query["radius_m"],
+        )
+        shown = found[(page - 1) * per_page : page * per_page]
+        return {
+            "data": [
+                {
+                    **public_vehicle(n.vehicle, app.catalog),
+                    "walk_s": n.walk_s,
+                    "distance_m": n.distance_m,
+                }
+                for n in shown
+            ],
+            "pagination": page_info(page, per_page, len(found)),
+        }
     result = available_vehicles(
         app.riders,
         operator_id=query["operator_id"],

@@ -308,12 +308,22 @@ def _add_time(
             time.SetCumulVarSoftUpperBound(index, stop.closes_s, LATE_COST_PER_S)
         else:
             time.CumulVar(index).SetRange(stop.opens_s, stop.closes_s)
+    solver = model.solver()
     for v, courier in enumerate(problem.couriers):
         time.CumulVar(model.Start(v)).SetValue(courier.ready_s)
-        if courier.overtime_ok:
-            time.SetCumulVarSoftUpperBound(model.End(v), courier.shift_end_s, LATE_COST_PER_S)
-        else:
+        if not courier.overtime_ok:
             time.CumulVar(model.End(v)).SetMax(courier.shift_end_s)
+            continue
+        time.SetCumulVarSoftUpperBound(model.End(v), courier.shift_end_s, LATE_COST_PER_S)
+        # The overrun is for the committed work only: a new stop this courier takes must be
+        # served by the shift's end, or the route's soft end would carry new work for hours.
+        for k, stop in enumerate(problem.stops):
+            if stop.late_ok:
+                continue
+            index = manager.NodeToIndex(nodes.stop(k))
+            elsewhere = 1 - solver.IsEqualCstVar(model.VehicleVar(index), v)
+            latest = courier.shift_end_s - stop.service_s
+            solver.Add(time.CumulVar(index) <= latest + horizon * elsewhere)
     return time
 
 

@@ -122,7 +122,32 @@ def courier_problem(frame: Frame) -> Problem:
         ]
         for shift in shifts
     ]
+    model = replace(model, couriers=_overtime_only_if_needed(model, initial))
     return Problem(model, keys, station_ids, initial, expired)
+
+
+def _committed_route(model: CourierProblem, initial: list[list[int]], v: int) -> list[int]:
+    """Courier ``v``'s committed stops in the order planned (their parcels on board last if
+    the plan does not hold them)."""
+    mine = [k for k in initial[v] if model.stops[k].late_ok]
+    return mine + [k for k, owner in model.pinned.items() if owner == v and k not in mine]
+
+
+def _overtime_only_if_needed(model: CourierProblem, initial: list[list[int]]) -> list[CourierSpec]:
+    """A courier may overrun the shift only when their committed work alone, ridden in the
+    order planned, cannot be done by its end; everyone else keeps a hard shift end."""
+    couriers = []
+    for v, courier in enumerate(model.couriers):
+        if courier.overtime_ok:
+            t, here = courier.ready_s, courier.place
+            for k in _committed_route(model, initial, v):
+                stop = model.stops[k]
+                t = max(t + model.durations[here][stop.place], stop.opens_s) + stop.service_s
+                here = stop.place
+            if t <= courier.shift_end_s:
+                courier = replace(courier, overtime_ok=False)
+        couriers.append(courier)
+    return couriers
 
 
 def _courier_spec(
@@ -183,8 +208,7 @@ def keep_committed(problem: Problem) -> CourierSolution:
     routes: list[list[Visit]] = []
     kept: set[int] = set()
     for v, courier in enumerate(model.couriers):
-        mine = [k for k in problem.initial[v] if model.stops[k].late_ok]
-        mine += [k for k, owner in model.pinned.items() if owner == v and k not in mine]
+        mine = _committed_route(model, problem.initial, v)
         t, here, route = courier.ready_s, courier.place, []
         for k in mine:
             stop = model.stops[k]

@@ -129,3 +129,24 @@ def test_a_replan_moves_a_job_to_a_nearer_courier_in_one_go(demo, clock):
     assert couriers[under_way["id"]] == first  # the stop under way stays theirs
     assert couriers[second["id"]] != first  # the other job moved, stops and all
     assert set(check_plans_whole(platform.engine)) == {under_way["id"], second["id"]}
+
+
+def test_a_replan_gives_no_one_work_after_their_shift(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    first = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    first = first.get_json()
+    assert first["status"] == "assigned"  # its courier now has a plan: committed work
+    # shifts end at 18:00 local (9 h after the clock's start); this one wants 19:00–20:30
+    evening = job(
+        client, clock, pickup_window=window(clock, 10, 10.5), dropoff_window=window(clock, 10, 11.5)
+    )
+    late = client.post("/api/v1/delivery-jobs", headers=merchant, json=evening).get_json()
+    assert late["status"] == "unassigned"
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    after = client.get(f"/api/v1/delivery-jobs/{late['id']}", headers=merchant).get_json()
+    assert after["status"] == "unassigned", after  # nobody works at 19:00
+    kept = client.get(f"/api/v1/delivery-jobs/{first['id']}", headers=merchant).get_json()
+    assert kept["status"] == "assigned"
+    check_plans_whole(platform.engine)

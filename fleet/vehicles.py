@@ -110,3 +110,14 @@ class Vehicle:
     def moved_to(self, status: VehicleStatus, at: datetime) -> Vehicle:
         """This vehicle in ``status``; raises ``IllegalTransition`` if the move is not allowed."""
         return replace(self, status=VEHICLE_MACHINE.check(self.status, status), updated_at=at)
+
+
+def status_for_charge(status: VehicleStatus, soc_pct: float, low_pct: float) -> VehicleStatus:
+    """The status a vehicle in ``status`` takes at ``soc_pct``: an available one below its
+    class's threshold becomes low on battery, and a low one charged above it available again;
+    every other status does not follow charge."""
+    if status is VehicleStatus.AVAILABLE and soc_pct < low_pct:
+        return VehicleStatus.LOW_BATTERY
+    if status is VehicleStatus.LOW_BATTERY and soc_pct >= low_pct:
+        return VehicleStatus.AVAILABLE
+    return status

@@ -50,7 +50,9 @@ def swapped(service: CourierService, courier: User, stop_id: str) -> Swapped:
                 stop, vehicle_id = stops_db.stop_of_courier(
                     conn, courier.id, stop_id=stop_id, kind=StopKind.SWAP
                 )
-                done = packs_db.swap_at(conn, stop, vehicle_id, now, courier.id)
+                done = packs_db.swap_at(
+                    conn, stop, vehicle_id, now, courier.id, service.moped.low_battery_pct
+                )
             return Swapped(done.pack_in, done.soc_pct, service.range_m(done.soc_pct))
         except ChangedMeanwhile:
             if attempt == SWAP_ATTEMPTS - 1:

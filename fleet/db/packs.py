@@ -18,6 +18,7 @@ from fleet.geo import Position
 from fleet.plans import PlannedStop, StopStatus, SwapStation
 from fleet.records import AuditEntry
 from fleet.sites import CHARGED_PCT, PackLocation, SiteKind
+from fleet.vehicles import status_for_charge
 
 
 def swap_stations(conn: Connection, operator_id: str) -> list[SwapStation]:
@@ -86,12 +87,18 @@ def _fullest_pack(conn: Connection, site_id: str) -> tuple[str, Mapping[Any, Any
 
 
 def swap_at(
-    conn: Connection, stop: PlannedStop, vehicle_id: str, at: datetime, actor_id: str
+    conn: Connection,
+    stop: PlannedStop,
+    vehicle_id: str,
+    at: datetime,
+    actor_id: str,
+    low_battery_pct: float,
 ) -> Exchange:
     """Make the planned swap ``stop`` with the shift's moped, in the caller's transaction: the
     moped's pack goes into the slot of the station's fullest charged pack, which goes into the
-    moped. Every row is written only as it was read (the vehicle at its version, the fresh pack
-    still in its slot), so a concurrent change is a ``Conflict``, never a lost update.
+    moped, and its status follows the new charge (low on battery → available). Every row is
+    written only as it was read (the vehicle at its version, the fresh pack still in its
+    slot), so a concurrent change is a ``Conflict``, never a lost update.
 
     Raises
     ------
@@ -133,7 +140,13 @@ def swap_at(
         )
     write_if_version(
         conn,
-        replace(moped, battery_serial=fresh["serial"], soc_pct=fresh["soc_pct"], updated_at=at),
+        replace(
+            moped,
+            battery_serial=fresh["serial"],
+            soc_pct=fresh["soc_pct"],
+            status=status_for_charge(moped.status, fresh["soc_pct"], low_battery_pct),
+            updated_at=at,
+        ),
         version,
     )
     close_stop(conn, stop, StopStatus.DONE, at)

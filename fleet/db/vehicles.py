@@ -26,6 +26,7 @@ from fleet.vehicles import (
     VehicleStatus,
     check_soc,
     parse_vehicle_status,
+    status_for_charge,
 )
 
 
@@ -226,13 +227,15 @@ def update_vehicle(
             changes["status"] = VEHICLE_MACHINE.check(current.status, target)
     if soc_pct is not None:
         changes["soc_pct"] = soc_pct
-        # below its class's threshold an available vehicle is no longer offered to riders
+        # the status follows the charge both ways: below the class's threshold an available
+        # vehicle is no longer offered to riders; charged above it, a low one is again
         low = catalog[current.vehicle_class].low_battery_pct
         target_now = changes.get("status", current.status)
-        if target_now is VehicleStatus.AVAILABLE and check_soc(soc_pct) < low:
+        follows = status_for_charge(target_now, check_soc(soc_pct), low)
+        if follows is not target_now:
             changes["status"] = (
-                VEHICLE_MACHINE.check(current.status, VehicleStatus.LOW_BATTERY)
-                if current.status is not VehicleStatus.LOW_BATTERY
+                VEHICLE_MACHINE.check(current.status, follows)
+                if current.status is not follows
                 else current.status
             )
     if odometer_m is not None:

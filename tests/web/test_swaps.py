@@ -207,7 +207,6 @@ def wait_until_blocked(engine, timeout_s: float = 30) -> None:
     pytest.fail("the swap never waited for the moped's row")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: a swapped moped stays low_battery")
 def test_a_status_that_follows_charge_follows_it_both_ways(demo, clock):
     client, engine, posted = flat_demo(demo, clock)
     courier = courier_headers(client, posted["courier_id"])

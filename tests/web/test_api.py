@@ -319,3 +319,21 @@ def test_the_app_starts_and_documents_itself_without_a_warning(settings, world):
         app = create_app(settings, engine=world.engine, clock=world.clock)
         assert app.test_client().get("/api/openapi.json").status_code == 200
     assert [str(w.message) for w in seen] == []  # e.g. no schema registered twice
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: non-JSON bodies get a vague or misleading error")
+def test_a_body_that_is_not_json_is_told_what_is_wrong(client, auth):
+    h = auth(Role.MANAGER)
+    broken = client.post(
+        "/api/v1/fleet/vehicles",
+        headers={**h, "Content-Type": "application/json"},
+        data='{"code": "K-9",',
+    )
+    error = assert_error(broken, 400, "invalid_json")
+    assert "not valid JSON" in error["message"]
+    untyped = client.post("/api/v1/fleet/vehicles", headers=h, data='{"code": "K-9"}')
+    error = assert_error(untyped, 415, "unsupported_media_type")
+    assert "Content-Type: application/json" in error["message"]
+    not_an_object = client.post("/api/v1/fleet/vehicles", headers=h, json=[1, 2])
+    assert not_an_object.status_code in (400, 422)
+    assert "object" in not_an_object.get_json()["error"]["message"]

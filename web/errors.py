@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -85,8 +86,37 @@ def api_error(status: int, message: str, code: str | None = None, detail: Any = 
     )
 
 
+#: Methods whose body the API reads as a JSON object.
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _check_json_body() -> None:
+    """Refuse, saying why, an API body that is not a JSON object: one sent without
+    ``Content-Type: application/json`` (415), or one that does not parse or is not an object
+    (400). Without this a broken body got a bare "Bad Request" and an untyped one a misleading
+    "Missing data for required field"."""
+    if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
+        return
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return
+    if request.mimetype != "application/json":
+        got = request.mimetype or "none"
+        msg = f"send the body as JSON with Content-Type: application/json (got {got})"
+        raise api_error(415, msg, "unsupported_media_type")
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise api_error(400, f"the body is not valid JSON: {exc}", "invalid_json") from None
+    if not isinstance(body, dict):
+        msg = f"the body must be a JSON object, not {type(body).__name__}"
+        raise api_error(400, msg, "invalid_json")
+
+
 def install(app: APIFlask) -> None:
-    """Register the error processor and the domain-error handlers on ``app``."""
+    """Register the error processor, the JSON body check and the domain-error handlers on
+    ``app``."""
+    app.before_request(_check_json_body)
 
     @app.error_processor
     def _shape(error: HTTPError) -> tuple[dict[str, Any], int, Any]:

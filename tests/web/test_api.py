@@ -321,7 +321,6 @@ def test_the_app_starts_and_documents_itself_without_a_warning(settings, world):
     assert [str(w.message) for w in seen] == []  # e.g. no schema registered twice
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: non-JSON bodies get a vague or misleading error")
 def test_a_body_that_is_not_json_is_told_what_is_wrong(client, auth):
     h = auth(Role.MANAGER)
     broken = client.post(

@@ -12,7 +12,7 @@ from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
 from fleet.db.engine import Connection, reading, writing
 from fleet.delivery import DeliveryJob, JobStatus
-from fleet.exceptions import InvalidValue, NotFound
+from fleet.exceptions import Conflict, InvalidValue, NotFound
 from fleet.identity import User
 from fleet.plans import PlannedStop, StopKind, StopStatus
 
@@ -57,6 +57,11 @@ def picked_up(service: CourierService, courier: User, job_id: str) -> None:
         stops_db.close_stop(conn, stop, StopStatus.DONE, now)
 
 
+#: Wrong proof codes a delivery takes before it waits for the merchant to issue a new code
+#: (with six digits, a guess then succeeds once in 200,000).
+MAX_PROOF_FAILURES = 5
+
+
 def delivered(service: CourierService, courier: User, job_id: str, proof_code: str) -> bool:
     """The customer took the parcel and gave the proof code; whether it was on time (within
     the drop-off window).
@@ -64,18 +69,40 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
     Raises
     ------
     InvalidValue
-        The proof code does not match (nothing changes).
+        The proof code does not match (nothing changes but the count of wrong tries).
+    Conflict
+        ``MAX_PROOF_FAILURES`` wrong codes were tried: the merchant must issue a new one.
     """
     now = service.clock.now()
+    try:
+        with writing(service.engine) as conn:
+            stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
+            if deliveries_db.proof_failures(conn, job.id) >= MAX_PROOF_FAILURES:
+                msg = (
+                    f"the proof code is locked after {MAX_PROOF_FAILURES} wrong tries: the "
+                    "merchant must issue a new code for the customer"
+                )
+                raise Conflict(msg)
+            if not secrets.compare_digest(str(job.proof_code), proof_code):
+                raise _WrongCode
+            deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
+            stops_db.close_stop(conn, stop, StopStatus.DONE, now)
+            window = job.dropoff_window
+            return bool(window.start <= now <= window.end)
+    except _WrongCode:
+        pass  # rolled back (the plans stay as they were); only the wrong try is counted
     with writing(service.engine) as conn:
-        stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
-        if not secrets.compare_digest(str(job.proof_code), proof_code):
-            msg = "the proof code does not match: ask the customer for the code they received"
-            raise InvalidValue(msg)
-        deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
-        stops_db.close_stop(conn, stop, StopStatus.DONE, now)
-        window = job.dropoff_window
-        return bool(window.start <= now <= window.end)
+        tries = deliveries_db.proof_failed(conn, job_id)
+    left = max(MAX_PROOF_FAILURES - tries, 0)
+    msg = (
+        "the proof code does not match: ask the customer for the code they received "
+        f"({left} {'try' if left == 1 else 'tries'} left)"
+    )
+    raise InvalidValue(msg)
+
+
+class _WrongCode(Exception):
+    """The proof code given does not match (internal: rolls the delivery back)."""
 
 
 def failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:

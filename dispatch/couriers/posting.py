@@ -16,9 +16,9 @@ from fleet.db import deliveries as deliveries_db
 from fleet.db.engine import reading, writing
 from fleet.db.turns import TurnTimeout, planning_turn
 from fleet.delivery import DeliveryJob, JobStatus, TimeWindow
-from fleet.exceptions import ChangedMeanwhile, InvalidValue
+from fleet.exceptions import ChangedMeanwhile, Conflict, InvalidValue
 from fleet.geo import Position
-from fleet.identity import User
+from fleet.identity import Role, User
 from fleet.plans import PlanChange, PlanSnapshot, StopKind
 from fleet.zones import check_in_service_area
 from routing.courier_model import SERVICE_S
@@ -30,8 +30,11 @@ PLAN_ATTEMPTS = 5
 #: How long a post waits for the operator's planning turn before it stores the job unassigned
 #: for the next re-plan (``fleet.db.turns``).
 TURN_WAIT_S = 10.0
-#: Digits of the proof code the customer reads out at the door.
-PROOF_DIGITS = 4
+#: Digits of the proof code the customer reads out at the door (a courier gets five tries:
+#: ``dispatch.couriers.actions.MAX_PROOF_FAILURES``).
+PROOF_DIGITS = 6
+#: A job whose proof code can still be issued anew (not yet delivered or failed).
+_REISSUABLE = (JobStatus.POSTED, JobStatus.ASSIGNED, JobStatus.UNASSIGNED, JobStatus.PICKED_UP)
 #: Why a job is stored unassigned when every attempt to insert it met a changed plan.
 BUSY = "the couriers' plans were changing as it came in; the next re-plan takes it up"
 
@@ -127,6 +130,28 @@ def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
         stored.courier_id,
         stored.reason,
     )
+
+
+def reissue_proof_code(service: CourierService, user: User, job_id: str) -> str:
+    """A new proof code for the job (its merchant, or a manager), forgetting the wrong tries
+    of the old one: after a courier was locked out, the merchant gives the customer this one.
+
+    Raises
+    ------
+    NotFound
+        No such job, or not one of this merchant's.
+    Conflict
+        The job is delivered or failed already.
+    """
+    merchant_id = user.id if user.role is Role.MERCHANT else None
+    code = service.ids.code(PROOF_DIGITS)
+    with writing(service.engine) as conn:
+        job = deliveries_db.get_job(conn, user.operator_id, job_id, merchant_id=merchant_id)
+        if job.status not in _REISSUABLE:
+            msg = f"job {job_id} is {job.status}: its proof code is no longer needed"
+            raise Conflict(msg)
+        deliveries_db.reissue_proof(conn, job.id, code)
+    return code
 
 
 def _plan_and_store(

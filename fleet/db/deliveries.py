@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, or_, select
+from sqlalchemy import Connection, Select, func, insert, or_, select, update
 
 from fleet.db.audit import record
 from fleet.db.tables import delivery_jobs
@@ -184,4 +184,31 @@ def move_job(
         JOB_MACHINE,
         Move("job", job.id, job.operator_id, job.status, target, at, actor_id),
         values,
+    )
+
+
+def proof_failed(conn: Connection, job_id: str) -> int:
+    """Count a wrong proof code at the job's delivery; how many there have been."""
+    conn.execute(
+        update(delivery_jobs)
+        .where(delivery_jobs.c.id == job_id)
+        .values(proof_failures=delivery_jobs.c.proof_failures + 1)
+    )
+    return proof_failures(conn, job_id)
+
+
+def proof_failures(conn: Connection, job_id: str) -> int:
+    """Wrong proof codes tried at the job's delivery since its code was issued."""
+    found = conn.execute(
+        select(delivery_jobs.c.proof_failures).where(delivery_jobs.c.id == job_id)
+    ).scalar_one()
+    return int(found)
+
+
+def reissue_proof(conn: Connection, job_id: str, code: str) -> None:
+    """Give the job a new proof code and forget the wrong tries of the old one."""
+    conn.execute(
+        update(delivery_jobs)
+        .where(delivery_jobs.c.id == job_id)
+        .values(proof_code=code, proof_failures=0)
     )

@@ -211,6 +211,8 @@ delivery_jobs = Table(
     Column("reason", Text, nullable=True),
     Column("tracking_token", String(64), nullable=True, unique=True),
     Column("proof_code", String(8), nullable=True),
+    # wrong codes tried at the door; at MAX_PROOF_FAILURES the delivery waits for a new code
+    Column("proof_failures", Integer, nullable=False, server_default="0"),
 )
 
 courier_shifts = Table(

@@ -210,6 +210,28 @@ def get_job(job_id: str) -> dict[str, Any]:
     return _job_view(views.get_job(ctx().couriers, current_user(), job_id))
 
 
+class ProofOut(Schema):
+    job_id = fields.String()
+    proof_code = fields.String(metadata={"description": "give it to the customer"})
+
+
+@api.post("/delivery-jobs/<job_id>/proof-code")
+@api.auth_required(token_auth, roles=JOB_READERS)
+@api.output(ProofOut)
+@api.doc(
+    summary="Issue a new proof code (after a courier was locked out by wrong tries)",
+    responses={
+        401: "no valid token",
+        403: "not a merchant or manager",
+        404: "no such job",
+        409: "the job is delivered or failed already",
+    },
+)
+def reissue_proof(job_id: str) -> dict[str, Any]:
+    code = posting.reissue_proof_code(ctx().couriers, current_user(), job_id)
+    return {"job_id": job_id, "proof_code": code}
+
+
 @api.get("/track/<token>")
 @api.output(TrackOut)
 @api.doc(
@@ -293,7 +315,11 @@ def picked_up(job_id: str) -> dict[str, Any]:
 @api.output(DoneOut)
 @api.doc(
     summary="Delivered, with the customer's proof code; says whether it was on time",
-    responses={**STOP_ERRORS, 422: "the proof code does not match"},
+    responses={
+        **STOP_ERRORS,
+        409: "locked after 5 wrong codes: the merchant issues a new one",
+        422: "the proof code does not match",
+    },
 )
 def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
     on_time = actions.delivered(ctx().couriers, current_user(), job_id, body["proof_code"])

@@ -292,6 +292,11 @@ def _people(how: Seeding, operator: Operator) -> dict[str, User]:
     }
 
 
+#: Seeded before 09:00 or from this many hours after it, the demo's shifts start at the hour
+#: of seeding instead of 09:00 (so a shift has at least an hour left).
+DAY_SHIFT_LAST_START_H = 8
+
+
 def _shifts(
     how: Seeding,
     operator: Operator,
@@ -299,9 +304,13 @@ def _shifts(
     users: dict[str, User],
     mopeds: list[str],
 ) -> None:
-    """Couriers work today 09:00–18:00 local time on the first mopeds."""
-    today = how.clock.now().astimezone(profile.zone).date()
-    start = datetime.combine(today, time(9, 0), profile.zone)
+    """Couriers work on the first mopeds for nine hours around the time the demo is seeded:
+    09:00–18:00 local time when seeded during the day, else from the hour it is seeded, so the
+    demo can be tried at any hour."""
+    now = how.clock.now().astimezone(profile.zone)
+    start = datetime.combine(now.date(), time(9, 0), profile.zone)
+    if not start <= now < start + timedelta(hours=DAY_SHIFT_LAST_START_H):
+        start = now.replace(minute=0, second=0, microsecond=0)
     couriers = [u for u in users.values() if u.role is Role.COURIER]
     box_l = how.catalog[VehicleClass.E_MOPED].cargo_l
     for courier, moped in zip(couriers, mopeds, strict=False):

@@ -240,7 +240,6 @@ def test_the_proof_code_locks_after_a_few_wrong_tries_and_the_merchant_reissues_
     assert r.status_code == 200 and r.get_json()["status"] == "delivered"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: demo shifts exist only 09:00-18:00")
 def test_the_demo_seeded_in_the_evening_has_couriers_on_shift(engine, settings):
     from datetime import datetime
 

@@ -45,6 +45,10 @@ def _shift(row: Mapping[Any, Any]) -> CourierShift:
     )
 
 
+#: A shift from its row (for the other repositories of shifts).
+shift_from_row = _shift
+
+
 def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[OpenShift]:
     """Shifts of the operator not yet over, with their moped's place, charge and whether it
     can be ridden."""

@@ -29,7 +29,6 @@ def spare_moped(client, manager) -> str:
     return next(v["id"] for v in fleet if v["id"] not in taken)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: managers cannot create or edit courier shifts")
 def test_managers_create_move_and_cancel_shifts(client, clock):
     manager = login(client, "manager")
     courier = me(client, login(client, "courier1"))
@@ -68,7 +67,6 @@ def test_managers_create_move_and_cancel_shifts(client, clock):
     assert shift["id"] not in {s["id"] for s in listed["data"]}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: couriers cannot start or end their shift")
 def test_couriers_start_and_end_their_shift_and_give_back_what_they_did_not_pick_up(client, clock):
     merchant = login(client, "merchant1")
     first = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))

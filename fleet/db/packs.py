@@ -96,17 +96,15 @@ def swap_at(
 ) -> Exchange:
     """Make the planned swap ``stop`` with the shift's moped, in the caller's transaction: the
     moped's pack goes into the slot of the station's fullest charged pack, which goes into the
-    moped, and its status follows the new charge (low on battery → available). Every row is
-    written only as it was read (the vehicle at its version, the fresh pack still in its
-    slot), so a concurrent change is a ``Conflict``, never a lost update.
+    moped (its status following the charge). Every row is written only as it was read, so a
+    concurrent change is a ``Conflict``, never a lost update.
 
     Raises
     ------
     Conflict
         The swap is already made, or the station has no charged pack left.
     ChangedMeanwhile
-        The moped or the pack changed since they were read (the caller's transaction must roll
-        back; a fresh read may succeed).
+        The moped or the pack changed since read (roll back; a fresh read may succeed).
     """
     if stop.status is not StopStatus.PLANNED:
         msg = f"swap {stop.id} is already {stop.status}"
@@ -143,8 +141,8 @@ def swap_at(
         replace(
             moped,
             battery_serial=fresh["serial"],
-            soc_pct=fresh["soc_pct"],
-            status=status_for_charge(moped.status, fresh["soc_pct"], low_battery_pct),
+            soc_pct=(soc := fresh["soc_pct"]),
+            status=status_for_charge(moped.status, soc, low_battery_pct),
             updated_at=at,
         ),
         version,

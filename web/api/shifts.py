@@ -46,8 +46,12 @@ class ShiftOut(Schema):
     box_capacity_l = fields.Integer()
 
 
+class ShiftItem(ShiftOut):
+    """A shift in a list (its own class: apispec registers each schema class once)."""
+
+
 class ShiftList(Schema):
-    data = fields.List(fields.Nested(ShiftOut))
+    data = fields.List(fields.Nested(ShiftItem))
     pagination = fields.Nested(PageInfo)
 
 

@@ -40,6 +40,10 @@ from routing.routers import CityRouters
 Replans = Literal["queue", "inline", "none"]
 
 
+#: How long the platform's own Redis calls (health, re-plan requests) may take.
+REDIS_TIMEOUT_S = 1.0
+
+
 def schedule_rules(settings: Settings) -> ScheduleRules:
     """What the scheduler runs how often."""
     return ScheduleRules(
@@ -89,7 +93,11 @@ def build_platform(
     couriers = CourierService(
         engine, routers, clock, ids, catalog, limits or solver_limits(settings), NoReplans()
     )
-    redis = connect(settings.redis_url) if settings.redis_url is not None else None
+    redis = (
+        connect(settings.redis_url, timeout_s=REDIS_TIMEOUT_S)
+        if settings.redis_url is not None
+        else None
+    )
     requester: ReplanRequester = NoReplans()
     if replans == "inline":
         requester = InlineReplans(

@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +68,8 @@ class EmbeddedRedis:
     workdir: Path
     port: int = 0
     persist: bool = False
+    #: Run in the child before redis-server (``fleetops run``: die with the supervisor).
+    preexec: Callable[[], None] | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -121,9 +124,11 @@ class EmbeddedRedis:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=self.preexec,
         )
         log.close()
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        # a stranger listening on the port must not hang the start: every call times out
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, socket_timeout=0.5)
         deadline = time.monotonic() + timeout_s
         while True:
             if self.process.poll() is not None:
@@ -132,7 +137,7 @@ class EmbeddedRedis:
             try:
                 client.ping()
                 break
-            except redis.ConnectionError:
+            except (redis.ConnectionError, redis.TimeoutError):
                 if time.monotonic() > deadline:
                     self.stop()
                     msg = f"embedded Redis did not answer within {timeout_s:.0f} s"

@@ -2,9 +2,12 @@
 scheduler, as the Procfile's processes, until Ctrl-C.
 
 A child that dies is started again after a back-off (1 s, doubling to 30 s; reset once it has
-stayed up a minute), and the reason is logged; the others keep serving. A child that dies within
-seconds of every start, five times in a row, is given up on and the run ends with status 1 (a
-port taken, a broken setting: restarting cannot help). The embedded Redis comes back on its port
+stayed up a minute), and the reason is logged; the others keep serving. A child that has never
+stayed up since the run began and dies within seconds of each of five starts in a row is given
+up on and the run ends with status 1 (a port taken, a broken setting: restarting cannot help);
+one that has run before is restarted however often it dies (a Redis outage, the OOM killer).
+The children die with the supervisor, however it dies (SIGHUP stops them in order; a SIGKILL
+reaches them through Linux's parent-death signal). The embedded Redis comes back on its port
 with its append-only file (``cli.redis_server``), so the others need not restart with it.
 
 The state of every child is kept in ``var/run/processes.json`` (the ``processes`` check of
@@ -70,6 +73,7 @@ class Child:
     since: str = field(default_factory=_now_iso)
     last_exit: int | None = None
     restart_at: float | None = None
+    ever_up: bool = False  # stayed up FAILED_START_S once: its deaths are not a broken setting
 
     def start(self) -> None:
         """Start (or start again) the process."""
@@ -89,6 +93,7 @@ class Child:
         up_for = now - self.started_at
         if up_for >= STABLE_AFTER_S:
             self.deaths_in_row = 0
+        self.ever_up = self.ever_up or up_for >= FAILED_START_S
         self.failed_starts = self.failed_starts + 1 if up_for < FAILED_START_S else 0
         delay = min(BACKOFF_FIRST_S * 2**self.deaths_in_row, BACKOFF_MAX_S)
         self.deaths_in_row += 1
@@ -129,6 +134,17 @@ class Child:
         }
 
 
+def die_with_parent() -> None:
+    """In a child before it runs: on Linux, be sent SIGTERM when the supervisor dies, even by
+    SIGKILL, so no child outlives it (elsewhere a no-op)."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _write_state(path: Path, children: list[Child]) -> None:
     """Replace the state file atomically (a reader never sees half of it)."""
     body = {"supervisor_pid": os.getpid(), "children": {c.name: c.as_dict() for c in children}}
@@ -162,7 +178,7 @@ def run_platform(settings: Settings) -> int:
     env["FLEETOPS_PROCESS_STATE"] = str(state_path)
     children: list[Child] = []
     if settings.redis_url is None:
-        embedded = EmbeddedRedis(settings.var_dir / "redis", persist=True)
+        embedded = EmbeddedRedis(settings.var_dir / "redis", persist=True, preexec=die_with_parent)
         children.append(_redis_child(embedded))
         try:
             children[0].start()
@@ -175,7 +191,12 @@ def run_platform(settings: Settings) -> int:
     fleetops = [sys.executable, "-m", "cli.main"]
     for name in ("web", "worker", "scheduler"):
         args = [*fleetops, name]
-        child = Child(name, lambda a=args: subprocess.Popen(a, env=env, start_new_session=True))
+        child = Child(
+            name,
+            lambda a=args: subprocess.Popen(
+                a, env=env, start_new_session=True, preexec_fn=die_with_parent
+            ),
+        )
         child.start()
         children.append(child)
     _write_state(state_path, children)
@@ -185,8 +206,8 @@ def run_platform(settings: Settings) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
     url = f"http://{settings.host}:{settings.port}/"
     first_of_role: dict[str, str] = {}
     for username, _display, role, _company in DEMO_PEOPLE:
@@ -214,7 +235,7 @@ def _supervise(children: list[Child], state_path: Path, stopping: Callable[[], b
             if exit_status is not None:
                 delay = child.mark_down(exit_status)
                 _write_state(state_path, children)
-                if child.failed_starts >= GIVE_UP_AFTER:
+                if child.failed_starts >= GIVE_UP_AFTER and not child.ever_up:
                     click.echo(
                         f"{child.name} {_describe(exit_status)} {child.failed_starts} times "
                         "in a row just after starting; giving up and stopping",

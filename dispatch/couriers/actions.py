@@ -49,10 +49,25 @@ def _my_job(
 
 
 def picked_up(service: CourierService, courier: User, job_id: str) -> None:
-    """The courier has the parcel."""
+    """The courier has the parcel.
+
+    Raises
+    ------
+    Conflict
+        The parcel would overflow the box (stops taken out of the planned order can do that):
+        deliver first.
+    """
     now = service.clock.now()
     with writing(service.engine) as conn:
         stop, job = _my_job(conn, courier, job_id, StopKind.PICKUP)
+        on_board = deliveries_db.litres_on_board(conn, courier.id)
+        box = stops_db.box_of(conn, stop.shift_id)
+        if on_board + job.parcel_l > box:
+            msg = (
+                f"the {job.parcel_l} l parcel does not fit: {on_board} l already on board of a "
+                f"{box} l box; deliver first"
+            )
+            raise Conflict(msg)
         deliveries_db.move_job(conn, job, JobStatus.PICKED_UP, now, courier.id)
         stops_db.close_stop(conn, stop, StopStatus.DONE, now)
 

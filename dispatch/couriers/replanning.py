@@ -173,7 +173,8 @@ def _courier_spec(
     carries = any(p.job_id in committed for p in stops) or on_board_l > 0
     return CourierSpec(
         v,
-        shift.shift.box_capacity_l,
+        # a box already overfilled (stops made out of order) must not make the model infeasible
+        max(shift.shift.box_capacity_l, on_board_l),
         on_board_l,
         _seconds(frame, shift.shift.window.end) if shift.vehicle_usable else 0,
         committed_stop,

@@ -15,9 +15,11 @@ QUEUES = ("dispatch", "operations", "default")
 DEFAULT_RETRY = Retry(max=3, interval=[10, 60, 300])
 
 
-def connect(url: str) -> redis.Redis:
-    """A Redis client for ``url`` (RQ needs raw bytes, so no response decoding)."""
-    return redis.Redis.from_url(url)
+def connect(url: str, *, timeout_s: float | None = None) -> redis.Redis:
+    """A Redis client for ``url`` (RQ needs raw bytes, so no response decoding). ``timeout_s``
+    bounds every call (the web's client: a hung Redis must not hang a request); a worker's
+    client has none, as its blocking pop waits on purpose."""
+    return redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
 
 
 def queue(connection: redis.Redis, name: str = "default") -> Queue:

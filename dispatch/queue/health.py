@@ -105,12 +105,28 @@ def _count(registry: Any, name: str, connection: redis.Redis) -> int:
 
 
 def queue_probes(connection: redis.Redis | None) -> dict[str, Probe]:
-    """The queue's checks by name, for the platform's probes."""
+    """The queue's checks by name, for the platform's probes (called in this order)."""
     if connection is None:
         return {"redis": no_redis}
+    last: dict[str, bool] = {"ok": True}
+
+    def redis_probe() -> dict[str, Any]:
+        result = redis_check(connection)
+        last["ok"] = bool(result["ok"])
+        return result
+
+    def after_redis(check: Callable[[redis.Redis], dict[str, Any]]) -> Probe:
+        # Redis just failed its ping: the checks that read it would each wait out the timeout
+        def probe() -> dict[str, Any]:
+            if not last["ok"]:
+                return {"ok": False, "message": "Redis: not checked while Redis is down"}
+            return check(connection)
+
+        return probe
+
     return {
-        "redis": lambda: redis_check(connection),
-        "worker": lambda: worker_check(connection),
-        "scheduler": lambda: scheduler_check(connection),
-        "queue": lambda: queue_check(connection),
+        "redis": redis_probe,
+        "worker": after_redis(worker_check),
+        "scheduler": after_redis(scheduler_check),
+        "queue": after_redis(queue_check),
     }

@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 PENDING_TTL_S = 900
 #: A re-plan that finds another of its operator's running tries again this much later.
 BUSY_RETRY_S = 5
-#: The running lock outlives the solver's time limit by this much (a killed run's lock expires;
-#: its retry, the same job, takes it over at once).
-RUNNING_MARGIN_S = 120
+#: The running lock outlives the solver's time limit by this much. A killed run's lock expires
+#: before rq finds the job abandoned and retries it; a stopped worker whose job rq took for
+#: abandoned still holds it while its work horse runs, so the retry waits instead of running
+#: the same re-plan twice.
+RUNNING_MARGIN_S = 60
 
 # Release the running lock only if this job still holds it.
 _RELEASE = """
@@ -77,16 +79,10 @@ def reoptimise_deliveries(platform: Platform, operator_id: str) -> dict[str, int
 
 
 def take_running_lock(connection: redis.Redis, operator_id: str, job_id: str, ttl_s: int) -> bool:
-    """Take the operator's running lock for ``job_id``; whether it is now this job's. A retry of
-    a killed run has the same job id and takes its own lock over."""
-    key = _running_key(operator_id)
-    if connection.set(key, job_id, nx=True, ex=ttl_s):
-        return True
-    holder = connection.get(key)
-    if holder in (job_id, job_id.encode()):
-        connection.expire(key, ttl_s)
-        return True
-    return False
+    """Take the operator's running lock for ``job_id``; whether it is now this job's. Nobody
+    takes a held lock over, not even a retry of the same job: its first run may still be going
+    (a worker stopped, not killed); a killed run's lock expires on its own."""
+    return bool(connection.set(_running_key(operator_id), job_id, nx=True, ex=ttl_s))
 
 
 @platform_job

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from fleet.db.deliveries import jobs_by_id, open_jobs
 from fleet.db.packs import swap_stations
 from fleet.db.sites import list_zones
-from fleet.db.stops import stop_from_row
+from fleet.db.stops import still_working, stop_from_row
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
 from fleet.delivery import OPEN_JOB_STATUSES, CourierShift, JobStatus, ShiftStatus, TimeWindow
 from fleet.exceptions import ChangedMeanwhile
@@ -50,8 +50,8 @@ shift_from_row = _shift
 
 
 def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[OpenShift]:
-    """Shifts of the operator not yet over, with their moped's place, charge and whether it
-    can be ridden."""
+    """Shifts of the operator still working (``still_working``), with their moped's place,
+    charge and whether it can be ridden."""
     rows = conn.execute(
         select(
             courier_shifts,
@@ -63,8 +63,7 @@ def open_shifts(conn: Connection, operator_id: str, now: datetime) -> list[OpenS
         .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
         .where(
             courier_shifts.c.operator_id == operator_id,
-            courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
-            courier_shifts.c.end_at > now,
+            still_working(now),
         )
         .order_by(courier_shifts.c.id)
     ).mappings()
@@ -239,8 +238,7 @@ def operators_with_open_work(conn: Connection, now: datetime) -> list[str]:
             .distinct()
             .join(delivery_jobs, delivery_jobs.c.operator_id == courier_shifts.c.operator_id)
             .where(
-                courier_shifts.c.end_at > now,
-                courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+                still_working(now),
                 delivery_jobs.c.status.in_(open_jobs_),
                 or_(
                     delivery_jobs.c.dropoff_end > now,

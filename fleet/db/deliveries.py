@@ -212,3 +212,14 @@ def reissue_proof(conn: Connection, job_id: str, code: str) -> None:
         .where(delivery_jobs.c.id == job_id)
         .values(proof_code=code, proof_failures=0)
     )
+
+
+def litres_on_board(conn: Connection, courier_id: str) -> int:
+    """Litres of the parcels the courier has picked up and not yet delivered."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(delivery_jobs.c.parcel_l), 0)).where(
+            delivery_jobs.c.courier_id == courier_id,
+            delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+        )
+    ).scalar_one()
+    return int(total)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites
 from fleet.delivery import ShiftStatus
@@ -28,6 +28,23 @@ def stop_from_row(row: Mapping[Any, Any]) -> PlannedStop:
         status=StopStatus(row["status"]),
         job_id=row["job_id"],
         site_id=row["site_id"],
+    )
+
+
+def still_working(now: datetime) -> Any:
+    """A condition on ``courier_shifts``: scheduled or on duty, and either not over or still
+    holding planned stops. Committed work outlives the shift's end: its courier keeps the
+    stops, planners see them (and plan no new work there), and nothing is left behind."""
+    held = courier_stops.alias("held")  # its own name: a query of stops may hold this too
+    holds_stops = (
+        select(held.c.id)
+        .where(held.c.shift_id == courier_shifts.c.id, held.c.status == str(StopStatus.PLANNED))
+        .correlate(courier_shifts)
+        .exists()
+    )
+    return and_(
+        courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+        or_(courier_shifts.c.end_at > now, holds_stops),
     )
 
 
@@ -52,7 +69,7 @@ def route_of(
         .outerjoin(sites, sites.c.id == courier_stops.c.site_id)
         .where(
             courier_shifts.c.courier_id == courier_id,
-            courier_shifts.c.end_at > now,
+            still_working(now),
             courier_stops.c.status == str(StopStatus.PLANNED),
         )
         .order_by(courier_stops.c.shift_id, courier_stops.c.seq)
@@ -137,3 +154,11 @@ def etas_of(conn: Connection, job_ids: Iterable[str]) -> dict[tuple[str, StopKin
         )
     )
     return {(r.job_id, StopKind(r.kind)): r.eta for r in rows}
+
+
+def box_of(conn: Connection, shift_id: str) -> int:
+    """The litres of the shift's box."""
+    found = conn.execute(
+        select(courier_shifts.c.box_capacity_l).where(courier_shifts.c.id == shift_id)
+    ).scalar_one()
+    return int(found)

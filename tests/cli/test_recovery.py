@@ -163,3 +163,34 @@ def test_a_child_that_cannot_start_is_given_up_on_and_the_run_says_why(tmp_path,
     assert "web exited with status" in done.stderr
     assert "5 times in a row just after starting; giving up and stopping" in done.stderr
     assert "stopped" in done.stderr
+
+
+@pytest.mark.slow
+def test_children_die_with_the_supervisor_even_when_it_is_killed(tmp_path, cache_dir):
+    port = free_port()
+    env = clean_env(tmp_path, cache_dir, port)
+    env["FLEETOPS_CITY"] = "synthetic"
+    log = (tmp_path / "run.log").open("w")
+    process = subprocess.Popen(
+        [*fleetops_command(), "run", "--vehicles", "8"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", 240)
+        supervisor = psutil.Process(process.pid)
+        if supervisor.name() in ("make", "sh"):  # the run command's own process, if any
+            supervisor = supervisor.children()[0]
+        children = supervisor.children(recursive=True)
+        assert len(children) >= 4  # redis, web (and its workers), worker, scheduler
+        supervisor.kill()  # no chance to clean up: an OOM kill, a kill -9
+        _gone, alive = psutil.wait_procs(children, timeout=30)
+        assert alive == [], [" ".join(p.cmdline()) for p in alive]
+    finally:
+        log.close()
+        for leftover in psutil.Process().children(recursive=True):
+            leftover.kill()
+        process.wait(30)  # reaped: the supervisor was this test's child

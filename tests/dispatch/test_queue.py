@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import redis
 from rq import SimpleWorker
@@ -130,9 +132,12 @@ def test_one_replan_per_operator_runs_at_a_time(redis_url, platform, fleet_db):
         assert replans.request_replan(connection, fleet_db) is None
         assert connection.get(running) == b"another-job"  # the running one's lock is untouched
 
-        # the retry of a killed run has the same job id and takes its own lock over
-        assert replans.take_running_lock(connection, fleet_db, "another-job", 60)
-        assert not replans.take_running_lock(connection, fleet_db, "a-third-job", 60)
+        # nobody takes a held lock over, not even the same job's retry (its first run may
+        # still be going on a stopped worker); an expired one is free
+        assert not replans.take_running_lock(connection, fleet_db, "another-job", 60)
+        connection.expire(running, 1)
+        time.sleep(1.2)
+        assert replans.take_running_lock(connection, fleet_db, "a-third-job", 60)
     finally:
         for job_id in scheduled.get_job_ids():
             scheduled.remove(job_id, delete_job=True)

@@ -4,6 +4,8 @@ given back, with no stop left behind; a re-plan that moves jobs between couriers
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select, update
 
 from dispatch.couriers.replan import reoptimise
@@ -150,3 +152,105 @@ def test_a_replan_gives_no_one_work_after_their_shift(demo, clock):
     kept = client.get(f"/api/v1/delivery-jobs/{first['id']}", headers=merchant).get_json()
     assert kept["status"] == "assigned"
     check_plans_whole(platform.engine)
+
+
+def _shift_of(engine, courier_id: str) -> str:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(courier_shifts.c.id).where(courier_shifts.c.courier_id == courier_id)
+        ).scalar_one()
+
+
+def test_a_box_never_overflows_and_an_overfilled_one_does_not_stop_replans(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    first = client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(client, clock, parcel_l=20)
+    ).get_json()
+    courier_id = first["courier_id"]
+    with platform.engine.begin() as conn:  # the others are flat: the second job goes to them too
+        conn.execute(
+            update(vehicles)
+            .where(vehicles.c.id.in_(mopeds(courier_id, theirs=False)))
+            .values(soc_pct=0)
+        )
+    second = client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(client, clock, parcel_l=20)
+    ).get_json()
+    assert second["courier_id"] == courier_id
+    with platform.engine.begin() as conn:  # a smaller box than the plans were made for
+        conn.execute(
+            update(courier_shifts)
+            .where(courier_shifts.c.courier_id == courier_id)
+            .values(box_capacity_l=30)
+        )
+    courier = courier_headers(client, courier_id)
+    jobs_url = "/api/v1/couriers/me/jobs"
+    assert client.post(f"{jobs_url}/{first['id']}/picked-up", headers=courier).status_code == 200
+    full = client.post(f"{jobs_url}/{second['id']}/picked-up", headers=courier)
+    assert full.status_code == 409 and "does not fit" in full.get_json()["error"]["message"]
+
+    with platform.engine.begin() as conn:  # overfilled anyway (as stops made before this rule)
+        conn.execute(
+            update(delivery_jobs)
+            .where(delivery_jobs.c.id == second["id"])
+            .values(status="picked_up")
+        )
+    counts = reoptimise(platform.couriers, operator_of(client, merchant))
+    assert counts["couriers"] == 5
+    route = client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+    assert {(s["job_id"], s["kind"]) for s in route} == {
+        (first["id"], "dropoff"),
+        (second["id"], "dropoff"),
+    }
+
+
+def test_committed_work_outlives_the_shift_and_its_other_work_moves_on(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    carried = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    carried = carried.get_json()
+    courier_id = carried["courier_id"]
+    courier = courier_headers(client, courier_id)
+    jobs_url = "/api/v1/couriers/me/jobs"
+    assert client.post(f"{jobs_url}/{carried['id']}/picked-up", headers=courier).status_code == 200
+    with platform.engine.begin() as conn:  # their shift ends in an hour, the others' later
+        conn.execute(
+            update(courier_shifts)
+            .where(courier_shifts.c.courier_id == courier_id)
+            .values(end_at=clock.now() + timedelta(hours=1))
+        )
+        conn.execute(
+            update(vehicles)
+            .where(vehicles.c.id.in_(mopeds(courier_id, theirs=False)))
+            .values(soc_pct=0)
+        )
+    waiting = client.post(
+        "/api/v1/delivery-jobs",
+        headers=merchant,
+        json=job(client, clock, dropoff_window=window(clock, 0, 5)),
+    ).get_json()
+    assert waiting["courier_id"] == courier_id  # the only one with charge
+    with platform.engine.begin() as conn:
+        conn.execute(update(vehicles).values(soc_pct=90))
+    clock.advance(1.5 * 3600)  # their shift is over; the parcel is still on board
+
+    route = client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+    assert (carried["id"], "dropoff") in {(s["job_id"], s["kind"]) for s in route}
+    reoptimise(platform.couriers, operator_of(client, merchant))  # no stop left behind to clash
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    check_plans_whole(platform.engine)
+    route = client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+    mine = {(s["job_id"], s["kind"]) for s in route}
+    assert (carried["id"], "dropoff") in mine  # committed: still theirs
+    assert (waiting["id"], "pickup") not in mine  # not picked up: not theirs after the shift
+    moved = client.get(f"/api/v1/delivery-jobs/{waiting['id']}", headers=merchant).get_json()
+    assert moved["courier_id"] != courier_id
+    done = client.post(
+        f"{jobs_url}/{carried['id']}/delivered",
+        headers=courier,
+        json={"proof_code": carried["proof_code"]},
+    )
+    assert done.status_code == 200

@@ -33,7 +33,7 @@ from routing.courier_split import solve_in_parts
 NO_LONGER_FITS = "it no longer fits any courier's plan in time"
 WINDOW_CLOSED = "its drop-off window closed before a courier could take it"
 #: Share of a re-plan's time limit kept for writing the plans.
-WRITE_SHARE = 0.05
+WRITE_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dispatch.couriers.views import JobSeen
 from fleet.delivery import TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
+from web import planners
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import PageInfo, PageQuery, PointIn, local_iso, page_info, paging
@@ -136,7 +137,8 @@ def post_job(body: dict[str, Any]) -> dict[str, Any]:
         dropoff_window=_window(body["dropoff_window"]),
         parcel_l=body["parcel_l"],
     )
-    posted = posting.post_job(ctx().couriers, current_user(), new)
+    couriers, merchant = ctx().couriers, current_user()
+    posted = planners.plan(lambda: posting.post_job(couriers, merchant, new))
     return {
         "id": posted.job_id,
         "status": str(posted.status),

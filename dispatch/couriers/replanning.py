@@ -11,14 +11,14 @@ in the order planned and everything else is given back: a re-plan always has an 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dispatch.couriers.planning import Frame
 from dispatch.couriers.service import SolverLimits
 from fleet.delivery import DeliveryJob, JobStatus
-from fleet.plans import OpenShift, PlanChange, StopKind, StopPlan
+from fleet.plans import OpenShift, PlanChange, PlannedStop, StopKind, StopPlan
 from routing.courier_model import (
     CourierProblem,
     CourierSolution,
@@ -52,12 +52,25 @@ def _seconds(frame: Frame, at: datetime) -> int:
     return max(0, int((at - frame.now).total_seconds()))
 
 
+def _committed_pickups_l(frame: Frame, stops: Sequence[PlannedStop], committed: set[str]) -> int:
+    """Litres the courier's committed pickups still to make will add to the box."""
+    return sum(
+        frame.stops[(p.job_id, p.kind)].load_l
+        for p in stops
+        if p.job_id in committed and p.kind is StopKind.PICKUP and (p.job_id, p.kind) in frame.stops
+    )
+
+
 def committed_jobs(frame: Frame) -> set[str]:
     """Jobs whose stop is the first of its courier's plan (under way) or that are on board."""
     firsts = {
         stops[0].job_id
         for shift in frame.snapshot.shifts
-        if (stops := frame.snapshot.stops_of(shift.shift.id)) and stops[0].job_id is not None
+        # past its end a shift keeps only its parcels on board: a pickup it was heading to
+        # moves on to a courier still working
+        if shift.shift.window.end > frame.now
+        and (stops := frame.snapshot.stops_of(shift.shift.id))
+        and stops[0].job_id is not None
     }
     on_board = {j.id for j in frame.snapshot.jobs.values() if j.status is JobStatus.PICKED_UP}
     return {j for j in firsts | on_board if j is not None}
@@ -173,8 +186,9 @@ def _courier_spec(
     carries = any(p.job_id in committed for p in stops) or on_board_l > 0
     return CourierSpec(
         v,
-        # a box already overfilled (stops made out of order) must not make the model infeasible
-        max(shift.shift.box_capacity_l, on_board_l),
+        # a box already overfilled (stops made out of order), or overfilled by the pickup under
+        # way, must not make the model infeasible: it holds what the committed work needs
+        max(shift.shift.box_capacity_l, on_board_l + _committed_pickups_l(frame, stops, committed)),
         on_board_l,
         _seconds(frame, shift.shift.window.end) if shift.vehicle_usable else 0,
         committed_stop,

@@ -7,11 +7,12 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from redis.exceptions import RedisError
-from rq import Queue, Worker
+from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
 from dispatch.queue.connection import QUEUES
@@ -62,20 +63,35 @@ def beat_in_background(connection: redis.Redis) -> threading.Thread:
 
 
 def worker_check(connection: redis.Redis, now_s: float | None = None) -> dict[str, Any]:
-    """Up when at least one worker sent a heartbeat in the last ``WORKER_STALE_S`` seconds."""
+    """Up when at least one worker sent a heartbeat in the last ``WORKER_STALE_S`` seconds.
+
+    Read from the workers' own keys, not rq's set of registered workers: a Redis that lost its
+    data (restarted without persistence) loses the set, while a live worker's next heartbeat
+    writes its key again."""
     try:
-        workers = Worker.all(connection=connection)
+        beats = [
+            beat
+            for key in connection.scan_iter(match="rq:worker:*", count=200)
+            if key.count(b":") == 2  # rq:worker:<name>, not its executions
+            for beat, death in [connection.hmget(key, ["last_heartbeat", "death"])]
+            if death is None  # a worker that stopped says so
+        ]
     except RedisError as exc:
         return {"ok": False, "message": f"Redis: {type(exc).__name__}"}
     now_s = time.time() if now_s is None else now_s
-    alive = [
-        w
-        for w in workers
-        if w.last_heartbeat is not None and now_s - w.last_heartbeat.timestamp() < WORKER_STALE_S
-    ]
+    alive = 0
+    for beat in beats:
+        if beat is None:
+            continue
+        try:
+            text = beat.decode() if isinstance(beat, bytes) else str(beat)
+            at = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        alive += now_s - at.timestamp() < WORKER_STALE_S
     if not alive:
         return {"ok": False, "message": "no worker has sent a heartbeat lately", "workers": 0}
-    return {"ok": True, "workers": len(alive)}
+    return {"ok": True, "workers": alive}
 
 
 def scheduler_check(connection: redis.Redis) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from fleet.db.couriers import shift_from_row as _shift
+from fleet.db.stops import still_working
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, users, vehicles
 from fleet.delivery import SHIFT_MACHINE, CourierShift, JobStatus, ShiftStatus
 from fleet.exceptions import ChangedMeanwhile, NotFound
@@ -187,11 +188,7 @@ def open_shift_of(conn: Connection, courier_id: str, now: datetime) -> CourierSh
     """The courier's shift on duty, else their scheduled one that covers ``now``."""
     rows = conn.execute(
         select(courier_shifts)
-        .where(
-            courier_shifts.c.courier_id == courier_id,
-            courier_shifts.c.status.in_(OPEN),
-            courier_shifts.c.end_at > now,
-        )
+        .where(courier_shifts.c.courier_id == courier_id, still_working(now))
         .order_by(courier_shifts.c.start_at)
     ).mappings()
     shifts = [_shift(r) for r in rows]

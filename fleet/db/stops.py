@@ -4,7 +4,7 @@ make (each one marks the shift's plan changed, so a planner that read it plans a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
@@ -31,6 +31,10 @@ def stop_from_row(row: Mapping[Any, Any]) -> PlannedStop:
     )
 
 
+#: A shift starting within this is planned already (its courier may start it early).
+PLANNING_LEAD = timedelta(minutes=30)
+
+
 def still_working(now: datetime) -> Any:
     """A condition on ``courier_shifts``: scheduled or on duty, and either not over or still
     holding planned stops. Committed work outlives the shift's end: its courier keeps the
@@ -44,6 +48,7 @@ def still_working(now: datetime) -> Any:
     )
     return and_(
         courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+        courier_shifts.c.start_at <= now + PLANNING_LEAD,  # a later shift is not planned yet
         or_(courier_shifts.c.end_at > now, holds_stops),
     )
 

@@ -60,6 +60,8 @@ def test_health_names_the_worker_and_scheduler_until_they_beat(app, client, redi
         body = client.get("/api/v1/health").get_json()
         assert body["status"] == "ok" and body["down"] == []
         assert body["checks"]["worker"]["workers"] == 1
+        connection.delete("rq:workers")  # a Redis that lost rq's set of workers (no persistence)
+        assert client.get("/api/v1/health").get_json()["checks"]["worker"]["workers"] == 1
     finally:
         worker.register_death()
         connection.delete(SCHEDULER_KEY)

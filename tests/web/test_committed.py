@@ -190,6 +190,8 @@ def test_a_box_never_overflows_and_an_overfilled_one_does_not_stop_replans(demo,
     assert client.post(f"{jobs_url}/{first['id']}/picked-up", headers=courier).status_code == 200
     full = client.post(f"{jobs_url}/{second['id']}/picked-up", headers=courier)
     assert full.status_code == 409 and "does not fit" in full.get_json()["error"]["message"]
+    # the pickup under way no longer fits the box: the re-plan still plans everyone's work
+    assert reoptimise(platform.couriers, operator_of(client, merchant))["dropped"] == 0
 
     with platform.engine.begin() as conn:  # overfilled anyway (as stops made before this rule)
         conn.execute(
@@ -254,3 +256,30 @@ def test_committed_work_outlives_the_shift_and_its_other_work_moves_on(demo, clo
         json={"proof_code": carried["proof_code"]},
     )
     assert done.status_code == 200
+
+
+def test_a_pickup_under_way_when_the_shift_ends_moves_on(demo, clock):
+    app = demo[0]
+    client, platform = app.test_client(), app.extensions["fleetops"]
+    merchant = login(client, "merchant1")
+    heading = client.post(
+        "/api/v1/delivery-jobs",
+        headers=merchant,
+        json=job(
+            client, clock, pickup_window=window(clock, 0, 3), dropoff_window=window(clock, 0, 5)
+        ),
+    ).get_json()
+    courier_id = heading["courier_id"]
+    with platform.engine.begin() as conn:  # their shift ends in an hour, the others' later
+        conn.execute(
+            update(courier_shifts)
+            .where(courier_shifts.c.courier_id == courier_id)
+            .values(end_at=clock.now() + timedelta(hours=1))
+        )
+    clock.advance(1.5 * 3600)  # over, and the parcel it was heading for is still at the store
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    moved = client.get(f"/api/v1/delivery-jobs/{heading['id']}", headers=merchant).get_json()
+    assert moved["courier_id"] != courier_id
+    check_plans_whole(platform.engine)
+    route = client.get("/api/v1/couriers/me/route", headers=courier_headers(client, courier_id))
+    assert route.get_json()["stops"] == []

@@ -57,6 +57,15 @@ def test_managers_create_move_and_cancel_shifts(client, clock):
     rider = login(client, "rider1")
     assert client.post("/api/v1/courier-shifts", headers=rider, json=body).status_code == 403
 
+    # tomorrow's shift is not planned today
+    from dispatch.couriers.replan import reoptimise
+
+    platform = client.application.extensions["fleetops"]
+    client.post(
+        "/api/v1/delivery-jobs", headers=login(client, "merchant1"), json=job(client, clock)
+    )
+    assert reoptimise(platform.couriers, me(client, manager)["operator_id"])["couriers"] == 5
+
     url = f"/api/v1/courier-shifts/{shift['id']}"
     later = (tomorrow + timedelta(hours=10)).isoformat()
     moved = client.patch(url, headers=manager, json={"end": later})

@@ -117,3 +117,36 @@ def test_a_ride_faster_than_the_class_can_go_is_flagged_and_credited_nothing(cli
     assert receipt["implausible"] is True and receipt["co2_avoided_g"] == 0
     assert receipt["distance_m"] <= 25 / 3.6 * 2 + 1  # no more than 25 km/h allows in 2 s
     assert "flag" in receipt and "25 km/h" in receipt["flag"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: no /zones, and the demo seeds no no-parking zone")
+def test_riders_see_the_rule_zones_and_the_demo_has_no_parking_zones_to_try(client, clock):
+    from shapely.geometry import shape
+
+    answer = client.get("/api/v1/zones")
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["type"] == "FeatureCollection"
+    kinds = [f["properties"]["kind"] for f in body["features"]]
+    assert "service_area" in kinds and kinds.count("no_parking") >= 3
+    no_parking = next(f for f in body["features"] if f["properties"]["kind"] == "no_parking")
+    assert no_parking["geometry"]["type"] == "Polygon" and no_parking["properties"]["name"]
+    only = client.get("/api/v1/zones?kind=no_parking").get_json()["features"]
+    assert {f["properties"]["kind"] for f in only} == {"no_parking"}
+    assert client.get("/api/v1/zones?kind=volcano").status_code == 422
+
+    # the parking rule can be tried: a ride ended inside one is refused
+    inside = shape(no_parking["geometry"]).centroid
+    rider = login(client, "rider1")
+    kick = available(client, "e_kickboard")[0]
+    ask = {"lat": kick["lat"], "lon": kick["lon"], "vehicle_classes": ["e_kickboard"]}
+    booking = client.post("/api/v1/bookings", headers=rider, json=ask).get_json()
+    client.post(f"/api/v1/bookings/{booking['id']}/unlock", headers=rider)
+    clock.advance(15 * 60)
+    refused = client.post(
+        f"/api/v1/bookings/{booking['id']}/end",
+        headers=rider,
+        json={"lat": inside.y, "lon": inside.x},
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "parking_refused"

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 import networkx as nx
 
+from cli.demo_zones import seed_no_parking
 from fleet.catalog import Catalog, VehicleClass
 from fleet.city import CityProfile
 from fleet.clock import Clock
@@ -148,6 +149,7 @@ def seed_demo(
     )
     users = _people(how, operator)
     _shifts(how, operator, profile, users, vehicle_ids[VehicleClass.E_MOPED])
+    seed_no_parking(conn, operator.id, layout.service_area, graphs[Mode.BIKE], clock, ids)
     return DemoSummary(
         operator_id=operator.id,
         vehicles={str(c): counts[c] for c in VehicleClass},

@@ -119,7 +119,6 @@ def test_a_ride_faster_than_the_class_can_go_is_flagged_and_credited_nothing(cli
     assert "flag" in receipt and "25 km/h" in receipt["flag"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: no /zones, and the demo seeds no no-parking zone")
 def test_riders_see_the_rule_zones_and_the_demo_has_no_parking_zones_to_try(client, clock):
     from shapely.geometry import shape
 

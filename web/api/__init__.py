@@ -9,4 +9,13 @@ api = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="fleetops")
 
 def register_views() -> None:
     """Import the view modules so their routes attach to :data:`api` (called by create_app)."""
-    from web.api import bookings, delivery, health, session, shifts, vehicles, workev  # noqa: F401
+    from web.api import (  # noqa: F401
+        bookings,
+        delivery,
+        health,
+        session,
+        shifts,
+        vehicles,
+        workev,
+        zones,
+    )

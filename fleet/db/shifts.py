@@ -99,11 +99,10 @@ def clashing(
     # lock the courier's and the moped's rows: two managers' overlapping shifts queue here
     conn.execute(select(users.c.id).where(users.c.id == shift.courier_id).with_for_update())
     conn.execute(select(vehicles.c.id).where(vehicles.c.id == shift.vehicle_id).with_for_update())
-    for column, what in (
-        (courier_shifts.c.courier_id, "the courier"),
-        (courier_shifts.c.vehicle_id, "the moped"),
+    for column, value, what in (
+        (courier_shifts.c.courier_id, shift.courier_id, "the courier"),
+        (courier_shifts.c.vehicle_id, shift.vehicle_id, "the moped"),
     ):
-        value = shift.courier_id if what == "the courier" else shift.vehicle_id
         other = conn.execute(
             select(courier_shifts.c.id).where(*where, column == value).limit(1)
         ).scalar()

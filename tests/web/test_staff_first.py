@@ -1,0 +1,133 @@
+"""What company staff hit first with work EVs (issue 11): reservations only on EVs charged for
+the trip, admins who can cancel and reassign, answers people can read, and free slots to see
+before asking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from fleet.db.tables import vehicles
+from tests.web import test_workev
+from tests.web.test_bookings import login
+from tests.web.test_workev import at, hub_with_evs
+
+staff = test_workev.staff  # the four Hanul engineers, signed in
+
+
+@pytest.fixture
+def demo_client(demo):
+    return demo[0].test_client()
+
+
+def reserve(client, who, hub, clock, start_h, end_h, distance_m=30_000):
+    return client.post(
+        "/api/v1/reservations",
+        headers=who,
+        json={
+            "hub_id": hub["id"],
+            "start": at(clock, start_h),
+            "end": at(clock, end_h),
+            "planned_distance_m": distance_m,
+        },
+    )
+
+
+def set_evs(engine, changes: dict[str, dict]) -> None:
+    with engine.begin() as conn:
+        for vehicle_id, values in changes.items():
+            conn.execute(update(vehicles).where(vehicles.c.id == vehicle_id).values(**values))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11: reservations land on flat unplugged EVs; admins cannot cancel or reassign",
+)
+def test_reservations_take_only_evs_charged_for_the_trip_and_admins_cancel_or_reassign(
+    demo_client, demo, staff, clock
+):
+    engine = demo[0].extensions["fleetops"].engine
+    manager = login(demo_client, "manager")
+    hub, evs = hub_with_evs(demo_client, manager)
+    assert len(evs) >= 3, "the demo parks at least three EVs at its first hub"
+    low = {evs[0]["id"]: 14.6, evs[1]["id"]: 6.6}
+    set_evs(engine, {i: {"soc_pct": soc, "status": "low_battery"} for i, soc in low.items()})
+    set_evs(engine, {e["id"]: {"soc_pct": 90.0, "status": "available"} for e in evs[2:]})
+    mine = reserve(demo_client, staff[0], hub, clock, 1, 3)
+    assert mine.status_code == 201, mine.get_json()
+    assert mine.get_json()["vehicle_id"] not in low  # not the flat EVs standing unplugged
+    clock.advance(3600)
+    picked = demo_client.post(
+        f"/api/v1/reservations/{mine.get_json()['id']}/pickup", headers=staff[0]
+    )
+    assert picked.status_code == 200, picked.get_json()
+
+    admin = login(demo_client, "admin-hanul")
+    theirs = reserve(demo_client, staff[1], hub, clock, 4, 5).get_json()
+    stranger = login(demo_client, "admin-saebom")
+    refused = demo_client.post(f"/api/v1/reservations/{theirs['id']}/cancel", headers=stranger)
+    assert refused.status_code == 404, refused.get_json()  # another company's staff
+    moved = demo_client.post(f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin)
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["status"] == "confirmed"
+    assert moved.get_json()["vehicle_id"] not in {theirs["vehicle_id"], *low}
+    cancelled = demo_client.post(f"/api/v1/reservations/{theirs['id']}/cancel", headers=admin)
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    again = demo_client.post(f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin)
+    assert again.status_code == 409, again.get_json()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 11: reservations show a UUID, no plate, model or hub name; pick-up opens in UTC",
+)
+def test_reservations_name_the_ev_and_the_hub_in_the_citys_time(demo_client, demo, staff, clock):
+    manager = login(demo_client, "manager")
+    hub, _evs = hub_with_evs(demo_client, manager)
+    made = reserve(demo_client, staff[0], hub, clock, 2, 3)
+    assert made.status_code == 201, made.get_json()
+    res = made.get_json()
+    vehicle = res["vehicle"]
+    assert vehicle["id"] == res["vehicle_id"] and vehicle["code"].startswith("EV-")
+    assert vehicle["plate"] and vehicle["model"] and 0 <= vehicle["soc_pct"] <= 100
+    assert res["hub"] == {"id": hub["id"], "name": hub["name"]}
+    assert res["employee"]["display_name"] == "Engineer 0"
+    early = demo_client.post(f"/api/v1/reservations/{res['id']}/pickup", headers=staff[0])
+    assert early.status_code == 409
+    opens = datetime.fromisoformat(res["start"]) - timedelta(minutes=15)
+    assert opens.isoformat() in early.get_json()["error"]["message"]  # +09:00, not UTC
+    ev = demo_client.get(f"/api/v1/fleet/vehicles/{res['vehicle_id']}", headers=manager)
+    assert ev.get_json()["plate"] == vehicle["plate"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: no availability per hub and day")
+def test_staff_see_free_slots_per_hub_and_day(demo_client, demo, staff, clock):
+    manager = login(demo_client, "manager")
+    hub, evs = hub_with_evs(demo_client, manager)
+    engine = demo[0].extensions["fleetops"].engine
+    set_evs(engine, {e["id"]: {"soc_pct": 90.0, "status": "available"} for e in evs})
+    set_evs(engine, {evs[0]["id"]: {"soc_pct": 50.0}})  # enough for 10 km, not for 150 km
+    day = (clock.now() + timedelta(days=1)).astimezone(datetime.fromisoformat(at(clock, 0)).tzinfo)
+    url = f"/api/v1/hubs/{hub['id']}/availability?date={day.date().isoformat()}"
+    before = demo_client.get(url, headers=staff[0])
+    assert before.status_code == 200, before.get_json()
+    slots = before.get_json()["slots"]
+    assert len(slots) == 24 and all(s["free_evs"] == len(evs) for s in slots)
+    assert slots[10]["start"] == f"{day.date().isoformat()}T10:00:00+09:00"
+    ten = datetime.fromisoformat(slots[10]["start"])
+    hours = (ten - clock.now()).total_seconds() / 3600
+    for head in staff[: len(evs)]:
+        r = reserve(demo_client, head, hub, clock, hours, hours + 1, distance_m=10_000)
+        assert r.status_code == 201, r.get_json()
+    after = demo_client.get(url, headers=staff[0]).get_json()["slots"]
+    assert after[10]["free_evs"] == max(0, len(evs) - len(staff))
+    assert after[9]["free_evs"] == after[11]["free_evs"] == len(evs)
+    long_trip = demo_client.get(f"{url}&planned_distance_m=150000", headers=staff[0])
+    assert all(s["free_evs"] == len(evs) - 1 for s in long_trip.get_json()["slots"][:10])
+    bad = demo_client.get(
+        f"/api/v1/hubs/{hub['id']}/availability?date=2026-13-40", headers=staff[0]
+    )
+    assert bad.status_code == 422 and "date" in bad.get_json()["error"]["message"]
+    assert demo_client.get("/api/v1/hubs/nope/availability", headers=staff[0]).status_code == 404

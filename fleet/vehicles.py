@@ -43,12 +43,14 @@ VEHICLE_MACHINE: Machine[VehicleStatus] = Machine(
             }
         ),
         _S.RESERVED: frozenset({_S.AVAILABLE, _S.IN_USE, _S.MAINTENANCE, _S.OFFLINE}),
-        _S.IN_USE: frozenset({_S.AVAILABLE, _S.LOW_BATTERY, _S.MAINTENANCE, _S.OFFLINE}),
+        _S.IN_USE: frozenset(
+            {_S.AVAILABLE, _S.LOW_BATTERY, _S.CHARGING, _S.MAINTENANCE, _S.OFFLINE}
+        ),
         _S.LOW_BATTERY: frozenset(
             {_S.AVAILABLE, _S.CHARGING, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}
         ),
-        _S.CHARGING: frozenset(
-            {_S.AVAILABLE, _S.LOW_BATTERY, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}
+        _S.CHARGING: frozenset(  # in use: a work EV unplugged and driven off
+            {_S.AVAILABLE, _S.IN_USE, _S.LOW_BATTERY, _S.IN_TRANSIT, _S.MAINTENANCE, _S.OFFLINE}
         ),
         _S.IN_TRANSIT: frozenset({_S.AVAILABLE, _S.LOW_BATTERY, _S.CHARGING, _S.MAINTENANCE}),
         _S.MAINTENANCE: frozenset({_S.AVAILABLE, _S.LOW_BATTERY, _S.IN_TRANSIT, _S.OFFLINE}),

@@ -11,9 +11,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dispatch.exceptions import NoVehicleAvailable
-from dispatch.workev.choice import Charging, EvState, Slot, choose_ev
+from dispatch.workev.choice import Charging, EvState, Slot, charge_pct_at, choose_ev
 from fleet.catalog import Catalog, VehicleClass, VehicleType
 from fleet.clock import Clock
 from fleet.db import identity as identity_db
@@ -79,7 +80,7 @@ def register_staff(
         )
 
 
-def _hub(conn: Connection, operator_id: str, hub_id: str) -> Site:
+def hub_by_id(conn: Connection, operator_id: str, hub_id: str) -> Site:
     for site in list_sites(conn, operator_id, SiteKind.EV_HUB):
         if site.id == hub_id:
             return site
@@ -93,13 +94,16 @@ def hubs(service: EvService, user: User) -> list[Site]:
         return list_sites(conn, user.operator_id, SiteKind.EV_HUB)
 
 
-def _evs_at(
+def evs_at(
     conn: Connection, operator_id: str, hub: Site, *, lock: bool, exclude: Sequence[str] = ()
 ) -> list[EvState]:
+    """The hub's EVs that can take a reservation, as the choice sees them. An EV low on battery
+    and not plugged in is left out: it cannot be picked up until someone plugs it in (its
+    status becomes ``charging``), and from then the charger's energy counts."""
     evs = [
         ev
         for ev in reservations_db.evs_at_hub(conn, operator_id, hub, HUB_RADIUS_M, lock=lock)
-        if ev.id not in exclude
+        if ev.id not in exclude and ev.status is not VehicleStatus.LOW_BATTERY
     ]
     booked = reservations_db.holding(conn, vehicle_ids=[ev.id for ev in evs]) if evs else []
     return [
@@ -111,6 +115,7 @@ def _evs_at(
                 for b in booked
                 if b.vehicle_id == ev.id
             ),
+            plugged_in_since=ev.updated_at if ev.status is VehicleStatus.CHARGING else None,
         )
         for ev in evs
     ]
@@ -156,12 +161,12 @@ def reserve(
         msg = "only company staff reserve work EVs"
         raise InvalidValue(msg)
     with writing(service.engine) as conn:
-        hub = _hub(conn, employee.operator_id, hub_id)
+        hub = hub_by_id(conn, employee.operator_id, hub_id)
         for other in reservations_db.holding(conn, employee_id=employee.id):
             if other.slot.overlaps(slot):
                 msg = f"this slot overlaps your reservation {other.id}"
                 raise InvalidValue(msg)
-        evs = _evs_at(conn, employee.operator_id, hub, lock=True)
+        evs = evs_at(conn, employee.operator_id, hub, lock=True)
         wanted = Slot(slot.start, slot.end, planned_distance_m)
         chosen = choose_ev(evs, wanted, now, service.charging(hub))
         if chosen is None:
@@ -189,6 +194,20 @@ def _own(conn: Connection, user: User, reservation_id: str) -> Reservation:
     return reservation
 
 
+def reservation_for(conn: Connection, user: User, reservation_id: str) -> Reservation:
+    """The reservation if ``user`` may act on it: staff their own, a company admin their
+    company's, a manager any of the operator's. Anyone else's is not found."""
+    if user.role is Role.MANAGER:
+        return reservations_db.get(conn, user.operator_id, reservation_id)
+    if user.role is Role.COMPANY_ADMIN:
+        reservation = reservations_db.get(conn, user.operator_id, reservation_id)
+        if reservation.company_id != user.company_id:
+            msg = f"no reservation {reservation_id} of your company"
+            raise NotFound(msg)
+        return reservation
+    return _own(conn, user, reservation_id)
+
+
 def handle_overdue(service: EvService) -> list[Reservation]:
     """Move the reservations that an overdue EV would miss to another EV that fits, or flag them
     to the company admin with the reason. Safe to run any number of times."""
@@ -212,9 +231,9 @@ def handle_overdue(service: EvService) -> list[Reservation]:
 def _move_or_flag(
     conn: Connection, service: EvService, reservation: Reservation, now: datetime
 ) -> Reservation:
-    hub = _hub(conn, reservation.operator_id, reservation.hub_id)
+    hub = hub_by_id(conn, reservation.operator_id, reservation.hub_id)
     assert reservation.vehicle_id is not None
-    evs = _evs_at(conn, reservation.operator_id, hub, lock=True, exclude=[reservation.vehicle_id])
+    evs = evs_at(conn, reservation.operator_id, hub, lock=True, exclude=[reservation.vehicle_id])
     evs = [ev for ev in evs if _free_now(conn, reservation.operator_id, ev.vehicle_id)]
     wanted = Slot(reservation.slot.start, reservation.slot.end, reservation.planned_distance_m)
     chosen = choose_ev(evs, wanted, now, service.charging(hub))
@@ -256,12 +275,29 @@ def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservat
             conn, reservation, ReservationStatus.PICKED_UP, now, employee.id
         )
         assert reservation.vehicle_id is not None
-        if not vehicles_db.set_vehicle_status(
-            conn, reservation.vehicle_id, VehicleStatus.AVAILABLE, VehicleStatus.IN_USE, now
-        ):
-            msg = "the reserved EV is not available at the hub; ask your admin"
-            raise Conflict(msg)
+        _unplug_and_go(conn, service, reservation, now)
         return picked
+
+
+def _unplug_and_go(
+    conn: Connection, service: EvService, reservation: Reservation, now: datetime
+) -> None:
+    """Put the reserved EV in use; one on the charger leaves with what it has charged."""
+    assert reservation.vehicle_id is not None
+    ev = vehicles_db.get_vehicle(conn, reservation.operator_id, reservation.vehicle_id)
+    values: dict[str, Any] = {}
+    if ev.status is VehicleStatus.CHARGING:
+        hub = hub_by_id(conn, reservation.operator_id, reservation.hub_id)
+        state = EvState(ev.id, ev.soc_pct, (), plugged_in_since=ev.updated_at)
+        values["soc_pct"] = charge_pct_at(state, now, service.charging(hub))
+    elif ev.status is not VehicleStatus.AVAILABLE:
+        msg = f"the reserved EV {ev.code} is {ev.status} at the hub; ask your admin"
+        raise Conflict(msg)
+    if not vehicles_db.set_vehicle_status(
+        conn, ev.id, ev.status, VehicleStatus.IN_USE, now, **values
+    ):
+        msg = f"the reserved EV {ev.code} changed as you picked it up; try again"
+        raise Conflict(msg)
 
 
 def return_ev(
@@ -282,9 +318,11 @@ def return_ev(
         if not 0 <= soc_pct <= 100 or math.isnan(soc_pct):
             msg = f"soc_pct must be between 0 and 100, got {soc_pct}"
             raise InvalidValue(msg)
-        hub = _hub(conn, reservation.operator_id, reservation.hub_id)
+        hub = hub_by_id(conn, reservation.operator_id, reservation.hub_id)
         low = service.ev_type.low_battery_pct
         after = VehicleStatus.LOW_BATTERY if soc_pct < low else VehicleStatus.AVAILABLE
+        if hub.chargers > 0 and soc_pct < 100:
+            after = VehicleStatus.CHARGING  # staff plug it in as they bring it back
         vehicles_db.set_vehicle_status(
             conn,
             reservation.vehicle_id,
@@ -299,14 +337,12 @@ def return_ev(
         return returned
 
 
-def cancel(service: EvService, employee: User, reservation_id: str) -> Reservation:
-    """Give the slot back before pick-up."""
+def cancel(service: EvService, user: User, reservation_id: str) -> Reservation:
+    """Give the slot back before pick-up: the employee, their company admin or a manager."""
     now = service.clock.now()
     with writing(service.engine) as conn:
-        reservation = _own(conn, employee, reservation_id)
-        return reservations_db.move(
-            conn, reservation, ReservationStatus.CANCELLED, now, employee.id
-        )
+        reservation = reservation_for(conn, user, reservation_id)
+        return reservations_db.move(conn, reservation, ReservationStatus.CANCELLED, now, user.id)
 
 
 def list_reservations(service: EvService, user: User, status: str | None) -> list[Reservation]:

@@ -14,7 +14,7 @@ from fleet.db.tables import reservations, vehicles
 from fleet.db.transitions import Move, move_status
 from fleet.db.vehicles import vehicle_from_row
 from fleet.delivery import TimeWindow
-from fleet.exceptions import NotFound
+from fleet.exceptions import Conflict, NotFound
 from fleet.geo import haversine_m
 from fleet.records import AuditEntry
 from fleet.sites import Site
@@ -156,19 +156,40 @@ def move(
 
 
 def reassign(
-    conn: Connection, reservation: Reservation, vehicle_id: str, now: datetime, reason: str
+    conn: Connection,
+    reservation: Reservation,
+    vehicle_id: str,
+    now: datetime,
+    reason: str,
+    actor_id: str | None = None,
 ) -> Reservation:
-    """Put a confirmed or flagged reservation on another EV."""
+    """Put a confirmed or flagged reservation on another EV.
+
+    Raises
+    ------
+    Conflict
+        The reservation left ``confirmed`` meanwhile (picked up or cancelled).
+    """
     values: dict[str, Any] = {"vehicle_id": vehicle_id, "reason": None}
     if reservation.status is ReservationStatus.FLAGGED:
-        return move(conn, reservation, ReservationStatus.CONFIRMED, now, None, **values)
-    conn.execute(update(reservations).where(reservations.c.id == reservation.id).values(**values))
+        return move(conn, reservation, ReservationStatus.CONFIRMED, now, actor_id, **values)
+    changed = conn.execute(
+        update(reservations)
+        .where(
+            reservations.c.id == reservation.id,
+            reservations.c.status == str(ReservationStatus.CONFIRMED),
+        )
+        .values(**values)
+    )
+    if changed.rowcount != 1:
+        msg = f"reservation {reservation.id} is no longer confirmed"
+        raise Conflict(msg)
     record(
         conn,
         AuditEntry(
             now,
             reservation.operator_id,
-            None,
+            actor_id,
             "reservation.reassign",
             "reservation",
             reservation.id,

@@ -12,7 +12,7 @@ from dispatch.couriers.insertion import CourierPlan, Stop, best_insertion, simul
 from dispatch.riders import parking
 from dispatch.riders.ranking import Candidate, RiderRules, rank
 from dispatch.riders.trips import end_of_trip
-from dispatch.workev.choice import Charging, EvState, Slot, choose_ev
+from dispatch.workev.choice import Charging, EvState, Slot, charge_pct_at, choose_ev
 from fleet.catalog import VehicleClass
 from fleet.geo import Area, Position
 from fleet.plans import StopKind
@@ -248,6 +248,21 @@ def test_a_booking_that_would_starve_a_later_one_is_refused(catalog):
     assert choose_ev([ev], wanted, NOON, charging) is None  # 140 km + 15 % after 60 km: short
     short = Slot(NOON + timedelta(hours=1), NOON + timedelta(hours=2), 10_000)
     assert choose_ev([ev], short, NOON, charging) == "ev"
+
+
+def test_only_a_plugged_in_ev_gains_charge_before_its_next_trip(catalog):
+    charging = Charging(catalog[VehicleClass.WORK_EV], charger_kw=7.0, reserve_pct=15)
+    wanted = Slot(NOON + timedelta(hours=4), NOON + timedelta(hours=5), 60_000)
+    # 60 km need 10.3 kWh and the 15 % reserve (33.7 % of 35.2 kWh); 10 % plus four hours at
+    # 7 kW (90 % reaching the battery) is 28.7 kWh, and 10 % alone is 3.5 kWh
+    unplugged = EvState("unplugged", 10.0, ())
+    plugged = EvState("plugged", 10.0, (), plugged_in_since=NOON - timedelta(minutes=30))
+    assert choose_ev([unplugged], wanted, NOON, charging) is None
+    assert choose_ev([unplugged, plugged], wanted, NOON, charging) == "plugged"
+    two_h = NOON + timedelta(hours=1, minutes=30)
+    assert charge_pct_at(plugged, two_h, charging) == round((3520 + 2 * 6300) / 35200 * 100, 1)
+    assert charge_pct_at(plugged, NOON + timedelta(hours=9), charging) == 100.0
+    assert charge_pct_at(unplugged, NOON + timedelta(hours=9), charging) == 10.0
 
 
 def _brute_force(plan: CourierPlan, pick: Stop, drop: Stop, durations, metres):

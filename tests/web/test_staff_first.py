@@ -41,10 +41,6 @@ def set_evs(engine, changes: dict[str, dict]) -> None:
             conn.execute(update(vehicles).where(vehicles.c.id == vehicle_id).values(**values))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: reservations land on flat unplugged EVs; admins cannot cancel or reassign",
-)
 def test_reservations_take_only_evs_charged_for_the_trip_and_admins_cancel_or_reassign(
     demo_client, demo, staff, clock
 ):
@@ -69,10 +65,27 @@ def test_reservations_take_only_evs_charged_for_the_trip_and_admins_cancel_or_re
     stranger = login(demo_client, "admin-saebom")
     refused = demo_client.post(f"/api/v1/reservations/{theirs['id']}/cancel", headers=stranger)
     assert refused.status_code == 404, refused.get_json()  # another company's staff
-    moved = demo_client.post(f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin)
+    stuck = demo_client.post(f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin)
+    if len(evs) == 3:  # the third EV is out with staff 0: only the flat ones are left
+        assert stuck.status_code == 409, stuck.get_json()
+        assert "charged enough" in stuck.get_json()["error"]["message"]
+    plug = demo_client.patch(  # a crew plugs the 6.6 % EV in: three hours charge it enough
+        f"/api/v1/fleet/vehicles/{evs[1]['id']}", headers=manager, json={"status": "charging"}
+    )
+    assert plug.status_code == 200, plug.get_json()
+    body = {"vehicle_id": evs[1]["id"]}
+    moved = demo_client.post(
+        f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin, json=body
+    )
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["status"] == "confirmed"
-    assert moved.get_json()["vehicle_id"] not in {theirs["vehicle_id"], *low}
+    assert moved.get_json()["vehicle_id"] == evs[1]["id"] != theirs["vehicle_id"]
+    to_flat = demo_client.post(
+        f"/api/v1/reservations/{theirs['id']}/reassign",
+        headers=admin,
+        json={"vehicle_id": evs[0]["id"]},
+    )
+    assert to_flat.status_code == 409, to_flat.get_json()  # low and not plugged in
     cancelled = demo_client.post(f"/api/v1/reservations/{theirs['id']}/cancel", headers=admin)
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     again = demo_client.post(f"/api/v1/reservations/{theirs['id']}/reassign", headers=admin)

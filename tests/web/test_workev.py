@@ -101,7 +101,7 @@ def test_reserve_pick_up_and_return(demo_client, demo, staff, clock):
     )
     assert back.get_json()["status"] == "returned"
     ev = demo_client.get(f"/api/v1/fleet/vehicles/{res['vehicle_id']}", headers=manager).get_json()
-    assert ev["status"] == "available" and ev["soc_pct"] == 61.5
+    assert ev["status"] == "charging" and ev["soc_pct"] == 61.5  # plugged in at the hub
     assert (ev["lat"], ev["lon"]) == (hub["lat"], hub["lon"])
 
 

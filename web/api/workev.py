@@ -6,6 +6,7 @@ from typing import Any
 
 from apiflask import Schema, fields, validators
 
+from dispatch.workev import admin as admin_service
 from dispatch.workev import reservations as service
 from fleet.identity import Role
 from fleet.workev import Reservation
@@ -44,6 +45,13 @@ class ReservationIn(Schema):
 class ReturnIn(Schema):
     soc_pct = fields.Float(required=True)
     odometer_m = fields.Integer(required=True, validate=validators.Range(min=0))
+
+
+class ReassignIn(Schema):
+    vehicle_id = fields.String(
+        load_default=None,
+        metadata={"description": "the EV to move to; omitted, the best fit of the hub"},
+    )
 
 
 class ReservationOut(Schema):
@@ -219,8 +227,28 @@ def return_ev(reservation_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/cancel")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
 @api.output(ReservationOut)
-@api.doc(summary="Cancel a reservation before pick-up", responses={**ERRORS, 409: "picked up"})
+@api.doc(
+    summary="Cancel a reservation before pick-up: staff theirs, company admins their staff's, "
+    "managers any",
+    responses={**ERRORS, 409: "picked up"},
+)
 def cancel(reservation_id: str) -> dict[str, Any]:
     return _out(service.cancel(_service(), current_user(), reservation_id))
+
+
+@api.post("/reservations/<reservation_id>/reassign")
+@idempotent
+@api.auth_required(token_auth, roles=[*ADMINS, str(Role.MANAGER)])
+@api.input(ReassignIn, arg_name="body")
+@api.output(ReservationOut)
+@api.doc(
+    summary="Move a confirmed or flagged reservation to another EV of its hub that is free and "
+    "charged enough (company admins for their staff, managers)",
+    responses={**ERRORS, 409: "not confirmed or flagged, or no other EV fits"},
+)
+def reassign(reservation_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    return _out(
+        admin_service.reassign(_service(), current_user(), reservation_id, body.get("vehicle_id"))
+    )

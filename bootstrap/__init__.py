@@ -119,7 +119,7 @@ def build_platform(
             engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
         ),
         couriers=CourierService(engine, routers, clock, ids, catalog, couriers.limits, requester),
-        workev=EvService(engine, clock, ids, catalog, settings.reserve_pct),
+        workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
         probes={
             "database": lambda: database_health(engine),

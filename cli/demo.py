@@ -110,6 +110,7 @@ class Seeding:
     ids: Ids
     catalog: Catalog
     rng: random.Random
+    korean_plates: bool = False
 
 
 def seed_demo(
@@ -126,7 +127,7 @@ def seed_demo(
     progress: Callable[[Iterable[int], str], Iterable[int]] = lambda it, _label: it,
 ) -> DemoSummary:
     """Create the demo operator and everything it runs, in the caller's transaction."""
-    how = Seeding(conn, clock, ids, catalog, random.Random(seed))
+    how = Seeding(conn, clock, ids, catalog, random.Random(seed), profile.timezone == "Asia/Seoul")
     operator = identity_db.create_operator(
         conn, f"{profile.title} Mobility (demo)", profile.name, clock, ids
     )
@@ -205,6 +206,17 @@ def _stock_stations(how: Seeding, operator: Operator, stations: list[Site]) -> i
     return packs
 
 
+#: The demo's work EV: a 35.2 kWh city car, as the catalog's work EV is sized.
+WORK_EV_MODEL = "Kia Ray EV"
+
+
+def work_ev_plate(n: int, korean: bool) -> str:
+    """A distinct plate for the demo's ``n``-th work EV: the Korean format of a rental car
+    (three digits, 하, four digits) in Korean cities, a plain one elsewhere."""
+    serial = (n * 7919) % 9000 + 1000  # spread over four digits, distinct for n < 9000
+    return f"{100 + n % 900}하 {serial}" if korean else f"FO-EV-{serial}"
+
+
 PREFIX = {
     VehicleClass.E_KICKBOARD: "K",
     VehicleClass.E_BIKE: "B",
@@ -238,6 +250,7 @@ def _place_vehicles(
             node = how.rng.choice(candidates[mode_of(vehicle_class)])
             position = Position(graph.nodes[node]["y"], graph.nodes[node]["x"])
         kind = how.catalog[vehicle_class]
+        is_ev = vehicle_class is VehicleClass.WORK_EV
         soc, status = _initial_charge(how.rng, kind.low_battery_pct)
         serial = None
         if vehicle_class is VehicleClass.E_MOPED:
@@ -254,6 +267,8 @@ def _place_vehicles(
             odometer_m=how.rng.randrange(0, 4_000_000),
             status=status,
             battery_serial=serial,
+            plate=work_ev_plate(n, how.korean_plates) if is_ev else None,
+            model=WORK_EV_MODEL if is_ev else None,
             ids=how.ids,
         )
         if serial is not None:

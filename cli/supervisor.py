@@ -44,7 +44,10 @@ BACKOFF_MAX_S = 30.0
 #: A child up this long has recovered: its next death starts the back-off again.
 STABLE_AFTER_S = 60.0
 #: A death this soon after a start is a failed start; ``GIVE_UP_AFTER`` in a row end the run.
-FAILED_START_S = 10.0
+#: Generous: gunicorn alone tries a taken port for 5 s after its imports, and on a loaded
+#: machine (2 cores, tests beside it) that took over 10 s, so a web that never bound its port
+#: counted as once up and was restarted for ever.
+FAILED_START_S = 30.0
 GIVE_UP_AFTER = 5
 TICK_S = 0.2
 

@@ -94,6 +94,8 @@ class Vehicle:
     status: VehicleStatus
     updated_at: datetime
     battery_serial: str | None = None  # the swappable pack in it, if any
+    plate: str | None = None  # registration plate (work EVs, mopeds)
+    model: str | None = None  # make and model, as staff know it
 
     def __post_init__(self) -> None:
         if not isinstance(self.vehicle_class, VehicleClass):
@@ -103,6 +105,11 @@ class Vehicle:
         if not self.code.strip():
             msg = "a vehicle needs a non-empty code"
             raise InvalidValue(msg)
+        for name in ("plate", "model"):
+            value = getattr(self, name)
+            if value is not None and not value.strip():
+                msg = f"a vehicle's {name} is either absent or not blank"
+                raise InvalidValue(msg)
         object.__setattr__(self, "soc_pct", check_soc(self.soc_pct))
         if self.odometer_m < 0:
             msg = f"odometer_m must not be negative, got {self.odometer_m}"

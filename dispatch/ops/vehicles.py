@@ -40,6 +40,8 @@ class NewVehicle:
     odometer_m: int = 0
     status: str = str(VehicleStatus.AVAILABLE)
     battery_serial: str | None = None
+    plate: str | None = None
+    model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ def register(service: FleetService, manager: User, new: NewVehicle) -> Vehicle:
             odometer_m=new.odometer_m,
             status=parse_vehicle_status(new.status),
             battery_serial=new.battery_serial,
+            plate=new.plate,
+            model=new.model,
             clock=service.clock,
             actor_id=manager.id,
             ids=service.ids,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from dispatch.exceptions import NoVehicleAvailable
@@ -47,6 +47,11 @@ class EvService:
     ids: Ids
     catalog: Catalog
     reserve_pct: int
+    zone: tzinfo = UTC  # the city's: times in messages are shown in it
+
+    def local(self, at: datetime) -> str:
+        """``at`` as ISO 8601 in the city's zone."""
+        return at.astimezone(self.zone).isoformat()
 
     @property
     def ev_type(self) -> VehicleType:
@@ -145,7 +150,7 @@ def reserve(
     now = service.clock.now()
     slot = TimeWindow(start, end)
     if slot.start < now:
-        msg = f"the slot starts in the past ({slot.start.isoformat()})"
+        msg = f"the slot starts in the past ({service.local(slot.start)})"
         raise InvalidValue(msg)
     if planned_distance_m <= 0:
         msg = "planned_distance_m must be positive"
@@ -263,7 +268,7 @@ def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservat
         reservation = _own(conn, employee, reservation_id)
     opens = reservation.slot.start - EARLY_PICKUP
     if reservation.status is ReservationStatus.CONFIRMED and now < opens:
-        msg = f"too early: pick-up opens at {opens.isoformat()}"
+        msg = f"too early: pick-up opens at {service.local(opens)}"
         raise Conflict(msg)
     handle_overdue(service)  # the EV may still be out with someone late
     with writing(service.engine) as conn:

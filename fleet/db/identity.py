@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import Connection, insert, select, update
@@ -175,6 +176,15 @@ def get_user(conn: Connection, user_id: str) -> User:
         msg = f"no user {user_id}"
         raise NotFound(msg)
     return _user(dict(row))
+
+
+def users_by_id(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
+    """The users with these ids, by id (unknown ids are left out)."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(select(users).where(users.c.id.in_(wanted))).mappings()
+    return {str(r["id"]): _user(dict(r)) for r in rows}
 
 
 def authenticate(conn: Connection, username: str, password: str) -> User | None:

@@ -100,7 +100,10 @@ vehicles = Table(
     Column("battery_serial", String(64), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    Column("plate", String(32), nullable=True),  # registration plate, where the class has one
+    Column("model", String(64), nullable=True),
     UniqueConstraint("operator_id", "code", name="uq_vehicles_operator_code"),
+    UniqueConstraint("operator_id", "plate", name="uq_vehicles_operator_plate"),
     CheckConstraint("soc_pct >= 0 AND soc_pct <= 100", name="soc_range"),
     CheckConstraint("odometer_m >= 0", name="odometer_nonneg"),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,8 @@ def vehicle_from_row(row: Mapping[Any, Any]) -> Vehicle:
         status=VehicleStatus(row["status"]),
         updated_at=row["updated_at"],
         battery_serial=row["battery_serial"],
+        plate=row["plate"],
+        model=row["model"],
     )
 
 
@@ -58,6 +60,8 @@ def register_vehicle(
     odometer_m: int = 0,
     status: VehicleStatus = VehicleStatus.AVAILABLE,
     battery_serial: str | None = None,
+    plate: str | None = None,
+    model: str | None = None,
     actor_id: str | None = None,
     ids: Ids = RANDOM_IDS,
 ) -> Vehicle:
@@ -83,13 +87,27 @@ def register_vehicle(
         status=status,
         updated_at=clock.now(),
         battery_serial=battery_serial,
+        plate=plate,
+        model=model,
     )
     check_in_service_area(conn, operator_id, position)
     try:
         with conn.begin_nested():
             conn.execute(insert(vehicles).values(**_columns(vehicle), version=1))
     except IntegrityError:
-        msg = f"vehicle code {code!r} is already used by this operator"
+        plate_taken = (
+            plate is not None
+            and conn.execute(
+                select(vehicles.c.id).where(
+                    vehicles.c.operator_id == operator_id, vehicles.c.plate == plate
+                )
+            ).first()
+        )
+        msg = (
+            f"plate {plate!r} is already on another vehicle of this operator"
+            if plate_taken
+            else f"vehicle code {code!r} is already used by this operator"
+        )
         raise Conflict(msg) from None
     record(
         conn,
@@ -119,6 +137,8 @@ def _columns(v: Vehicle) -> dict[str, Any]:
         "status": str(v.status),
         "battery_serial": v.battery_serial,
         "updated_at": v.updated_at,
+        "plate": v.plate,
+        "model": v.model,
     }
 
 
@@ -150,6 +170,19 @@ class VehiclePage:
 
     items: list[Vehicle]
     total: int
+
+
+def vehicles_by_id(
+    conn: Connection, operator_id: str, vehicle_ids: Iterable[str]
+) -> dict[str, Vehicle]:
+    """The operator's vehicles with these ids, by id (unknown ids are left out)."""
+    wanted = sorted(set(vehicle_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(vehicles).where(vehicles.c.operator_id == operator_id, vehicles.c.id.in_(wanted))
+    ).mappings()
+    return {r["id"]: vehicle_from_row(r) for r in rows}
 
 
 def list_vehicles(

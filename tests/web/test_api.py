@@ -115,6 +115,8 @@ def test_public_vehicles_show_only_available_ones(client, auth):
         "id",
         "operator_id",
         "code",
+        "plate",
+        "model",
         "vehicle_class",
         "lat",
         "lon",

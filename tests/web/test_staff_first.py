@@ -92,10 +92,6 @@ def test_reservations_take_only_evs_charged_for_the_trip_and_admins_cancel_or_re
     assert again.status_code == 409, again.get_json()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: reservations show a UUID, no plate, model or hub name; pick-up opens in UTC",
-)
 def test_reservations_name_the_ev_and_the_hub_in_the_citys_time(demo_client, demo, staff, clock):
     manager = login(demo_client, "manager")
     hub, _evs = hub_with_evs(demo_client, manager)
@@ -113,9 +109,23 @@ def test_reservations_name_the_ev_and_the_hub_in_the_citys_time(demo_client, dem
     assert opens.isoformat() in early.get_json()["error"]["message"]  # +09:00, not UTC
     ev = demo_client.get(f"/api/v1/fleet/vehicles/{res['vehicle_id']}", headers=manager)
     assert ev.get_json()["plate"] == vehicle["plate"]
+    new = {
+        "code": "EV-NEW",
+        "vehicle_class": "work_ev",
+        "lat": hub["lat"],
+        "lon": hub["lon"],
+        "soc_pct": 80,
+        "plate": vehicle["plate"],
+        "model": "Kia Ray EV",
+    }
+    taken = demo_client.post("/api/v1/fleet/vehicles", headers=manager, json=new)
+    assert taken.status_code == 409 and "plate" in taken.get_json()["error"]["message"]
+    made = demo_client.post(
+        "/api/v1/fleet/vehicles", headers=manager, json={**new, "plate": "999하 9999"}
+    )
+    assert made.status_code == 201 and made.get_json()["plate"] == "999하 9999"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: no availability per hub and day")
 def test_staff_see_free_slots_per_hub_and_day(demo_client, demo, staff, clock):
     manager = login(demo_client, "manager")
     hub, evs = hub_with_evs(demo_client, manager)
@@ -142,5 +152,15 @@ def test_staff_see_free_slots_per_hub_and_day(demo_client, demo, staff, clock):
     bad = demo_client.get(
         f"/api/v1/hubs/{hub['id']}/availability?date=2026-13-40", headers=staff[0]
     )
-    assert bad.status_code == 422 and "date" in bad.get_json()["error"]["message"]
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_json()["error"]["message"]
+    for query, words in [
+        ("date=2020-01-01", "from today"),
+        ("date=9999-12-31", "a year ahead"),
+        ("slot_minutes=7", "slot_minutes"),
+        ("planned_distance_m=0", "planned_distance_m"),
+    ]:
+        r = demo_client.get(f"/api/v1/hubs/{hub['id']}/availability?{query}", headers=staff[0])
+        assert r.status_code == 422 and words in r.get_json()["error"]["message"], r.get_json()
+    today = demo_client.get(f"/api/v1/hubs/{hub['id']}/availability", headers=manager).get_json()
+    assert today["slots"][0]["start"].endswith("09:00:00+09:00")  # slots over are left out
     assert demo_client.get("/api/v1/hubs/nope/availability", headers=staff[0]).status_code == 404

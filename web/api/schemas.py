@@ -63,7 +63,9 @@ def page_info(page: int, per_page: int, total: int) -> dict[str, int]:
 class PublicVehicle(Schema):
     id = fields.String()
     operator_id = fields.String()
-    code = fields.String()
+    code = fields.String(metadata={"description": "the fleet code on its sticker"})
+    plate = fields.String(allow_none=True, metadata={"description": "registration plate"})
+    model = fields.String(allow_none=True)
     vehicle_class = fields.String()
     lat = fields.Float()
     lon = fields.Float()
@@ -119,6 +121,8 @@ class VehicleIn(Schema):
     odometer_m = fields.Integer(load_default=0)
     status = fields.String(load_default="available")
     battery_serial = fields.String(load_default=None, allow_none=True)
+    plate = fields.String(load_default=None, validate=validators.Length(min=1, max=32))
+    model = fields.String(load_default=None, validate=validators.Length(min=1, max=64))
 
 
 class VehiclePatch(Schema):
@@ -140,6 +144,8 @@ def public_vehicle(v: Vehicle, catalog: Catalog) -> dict[str, Any]:
         "id": v.id,
         "operator_id": v.operator_id,
         "code": v.code,
+        "plate": v.plate,
+        "model": v.model,
         "vehicle_class": str(v.vehicle_class),
         "lat": v.position.lat,
         "lon": v.position.lon,

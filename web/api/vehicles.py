@@ -131,6 +131,8 @@ def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
         odometer_m=body["odometer_m"],
         status=body["status"],
         battery_serial=body["battery_serial"],
+        plate=body["plate"],
+        model=body["model"],
     )
     return fleet_vehicle(fleet.register(app.fleet, current_user(), new), app.catalog, app.zone)
 

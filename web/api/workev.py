@@ -8,6 +8,8 @@ from apiflask import Schema, fields, validators
 
 from dispatch.workev import admin as admin_service
 from dispatch.workev import reservations as service
+from dispatch.workev.availability import free_slots, parse_day
+from dispatch.workev.views import ReservationView, describe
 from fleet.identity import Role
 from fleet.workev import Reservation
 from web.api import api
@@ -54,11 +56,32 @@ class ReassignIn(Schema):
     )
 
 
+class ReservedEv(Schema):
+    id = fields.String()
+    code = fields.String()
+    plate = fields.String(allow_none=True)
+    model = fields.String(allow_none=True)
+    soc_pct = fields.Float(metadata={"description": "charge at the last reading, percent"})
+
+
+class ReservationHub(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class ReservationPerson(Schema):
+    id = fields.String()
+    display_name = fields.String()
+
+
 class ReservationOut(Schema):
     id = fields.String()
     status = fields.String()
     hub_id = fields.String()
+    hub = fields.Nested(ReservationHub)
     vehicle_id = fields.String(allow_none=True)
+    vehicle = fields.Nested(ReservedEv, allow_none=True)
+    employee = fields.Nested(ReservationPerson, allow_none=True)
     start = fields.String()
     end = fields.String()
     planned_distance_m = fields.Integer()
@@ -87,19 +110,60 @@ class HubList(Schema):
     data = fields.List(fields.Nested(HubOut))
 
 
-def _out(r: Reservation) -> dict[str, Any]:
+class AvailabilityQuery(Schema):
+    date = fields.String(
+        load_default=None, metadata={"description": "YYYY-MM-DD in the city's time; today"}
+    )
+    slot_minutes = fields.Integer(load_default=60, metadata={"description": "15 to 240"})
+    planned_distance_m = fields.Integer(
+        load_default=20_000, metadata={"description": "the trip each slot must cover"}
+    )
+
+
+class FreeSlotOut(Schema):
+    start = fields.String(metadata={"description": "ISO 8601 in the city's time zone"})
+    end = fields.String()
+    free_evs = fields.Integer(metadata={"description": "EVs free and charged enough for it"})
+
+
+class AvailabilityOut(Schema):
+    hub = fields.Nested(ReservationHub)
+    date = fields.String()
+    planned_distance_m = fields.Integer()
+    slots = fields.List(fields.Nested(FreeSlotOut))
+
+
+def _view(view: ReservationView) -> dict[str, Any]:
     zone = ctx().zone
+    r, ev, person = view.reservation, view.vehicle, view.employee
     return {
         "id": r.id,
         "status": str(r.status),
         "hub_id": r.hub_id,
+        "hub": {"id": view.hub.id, "name": view.hub.name},
         "vehicle_id": r.vehicle_id,
+        "vehicle": None
+        if ev is None
+        else {
+            "id": ev.id,
+            "code": ev.code,
+            "plate": ev.plate,
+            "model": ev.model,
+            "soc_pct": round(ev.soc_pct, 1),
+        },
+        "employee": None
+        if person is None
+        else {"id": person.id, "display_name": person.display_name},
         "start": local_iso(r.slot.start, zone),
         "end": local_iso(r.slot.end, zone),
         "planned_distance_m": r.planned_distance_m,
         "employee_id": r.employee_id,
         "reason": r.reason,
     }
+
+
+def _out(r: Reservation) -> dict[str, Any]:
+    return _view(describe(_service(), [r])[0])
 
 
 def _service() -> service.EvService:
@@ -153,6 +217,45 @@ def hubs() -> dict[str, Any]:
     }
 
 
+@api.get("/hubs/<hub_id>/availability")
+@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
+@api.input(AvailabilityQuery, location="query", arg_name="query")
+@api.output(AvailabilityOut)
+@api.doc(
+    summary="Free slots at a hub on a day: for each slot not yet over, how many EVs are free "
+    "for all of it and charged enough for the trip (the check a reservation makes)",
+    responses={**ERRORS, 422: "bad date, slot length or distance"},
+)
+def hub_availability(hub_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    app = ctx()
+    day = (
+        parse_day(query["date"])
+        if query["date"] is not None
+        else app.clock.now().astimezone(app.zone).date()
+    )
+    hub, slots = free_slots(
+        _service(),
+        current_user(),
+        hub_id,
+        day,
+        slot_minutes=query["slot_minutes"],
+        planned_distance_m=query["planned_distance_m"],
+    )
+    return {
+        "hub": {"id": hub.id, "name": hub.name},
+        "date": day.isoformat(),
+        "planned_distance_m": query["planned_distance_m"],
+        "slots": [
+            {
+                "start": local_iso(f.start, app.zone),
+                "end": local_iso(f.end, app.zone),
+                "free_evs": f.free_evs,
+            }
+            for f in slots
+        ],
+    }
+
+
 @api.post("/reservations")
 @idempotent
 @api.auth_required(token_auth, roles=STAFF)
@@ -189,7 +292,7 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
 )
 def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
     found = service.list_reservations(_service(), current_user(), query["status"])
-    return {"data": [_out(r) for r in found]}
+    return {"data": [_view(v) for v in describe(_service(), found)]}
 
 
 @api.post("/reservations/<reservation_id>/pickup")

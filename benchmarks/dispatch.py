@@ -29,8 +29,8 @@ from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.city import OsmSource
 from fleet.clock import FixedClock
 from fleet.db import identity as idb
+from fleet.db import riding as riding_db
 from fleet.db import sites as sdb
-from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import make_engine, writing
 from fleet.db.migrate import upgrade
 from fleet.db.tables import vehicles
@@ -123,7 +123,7 @@ def measure(label: str, source: OsmSource, cache: Path) -> list[dict[str, Any]]:
                 with engine.connect() as conn:
                     near = [
                         Candidate.of(v)
-                        for v in vehicles_db.available_near(
+                        for v in riding_db.available_near(
                             conn,
                             operator_id,
                             CLASSES,

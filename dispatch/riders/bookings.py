@@ -26,6 +26,7 @@ from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db import bookings as bookings_db
+from fleet.db import riding as riding_db
 from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import Connection, Engine, reading, writing
 from fleet.db.sites import list_sites, list_zones
@@ -100,7 +101,7 @@ def request_booking(
     expire_due_holds(service.engine, service.clock)  # their vehicles are candidates again
     with reading(service.engine) as conn:
         zones = list_zones(conn, rider.operator_id)
-        near = vehicles_db.available_near(
+        near = riding_db.available_near(
             conn,
             rider.operator_id,
             classes,
@@ -284,7 +285,7 @@ def _check_parking(
     def parked(at: Sequence[Site]) -> dict[str, int]:
         radius = parking.PARKING_RADIUS_M
         return {
-            s.id: vehicles_db.count_parked_near(conn, operator_id, s.position, radius) for s in at
+            s.id: riding_db.count_parked_near(conn, operator_id, s.position, radius) for s in at
         }
 
     here = parked(parking.stations_at(stations, position))
@@ -361,7 +362,7 @@ def vehicles_near(
     now = service.clock.now()
     expire_due_holds(service.engine, service.clock)
     with reading(service.engine) as conn:
-        near = vehicles_db.available_near(conn, operator_id, wanted, position, radius_m, now)
+        near = riding_db.available_near(conn, operator_id, wanted, position, radius_m, now)
     if not near:
         return []
     walk = service.routers.router(Mode.WALK)

@@ -184,8 +184,9 @@ def _may_stop(conn: Connection, shift: CourierShift) -> None:
         raise Conflict(msg)
 
 
-def start_shift(service: CourierService, courier: User) -> CourierShift:
-    """The courier is on duty (from half an hour before the shift's start).
+def start_shift(service: CourierService, courier: User) -> shifts_db.NamedShift:
+    """The courier is on duty (from half an hour before the shift's start); starting again is
+    a no-op.
 
     Raises
     ------
@@ -200,12 +201,11 @@ def start_shift(service: CourierService, courier: User) -> CourierShift:
             raise Conflict(msg)
         if shift.status is ShiftStatus.SCHEDULED:
             shifts_db.change_shift(conn, shift, ShiftStatus.ON_DUTY)
-            shift = replace(shift, status=ShiftStatus.ON_DUTY)
-        _audit(conn, service, courier, shift, "shift.start", {"status": "on_duty"})
-        return shift
+            _audit(conn, service, courier, shift, "shift.start", {"status": "on_duty"})
+        return shifts_db.get_shift(conn, courier.operator_id, shift.id)
 
 
-def end_shift(service: CourierService, courier: User) -> CourierShift:
+def end_shift(service: CourierService, courier: User) -> shifts_db.NamedShift:
     """The courier stops: the jobs they have not picked up go back.
 
     Raises
@@ -227,9 +227,10 @@ def end_shift(service: CourierService, courier: User) -> CourierShift:
         shifts_db.change_shift(conn, shift, ShiftStatus.ENDED, end_at=min(now, shift.window.end))
         changes = {"status": "ended", "given_back": len(given)}
         _audit(conn, service, courier, shift, "shift.end", changes)
+        ended = shifts_db.get_shift(conn, courier.operator_id, shift.id)
     if given:
         service.replans.job_posted(courier.operator_id, unassigned=True)
-    return replace(shift, status=ShiftStatus.ENDED)
+    return ended
 
 
 def _audit(

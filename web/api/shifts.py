@@ -8,7 +8,6 @@ from apiflask import Schema, fields
 
 from dispatch.couriers import shifts as service
 from fleet.db.shifts import NamedShift
-from fleet.delivery import CourierShift
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
@@ -59,14 +58,14 @@ class ShiftListQuery(PageQuery):
     status = fields.List(fields.String(), load_default=list)
 
 
-def _out(shift: CourierShift, named: NamedShift | None = None) -> dict[str, Any]:
-    zone = ctx().zone
+def _out(named: NamedShift) -> dict[str, Any]:
+    zone, shift = ctx().zone, named.shift
     return {
         "id": shift.id,
         "courier_id": shift.courier_id,
-        "courier_name": named.courier_name if named else None,
+        "courier_name": named.courier_name,
         "vehicle_id": shift.vehicle_id,
-        "vehicle_code": named.vehicle_code if named else None,
+        "vehicle_code": named.vehicle_code,
         "start": local_iso(shift.window.start, zone),
         "end": local_iso(shift.window.end, zone),
         "status": str(shift.status),
@@ -86,7 +85,7 @@ def list_shifts(query: dict[str, Any]) -> dict[str, Any]:
         app.couriers, current_user(), query["status"], limit=per_page, offset=(page - 1) * per_page
     )
     return {
-        "data": [_out(n.shift, n) for n in found],
+        "data": [_out(n) for n in found],
         "pagination": page_info(page, per_page, total),
     }
 
@@ -109,7 +108,7 @@ def create_shift(body: dict[str, Any]) -> dict[str, Any]:
         start=body["start"],
         end=body["end"],
     )
-    return _out(named.shift, named)
+    return _out(named)
 
 
 @api.patch("/courier-shifts/<shift_id>")
@@ -122,7 +121,7 @@ def create_shift(body: dict[str, Any]) -> dict[str, Any]:
 )
 def edit_shift(shift_id: str, body: dict[str, Any]) -> dict[str, Any]:
     named = service.edit_shift(ctx().couriers, current_user(), shift_id, **body)
-    return _out(named.shift, named)
+    return _out(named)
 
 
 @api.post("/couriers/me/shift/start")

@@ -224,7 +224,9 @@ def end_shift(service: CourierService, courier: User) -> shifts_db.NamedShift:
             shifts_db.change_shift(conn, shift, ShiftStatus.ON_DUTY)
             shift = replace(shift, status=ShiftStatus.ON_DUTY)
         given = shifts_db.give_back(conn, shift.id, ENDED_EARLY)
-        shifts_db.change_shift(conn, shift, ShiftStatus.ENDED, end_at=min(now, shift.window.end))
+        # ended before its planned start (started early): one second long, so it stays a window
+        end_at = max(min(now, shift.window.end), shift.window.start + timedelta(seconds=1))
+        shifts_db.change_shift(conn, shift, ShiftStatus.ENDED, end_at=end_at)
         changes = {"status": "ended", "given_back": len(given)}
         _audit(conn, service, courier, shift, "shift.end", changes)
         ended = shifts_db.get_shift(conn, courier.operator_id, shift.id)

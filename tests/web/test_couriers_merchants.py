@@ -1,0 +1,78 @@
+"""What merchants and couriers hit first (issue 11): a courier who cannot pick a parcel up, a
+delivery that fails and goes back to the store, a merchant who cancels, each with its plan
+update."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from dispatch.couriers.replan import reoptimise
+from fleet.db.tables import courier_shifts
+from tests.web.test_bookings import login
+from tests.web.test_delivery import courier_headers, job
+
+
+@pytest.fixture
+def client(demo):
+    """A test client of the demo app."""
+    return demo[0].test_client()
+
+
+def route_of(client, courier) -> list[dict]:
+    return client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+
+
+def plan_version(engine, courier_id: str) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(courier_shifts.c.plan_version).where(
+                    courier_shifts.c.courier_id == courier_id
+                )
+            ).scalar_one()
+        )
+
+
+def post(client, clock, **over) -> dict:
+    merchant = login(client, "merchant1")
+    r = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock, **over))
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: couriers cannot fail a pick-up (409)")
+def test_a_courier_fails_a_pickup_with_a_reason_and_its_stops_leave_the_plan(client, demo, clock):
+    platform = demo[0].extensions["fleetops"]
+    posted = post(client, clock)
+    courier = courier_headers(client, posted["courier_id"])
+    other = courier_headers(client, posted["courier_id"], other=True)
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert {s["job_id"] for s in route_of(client, courier)} == {posted["id"]}
+    before = plan_version(platform.engine, posted["courier_id"])
+
+    blank = client.post(f"{base}/pickup-failed", headers=courier, json={"reason": "  "})
+    assert blank.status_code == 422, blank.get_json()
+    theirs = client.post(f"{base}/pickup-failed", headers=other, json={"reason": "x"})
+    assert theirs.status_code == 404
+    r = client.post(f"{base}/pickup-failed", headers=courier, json={"reason": "parcel not ready"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "pickup_failed"
+    assert route_of(client, courier) == []  # both stops left the plan
+    assert plan_version(platform.engine, posted["courier_id"]) > before
+
+    merchant = login(client, "merchant1")
+    seen = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert seen["status"] == "pickup_failed" and seen["reason"] == "parcel not ready"
+    failed = client.get("/api/v1/delivery-jobs?status=pickup_failed", headers=merchant).get_json()
+    assert [j["id"] for j in failed["data"]] == [posted["id"]]
+    # the end is final: a re-plan does not bring the job back, the courier cannot pick it up
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    assert route_of(client, courier) == []
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 404
+    again = client.post(f"{base}/pickup-failed", headers=courier, json={"reason": "still"})
+    assert again.status_code == 404
+
+
+def operator_of(client, headers) -> str:
+    return str(client.get("/api/v1/me", headers=headers).get_json()["operator_id"])

@@ -19,9 +19,10 @@ class JobStatus(StrEnum):
     ASSIGNED = "assigned"  # in a courier's plan
     PICKED_UP = "picked_up"
     DELIVERED = "delivered"
-    FAILED = "failed"  # delivery attempted and failed, with a reason
+    FAILED = "failed"  # delivery attempted and failed, with a reason (before return legs)
     UNASSIGNED = "unassigned"  # no feasible courier, with a reason
     CANCELLED = "cancelled"
+    PICKUP_FAILED = "pickup_failed"  # the courier could not pick it up, with a reason (final)
 
 
 #: Jobs a courier may still have to do something about (the planners' jobs).
@@ -38,11 +39,12 @@ JOB_MACHINE: Machine[JobStatus] = Machine(
     {
         _J.POSTED: frozenset({_J.ASSIGNED, _J.UNASSIGNED, _J.CANCELLED}),
         _J.UNASSIGNED: frozenset({_J.ASSIGNED, _J.CANCELLED}),
-        _J.ASSIGNED: frozenset({_J.PICKED_UP, _J.UNASSIGNED, _J.CANCELLED}),
+        _J.ASSIGNED: frozenset({_J.PICKED_UP, _J.UNASSIGNED, _J.CANCELLED, _J.PICKUP_FAILED}),
         _J.PICKED_UP: frozenset({_J.DELIVERED, _J.FAILED}),
         _J.DELIVERED: frozenset(),
         _J.FAILED: frozenset(),
         _J.CANCELLED: frozenset(),
+        _J.PICKUP_FAILED: frozenset(),
     },
 )
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
+from dispatch.couriers.leaving import leave_plan
 from dispatch.couriers.service import CourierService
 from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
@@ -130,3 +132,33 @@ def failed(service: CourierService, courier: User, job_id: str, reason: str) -> 
         stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
         deliveries_db.move_job(conn, job, JobStatus.FAILED, now, courier.id, reason=reason.strip())
         stops_db.close_stop(conn, stop, StopStatus.FAILED, now)
+
+
+def pickup_failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:
+    """The courier could not pick the parcel up (not ready, the store closed): the job ends
+    ``pickup_failed`` with the reason for the merchant, and both its stops leave the plan.
+
+    Raises
+    ------
+    InvalidValue
+        No reason given.
+    NotFound
+        The job's pick-up is not in the courier's plan (picked up already, or not theirs).
+    """
+    why = reason.strip()
+    if not why:
+        msg = "say why the pick-up failed (parcel not ready, store closed, ...)"
+        raise InvalidValue(msg)
+
+    def act(conn: Connection, now: datetime) -> None:
+        stop, _vehicle = stops_db.stop_of_courier(
+            conn, courier.id, job_id=job_id, kind=StopKind.PICKUP
+        )
+        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+        if job.courier_id != courier.id or stop.status is not StopStatus.PLANNED:
+            msg = f"the pick-up of job {job_id} is not in your plan"
+            raise NotFound(msg)
+        deliveries_db.move_job(conn, job, JobStatus.PICKUP_FAILED, now, courier.id, reason=why)
+        stops_db.close_stop(conn, stop, StopStatus.FAILED, now, touch=False)
+
+    leave_plan(service, courier.operator_id, job_id, act)

@@ -110,39 +110,44 @@ def frame(
 
 
 def insertion_plans(frame: Frame) -> list[CourierPlan]:
-    """Every open shift's plan as the insertion sees it: its stops, what is on board, its
-    range, and the nearest station to swap at when the plan has no swap and a pack would add
-    range. A courier whose moped cannot be ridden takes no new job."""
-    plans = []
-    for k, open_shift in enumerate(frame.snapshot.shifts):
-        if not open_shift.vehicle_usable:
-            continue
-        shift = open_shift.shift
-        end = shift.window.end
-        stops = tuple(
-            frame.swap_stop(p.site_id, end)
-            if p.site_id is not None
-            else frame.stops[(p.job_id, p.kind)]  # type: ignore[index]
-            for p in frame.snapshot.stops_of(shift.id)
-        )
-        picked = {s.job_id for s in stops if s.kind is StopKind.PICKUP}
-        on_board = sum(
-            -s.load_l for s in stops if s.kind is StopKind.DROPOFF and s.job_id not in picked
-        )
-        charge = frame.energy.range_m(open_shift.soc_pct)
-        plan = CourierPlan(
-            shift.id,
-            k,
-            end,
-            shift.box_capacity_l,
-            on_board,
-            stops,
-            charge,
-            _nearest_swap(frame, k, stops, charge, end),
-            frame.energy.reserve_m,
-        )
-        plans.append(_late_but_committed(frame, plan, picked))
-    return plans
+    """Every open shift's plan as the insertion sees it (:func:`courier_plan`). A courier whose
+    moped cannot be ridden takes no new job."""
+    return [
+        courier_plan(frame, k)
+        for k, open_shift in enumerate(frame.snapshot.shifts)
+        if open_shift.vehicle_usable
+    ]
+
+
+def courier_plan(frame: Frame, k: int) -> CourierPlan:
+    """Shift ``k``'s plan as a planner sees it: its stops, what is on board, its range, and the
+    nearest station to swap at when the plan has no swap and a pack would add range."""
+    open_shift = frame.snapshot.shifts[k]
+    shift = open_shift.shift
+    end = shift.window.end
+    stops = tuple(
+        frame.swap_stop(p.site_id, end)
+        if p.site_id is not None
+        else frame.stops[(p.job_id, p.kind)]  # type: ignore[index]
+        for p in frame.snapshot.stops_of(shift.id)
+    )
+    picked = {s.job_id for s in stops if s.kind is StopKind.PICKUP}
+    on_board = sum(
+        -s.load_l for s in stops if s.kind is StopKind.DROPOFF and s.job_id not in picked
+    )
+    charge = frame.energy.range_m(open_shift.soc_pct)
+    plan = CourierPlan(
+        shift.id,
+        k,
+        end,
+        shift.box_capacity_l,
+        on_board,
+        stops,
+        charge,
+        _nearest_swap(frame, k, stops, charge, end),
+        frame.energy.reserve_m,
+    )
+    return _late_but_committed(frame, plan, picked)
 
 
 def _late_but_committed(frame: Frame, plan: CourierPlan, picked: set[str | None]) -> CourierPlan:

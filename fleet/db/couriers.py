@@ -149,8 +149,26 @@ def write_plans(conn: Connection, change: PlanChange, ids: Ids) -> None:
         A plan changed since it was read, or a job of the new plans is no longer assignable
         (the caller's transaction must roll back and plan again).
     """
-    for shift_id in sorted(change.versions):  # one order everywhere: no deadlock between planners
+    claim_plans(conn, change)
+    write_routes(conn, change, ids)
+
+
+def claim_plans(conn: Connection, change: PlanChange) -> None:
+    """Claim every shift of the change at the version read (``claim_plan``), in one order
+    everywhere, so planners and couriers' actions never deadlock.
+
+    Raises
+    ------
+    StalePlan
+        A plan changed since it was read.
+    """
+    for shift_id in sorted(change.versions):
         claim_plan(conn, shift_id, change.versions[shift_id])
+
+
+def write_routes(conn: Connection, change: PlanChange, ids: Ids) -> None:
+    """The second half of :func:`write_plans`, for a caller that claimed the plans already
+    (``claim_plans``) and changed jobs in between."""
     shift_ids = sorted(change.routes)
     if shift_ids:
         conn.execute(

@@ -129,15 +129,19 @@ def hold_plans_of(conn: Connection, courier_id: str) -> None:
     )
 
 
-def close_stop(conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime) -> None:
-    """The courier made (or failed) the stop at ``at``; the shift's plan changed.
+def close_stop(
+    conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime, *, touch: bool = True
+) -> None:
+    """The courier made (or failed) the stop at ``at``; the shift's plan changed (unless
+    ``touch`` is false: the caller writes the new plan over the version it claimed).
 
     Raises
     ------
     ChangedMeanwhile
         The stop is no longer planned (the caller's transaction must roll back).
     """
-    touch_plan(conn, stop.shift_id)
+    if touch:
+        touch_plan(conn, stop.shift_id)
     closed = conn.execute(
         update(courier_stops)
         .where(courier_stops.c.id == stop.id, courier_stops.c.status == str(StopStatus.PLANNED))
@@ -167,3 +171,13 @@ def box_of(conn: Connection, shift_id: str) -> int:
         select(courier_shifts.c.box_capacity_l).where(courier_shifts.c.id == shift_id)
     ).scalar_one()
     return int(found)
+
+
+def planned_kinds(conn: Connection, job_id: str) -> list[StopKind]:
+    """The kinds of the job's stops still planned, in any courier's plan."""
+    rows = conn.execute(
+        select(courier_stops.c.kind).where(
+            courier_stops.c.job_id == job_id, courier_stops.c.status == str(StopStatus.PLANNED)
+        )
+    ).scalars()
+    return sorted(StopKind(k) for k in rows)

@@ -41,7 +41,6 @@ def post(client, clock, **over) -> dict:
     return r.get_json()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: couriers cannot fail a pick-up (409)")
 def test_a_courier_fails_a_pickup_with_a_reason_and_its_stops_leave_the_plan(client, demo, clock):
     platform = demo[0].extensions["fleetops"]
     posted = post(client, clock)
@@ -69,7 +68,8 @@ def test_a_courier_fails_a_pickup_with_a_reason_and_its_stops_leave_the_plan(cli
     # the end is final: a re-plan does not bring the job back, the courier cannot pick it up
     reoptimise(platform.couriers, operator_of(client, merchant))
     assert route_of(client, courier) == []
-    assert client.post(f"{base}/picked-up", headers=courier).status_code == 404
+    late = client.post(f"{base}/picked-up", headers=courier)
+    assert late.status_code == 409 and "'pickup_failed'" in late.get_json()["error"]["message"]
     again = client.post(f"{base}/pickup-failed", headers=courier, json={"reason": "still"})
     assert again.status_code == 404
 

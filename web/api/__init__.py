@@ -13,6 +13,7 @@ def register_views() -> None:
         bookings,
         delivery,
         health,
+        job_ends,
         session,
         shifts,
         vehicles,

@@ -1,0 +1,51 @@
+"""How a delivery job ends other than delivered: a pick-up the courier could not make."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema, fields, validators
+
+from dispatch.couriers import actions
+from fleet.delivery import JobStatus
+from fleet.identity import Role
+from web.api import api
+from web.api.idempotency import idempotent
+from web.auth import current_user, token_auth
+from web.context import ctx
+
+COURIERS = [str(Role.COURIER)]
+
+
+class PickupFailIn(Schema):
+    reason = fields.String(
+        required=True,
+        validate=validators.Length(min=1, max=500),
+        metadata={"description": "why: parcel not ready, store closed, ..."},
+    )
+
+
+class PickupFailOut(Schema):
+    job_id = fields.String()
+    status = fields.String(metadata={"description": "pickup_failed"})
+
+
+@api.post("/couriers/me/jobs/<job_id>/pickup-failed")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.input(PickupFailIn, arg_name="body")
+@api.output(PickupFailOut)
+@api.doc(
+    summary="I could not pick the parcel up, with the reason: the job ends pickup_failed (the "
+    "merchant sees why) and its stops leave my plan",
+    responses={
+        401: "no valid token",
+        403: "not a courier",
+        404: "the pick-up is not in your plan",
+        409: "your plan kept changing meanwhile: try again",
+        422: "no reason given",
+    },
+)
+def pickup_failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    actions.pickup_failed(ctx().couriers, current_user(), job_id, body["reason"])
+    return {"job_id": job_id, "status": str(JobStatus.PICKUP_FAILED)}

@@ -76,3 +76,55 @@ def test_a_courier_fails_a_pickup_with_a_reason_and_its_stops_leave_the_plan(cli
 
 def operator_of(client, headers) -> str:
     return str(client.get("/api/v1/me", headers=headers).get_json()["operator_id"])
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a failed delivery gets no return leg")
+def test_a_failed_delivery_goes_back_to_the_merchant_and_ends_returned(client, demo, clock):
+    platform = demo[0].extensions["fleetops"]
+    posted = post(client, clock)
+    courier = courier_headers(client, posted["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    store = job(client, clock)["pickup"]
+    early = client.post(f"{base}/returned", headers=courier)
+    assert early.status_code in (404, 409)  # nothing to return yet
+    r = client.post(f"{base}/failed", headers=courier, json={"reason": "nobody home"})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "returning"
+    stops = route_of(client, courier)
+    assert [(s["job_id"], s["kind"]) for s in stops] == [(posted["id"], "return")]
+    back = stops[0]
+    assert (back["lat"], back["lon"]) == (store["lat"], store["lon"])
+    assert back["parcel_l"] == 20 and back["eta"].endswith("+09:00")
+
+    merchant = login(client, "merchant1")
+    seen = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert seen["status"] == "returning" and seen["reason"] == "nobody home"
+    # the parcel is on board: a re-plan keeps the return with its courier
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    assert [s["kind"] for s in route_of(client, courier)] == ["return"]
+    wrong = client.post(f"{base}/delivered", headers=courier, json={"proof_code": "123456"})
+    assert wrong.status_code in (404, 409)
+
+    clock.advance(15 * 60)
+    done = client.post(f"{base}/returned", headers=courier)
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["status"] == "returned"
+    assert route_of(client, courier) == []
+    seen = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert seen["status"] == "returned" and seen["reason"] == "nobody home"
+    assert client.post(f"{base}/returned", headers=courier).status_code == 409
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: a failed delivery gets no return leg")
+def test_the_return_leg_is_committed_work_planned_even_past_the_shift_end(client, demo, clock):
+    first = post(client, clock, parcel_l=10)
+    courier = courier_headers(client, first["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{first['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    clock.advance(8.95 * 3600)  # 17:57: the shift ends at 18:00, the parcel is still on board
+    r = client.post(f"{base}/failed", headers=courier, json={"reason": "address not found"})
+    assert r.status_code == 200, r.get_json()
+    stops = route_of(client, courier)  # committed work: planned, late if it must be
+    assert [(s["job_id"], s["kind"]) for s in stops] == [(first["id"], "return")]
+    assert client.post(f"{base}/returned", headers=courier).status_code == 200

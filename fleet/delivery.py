@@ -19,10 +19,12 @@ class JobStatus(StrEnum):
     ASSIGNED = "assigned"  # in a courier's plan
     PICKED_UP = "picked_up"
     DELIVERED = "delivered"
-    FAILED = "failed"  # delivery attempted and failed, with a reason (before return legs)
+    FAILED = "failed"  # delivery failed, with a reason (rows from before return legs)
     UNASSIGNED = "unassigned"  # no feasible courier, with a reason
     CANCELLED = "cancelled"
     PICKUP_FAILED = "pickup_failed"  # the courier could not pick it up, with a reason (final)
+    RETURNING = "returning"  # delivery failed (reason) or cancelled: on board, back to the store
+    RETURNED = "returned"  # back at the store
 
 
 #: Jobs a courier may still have to do something about (the planners' jobs).
@@ -31,7 +33,11 @@ OPEN_JOB_STATUSES = (
     JobStatus.ASSIGNED,
     JobStatus.UNASSIGNED,
     JobStatus.PICKED_UP,
+    JobStatus.RETURNING,
 )
+
+#: Jobs whose parcel is in a courier's box: committed work, never given back by a planner.
+ON_BOARD_STATUSES = (JobStatus.PICKED_UP, JobStatus.RETURNING)
 
 _J = JobStatus
 JOB_MACHINE: Machine[JobStatus] = Machine(
@@ -40,7 +46,9 @@ JOB_MACHINE: Machine[JobStatus] = Machine(
         _J.POSTED: frozenset({_J.ASSIGNED, _J.UNASSIGNED, _J.CANCELLED}),
         _J.UNASSIGNED: frozenset({_J.ASSIGNED, _J.CANCELLED}),
         _J.ASSIGNED: frozenset({_J.PICKED_UP, _J.UNASSIGNED, _J.CANCELLED, _J.PICKUP_FAILED}),
-        _J.PICKED_UP: frozenset({_J.DELIVERED, _J.FAILED}),
+        _J.PICKED_UP: frozenset({_J.DELIVERED, _J.RETURNING}),
+        _J.RETURNING: frozenset({_J.RETURNED}),
+        _J.RETURNED: frozenset(),
         _J.DELIVERED: frozenset(),
         _J.FAILED: frozenset(),
         _J.CANCELLED: frozenset(),

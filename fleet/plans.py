@@ -26,6 +26,7 @@ class StopKind(StrEnum):
     PICKUP = "pickup"
     DROPOFF = "dropoff"
     SWAP = "swap"  # exchange the moped's pack at a swap station
+    RETURN = "return"  # bring a parcel that could not be delivered back to its store
 
 
 class StopStatus(StrEnum):

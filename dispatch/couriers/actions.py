@@ -47,6 +47,7 @@ def _my_job(
     if job.courier_id != courier.id:
         msg = f"job {job_id} is not in your plan"
         raise NotFound(msg)
+    _still_planned(stop, job)
     return stop, job
 
 
@@ -123,15 +124,64 @@ class _WrongCode(Exception):
 
 
 def failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:
-    """The delivery could not be made; the reason is kept for the merchant."""
-    if not reason.strip():
+    """The delivery could not be made: the job goes ``returning`` with the reason for the
+    merchant, the parcel stays on board and a return stop to the store takes the drop-off's
+    place in the courier's plan (``dispatch.couriers.leaving``).
+
+    Raises
+    ------
+    InvalidValue
+        No reason given.
+    NotFound
+        The job's drop-off is not in the courier's plan.
+    """
+    why = reason.strip()
+    if not why:
         msg = "say why the delivery failed"
         raise InvalidValue(msg)
+
+    def act(conn: Connection, now: datetime) -> None:
+        stop, job = _stop_in_plan(conn, courier, job_id, StopKind.DROPOFF)
+        deliveries_db.move_job(conn, job, JobStatus.RETURNING, now, courier.id, reason=why)
+        stops_db.close_stop(conn, stop, StopStatus.FAILED, now, touch=False)
+
+    leave_plan(service, courier.operator_id, job_id, act, back=True)
+
+
+def returned(service: CourierService, courier: User, job_id: str) -> None:
+    """The courier brought the parcel back to its store: the job ends ``returned``.
+
+    Raises
+    ------
+    NotFound
+        No return of this job is in the courier's plan.
+    """
     now = service.clock.now()
     with writing(service.engine) as conn:
-        stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
-        deliveries_db.move_job(conn, job, JobStatus.FAILED, now, courier.id, reason=reason.strip())
-        stops_db.close_stop(conn, stop, StopStatus.FAILED, now)
+        stop, job = _my_job(conn, courier, job_id, StopKind.RETURN)
+        deliveries_db.move_job(conn, job, JobStatus.RETURNED, now, courier.id)
+        stops_db.close_stop(conn, stop, StopStatus.DONE, now)
+
+
+def _stop_in_plan(
+    conn: Connection, courier: User, job_id: str, kind: StopKind
+) -> tuple[PlannedStop, DeliveryJob]:
+    """The courier's planned stop of this kind for the job, and the job (the plans are claimed
+    by the caller, so nothing is held here)."""
+    stop, _vehicle = stops_db.stop_of_courier(conn, courier.id, job_id=job_id, kind=kind)
+    job = deliveries_db.get_job(conn, courier.operator_id, job_id)
+    if job.courier_id != courier.id:
+        msg = f"job {job_id} is not in your plan"
+        raise NotFound(msg)
+    _still_planned(stop, job)
+    return stop, job
+
+
+def _still_planned(stop: PlannedStop, job: DeliveryJob) -> None:
+    """Refuse a stop made or failed already, naming where its job stands."""
+    if stop.status is not StopStatus.PLANNED:
+        msg = f"job {job.id} is {job.status}: its {stop.kind} stop is {stop.status} already"
+        raise Conflict(msg)
 
 
 def pickup_failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:
@@ -151,13 +201,7 @@ def pickup_failed(service: CourierService, courier: User, job_id: str, reason: s
         raise InvalidValue(msg)
 
     def act(conn: Connection, now: datetime) -> None:
-        stop, _vehicle = stops_db.stop_of_courier(
-            conn, courier.id, job_id=job_id, kind=StopKind.PICKUP
-        )
-        job = deliveries_db.get_job(conn, courier.operator_id, job_id)
-        if job.courier_id != courier.id or stop.status is not StopStatus.PLANNED:
-            msg = f"the pick-up of job {job_id} is not in your plan"
-            raise NotFound(msg)
+        stop, job = _stop_in_plan(conn, courier, job_id, StopKind.PICKUP)
         deliveries_db.move_job(conn, job, JobStatus.PICKUP_FAILED, now, courier.id, reason=why)
         stops_db.close_stop(conn, stop, StopStatus.FAILED, now, touch=False)
 

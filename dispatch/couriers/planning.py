@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from dispatch.couriers.insertion import CourierPlan, Insertion, Stop, simulate
-from fleet.delivery import DeliveryJob
+from fleet.delivery import DeliveryJob, JobStatus
 from fleet.geo import Position
 from fleet.plans import PlanChange, PlanSnapshot, StopKind, StopPlan
 from routing.engine import Router
@@ -84,16 +84,27 @@ def job_stops(job: DeliveryJob, pickup_place: int) -> tuple[Stop, Stop]:
     )
 
 
+def return_stop(job: DeliveryJob, store_place: int, opens: datetime, closes: datetime) -> Stop:
+    """Taking the job's parcel back to its store (at ``store_place``, its pickup's place): due
+    by ``closes``, the end of the shift of the courier who has it."""
+    return Stop(job.id, StopKind.RETURN, store_place, opens, max(opens, closes), -job.parcel_l)
+
+
 def frame(
     snapshot: PlanSnapshot, router: Router, energy: Energy, extra: Sequence[DeliveryJob] = ()
 ) -> Frame:
-    """The frame of ``snapshot`` (and of ``extra`` jobs not stored yet), with one matrix."""
+    """The frame of ``snapshot`` (and of ``extra`` jobs not stored yet), with one matrix. A
+    parcel on its way back to its store has a return stop at its pickup's place."""
     places = [s.position for s in snapshot.shifts]
     stops: dict[tuple[str, StopKind], Stop] = {}
+    ends = {s.shift.courier_id: s.shift.window.end for s in snapshot.shifts}
     for job in [*snapshot.jobs.values(), *extra]:
         pickup, dropoff = job_stops(job, len(places))
         places += [job.pickup, job.dropoff]
         stops[(job.id, StopKind.PICKUP)], stops[(job.id, StopKind.DROPOFF)] = pickup, dropoff
+        if job.status is JobStatus.RETURNING:
+            end = ends.get(job.courier_id or "", snapshot.at)
+            stops[(job.id, StopKind.RETURN)] = return_stop(job, pickup.place, snapshot.at, end)
     stations: dict[str, int] = {}
     for station in snapshot.stations:
         stations[station.site_id] = len(places)
@@ -107,6 +118,9 @@ def frame(
 
 
 # --- insertion ---------------------------------------------------------------------------
+
+#: Stops where a parcel leaves the box: at the customer's, or back at the store.
+DELIVERING = (StopKind.DROPOFF, StopKind.RETURN)
 
 
 def insertion_plans(frame: Frame) -> list[CourierPlan]:
@@ -132,9 +146,7 @@ def courier_plan(frame: Frame, k: int) -> CourierPlan:
         for p in frame.snapshot.stops_of(shift.id)
     )
     picked = {s.job_id for s in stops if s.kind is StopKind.PICKUP}
-    on_board = sum(
-        -s.load_l for s in stops if s.kind is StopKind.DROPOFF and s.job_id not in picked
-    )
+    on_board = sum(-s.load_l for s in stops if s.kind in DELIVERING and s.job_id not in picked)
     charge = frame.energy.range_m(open_shift.soc_pct)
     plan = CourierPlan(
         shift.id,
@@ -154,7 +166,7 @@ def _late_but_committed(frame: Frame, plan: CourierPlan, picked: set[str | None]
     """A parcel on board, or the stop under way, whose window has passed still counts: its
     window is stretched to when the current plan gets there, so an insertion may not make it
     any later, and the late stop does not bar the courier from new jobs."""
-    committed = {s.job_id for s in plan.stops if s.kind is StopKind.DROPOFF} - picked
+    committed = {s.job_id for s in plan.stops if s.kind in DELIVERING} - picked
     if plan.stops and plan.stops[0].job_id is not None:
         committed.add(plan.stops[0].job_id)
     if not committed:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from dispatch.couriers.planning import Frame
 from dispatch.couriers.service import SolverLimits
-from fleet.delivery import DeliveryJob, JobStatus
+from fleet.delivery import ON_BOARD_STATUSES, DeliveryJob, JobStatus
 from fleet.plans import OpenShift, PlanChange, PlannedStop, StopKind, StopPlan
 from routing.courier_model import (
     CourierProblem,
@@ -72,7 +72,7 @@ def committed_jobs(frame: Frame) -> set[str]:
         and (stops := frame.snapshot.stops_of(shift.shift.id))
         and stops[0].job_id is not None
     }
-    on_board = {j.id for j in frame.snapshot.jobs.values() if j.status is JobStatus.PICKED_UP}
+    on_board = {j.id for j in frame.snapshot.jobs.values() if j.status in ON_BOARD_STATUSES}
     return {j for j in firsts | on_board if j is not None}
 
 
@@ -96,10 +96,11 @@ def courier_problem(frame: Frame) -> Problem:
         return len(specs) - 1
 
     for job in frame.snapshot.jobs.values():
-        if job.status is JobStatus.PICKED_UP:
+        if job.status in ON_BOARD_STATUSES:
             if job.courier_id in courier_of:
                 v = courier_of[job.courier_id]
-                pinned[add(job, StopKind.DROPOFF)] = v
+                kind = StopKind.RETURN if job.status is JobStatus.RETURNING else StopKind.DROPOFF
+                pinned[add(job, kind)] = v
                 on_board[v] += job.parcel_l
         elif job.id not in committed and job.dropoff_window.end <= frame.now:
             expired.append(job.id)
@@ -259,7 +260,7 @@ def replan_change(frame: Frame, problem: Problem, solution: CourierSolution) -> 
     dropped = {
         problem.keys[k][0]: NO_LONGER_FITS
         for k in solution.dropped
-        if jobs[problem.keys[k][0]].status is not JobStatus.PICKED_UP
+        if jobs[problem.keys[k][0]].status not in ON_BOARD_STATUSES
     }
     dropped |= dict.fromkeys(problem.expired, WINDOW_CLOSED)
     return PlanChange(

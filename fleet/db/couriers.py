@@ -19,7 +19,14 @@ from fleet.db.packs import swap_stations
 from fleet.db.sites import list_zones
 from fleet.db.stops import still_working, stop_from_row
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, vehicles
-from fleet.delivery import OPEN_JOB_STATUSES, CourierShift, JobStatus, ShiftStatus, TimeWindow
+from fleet.delivery import (
+    ON_BOARD_STATUSES,
+    OPEN_JOB_STATUSES,
+    CourierShift,
+    JobStatus,
+    ShiftStatus,
+    TimeWindow,
+)
 from fleet.exceptions import ChangedMeanwhile
 from fleet.geo import Position
 from fleet.ids import Ids
@@ -260,7 +267,7 @@ def operators_with_open_work(conn: Connection, now: datetime) -> list[str]:
                 delivery_jobs.c.status.in_(open_jobs_),
                 or_(
                     delivery_jobs.c.dropoff_end > now,
-                    delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+                    delivery_jobs.c.status.in_([str(s) for s in ON_BOARD_STATUSES]),
                 ),
             )
         ).scalars()

@@ -12,7 +12,14 @@ from sqlalchemy import Connection, Select, func, insert, or_, select, update
 from fleet.db.audit import record
 from fleet.db.tables import delivery_jobs
 from fleet.db.transitions import Move, move_status
-from fleet.delivery import JOB_MACHINE, OPEN_JOB_STATUSES, DeliveryJob, JobStatus, TimeWindow
+from fleet.delivery import (
+    JOB_MACHINE,
+    ON_BOARD_STATUSES,
+    OPEN_JOB_STATUSES,
+    DeliveryJob,
+    JobStatus,
+    TimeWindow,
+)
 from fleet.exceptions import NotFound
 from fleet.geo import Position
 from fleet.records import AuditEntry
@@ -91,7 +98,7 @@ def open_jobs(conn: Connection, operator_id: str, now: datetime) -> list[Deliver
             delivery_jobs.c.status.in_([str(s) for s in OPEN_JOB_STATUSES]),
             or_(
                 delivery_jobs.c.dropoff_end > now,
-                delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+                delivery_jobs.c.status.in_([str(s) for s in ON_BOARD_STATUSES]),
             ),
         )
         .order_by(delivery_jobs.c.created_at, delivery_jobs.c.id)
@@ -215,11 +222,11 @@ def reissue_proof(conn: Connection, job_id: str, code: str) -> None:
 
 
 def litres_on_board(conn: Connection, courier_id: str) -> int:
-    """Litres of the parcels the courier has picked up and not yet delivered."""
+    """Litres of the parcels the courier has picked up and not yet delivered or returned."""
     total = conn.execute(
         select(func.coalesce(func.sum(delivery_jobs.c.parcel_l), 0)).where(
             delivery_jobs.c.courier_id == courier_id,
-            delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+            delivery_jobs.c.status.in_([str(s) for s in ON_BOARD_STATUSES]),
         )
     ).scalar_one()
     return int(total)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from fleet.db.couriers import shift_from_row as _shift
 from fleet.db.stops import still_working
 from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, users, vehicles
-from fleet.delivery import SHIFT_MACHINE, CourierShift, JobStatus, ShiftStatus
+from fleet.delivery import ON_BOARD_STATUSES, SHIFT_MACHINE, CourierShift, JobStatus, ShiftStatus
 from fleet.exceptions import ChangedMeanwhile, NotFound
 from fleet.plans import StopKind, StopStatus
 
@@ -136,7 +136,7 @@ def change_shift(
 
 
 def parcels_on_board(conn: Connection, shift_id: str) -> int:
-    """Parcels picked up on the shift and not yet delivered."""
+    """Parcels picked up on the shift and not yet delivered or returned."""
     return int(
         conn.execute(
             select(func.count())
@@ -145,8 +145,8 @@ def parcels_on_board(conn: Connection, shift_id: str) -> int:
             .where(
                 courier_stops.c.shift_id == shift_id,
                 courier_stops.c.status == str(StopStatus.PLANNED),
-                courier_stops.c.kind == str(StopKind.DROPOFF),
-                delivery_jobs.c.status == str(JobStatus.PICKED_UP),
+                courier_stops.c.kind.in_([str(StopKind.DROPOFF), str(StopKind.RETURN)]),
+                delivery_jobs.c.status.in_([str(s) for s in ON_BOARD_STATUSES]),
             )
         ).scalar_one()
     )

@@ -241,7 +241,7 @@ courier_stops = Table(
     _operator(),
     Column("shift_id", String(ID), ForeignKey("courier_shifts.id"), nullable=False, index=True),
     Column("job_id", String(ID), ForeignKey("delivery_jobs.id"), nullable=True, index=True),
-    Column("kind", String(8), nullable=False),  # pickup | dropoff | swap
+    Column("kind", String(8), nullable=False),  # pickup | dropoff | swap | return
     # the swap station of a swap stop (which has no job)
     Column("site_id", String(ID), ForeignKey("sites.id"), nullable=True),
     Column("seq", Integer, nullable=False),
@@ -252,7 +252,7 @@ courier_stops = Table(
     UniqueConstraint("job_id", "kind", name="uq_courier_stops_job_kind"),
     CheckConstraint(
         "(kind = 'swap' AND site_id IS NOT NULL AND job_id IS NULL)"
-        " OR (kind IN ('pickup', 'dropoff') AND job_id IS NOT NULL AND site_id IS NULL)",
+        " OR (kind IN ('pickup', 'dropoff', 'return') AND job_id IS NOT NULL AND site_id IS NULL)",
         name="stop_is_a_job_or_a_swap",
     ),
 )

@@ -169,7 +169,7 @@ def test_a_failed_delivery_keeps_its_reason(demo_client, clock):
     r = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "nobody home"})
     assert r.status_code == 200
     seen = demo_client.get(posted["tracking_url"]).get_json()
-    assert seen["status"] == "failed" and seen["reason"] == "nobody home"
+    assert seen["status"] == "returning" and seen["reason"] == "nobody home"
 
 
 def test_merchants_list_their_jobs_and_managers_all(demo_client, clock):

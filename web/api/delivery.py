@@ -8,7 +8,7 @@ from apiflask import Schema, fields, validators
 
 from dispatch.couriers import actions, posting, swaps, views
 from dispatch.couriers.views import JobSeen
-from fleet.delivery import TimeWindow
+from fleet.delivery import JobStatus, TimeWindow
 from fleet.geo import Position
 from fleet.identity import Role
 from web import planners
@@ -94,7 +94,7 @@ class TrackOut(Schema):
 
 class StopOut(Schema):
     id = fields.String()
-    kind = fields.String(metadata={"description": "pickup, dropoff or swap"})
+    kind = fields.String(metadata={"description": "pickup, dropoff, swap or return (to the store)"})
     job_id = fields.String(allow_none=True, metadata={"description": "none for a swap"})
     site_id = fields.String(allow_none=True, metadata={"description": "the station of a swap"})
     site_name = fields.String(allow_none=True)
@@ -333,10 +333,14 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 @api.auth_required(token_auth, roles=COURIERS)
 @api.input(FailIn, arg_name="body")
 @api.output(DoneOut)
-@api.doc(summary="The delivery failed, with the reason", responses=STOP_ERRORS)
+@api.doc(
+    summary="The delivery failed, with the reason: the parcel stays on board and goes back to "
+    "the store (status returning), a return stop joins my plan",
+    responses={**STOP_ERRORS, 422: "no reason given"},
+)
 def failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
     actions.failed(ctx().couriers, current_user(), job_id, body["reason"])
-    return {"job_id": job_id, "status": "failed", "on_time": None}
+    return {"job_id": job_id, "status": str(JobStatus.RETURNING), "on_time": None}
 
 
 class SwapOut(Schema):

@@ -1,4 +1,5 @@
-"""How a delivery job ends other than delivered: a pick-up the courier could not make."""
+"""How a delivery job ends other than delivered: a pick-up the courier could not make, a parcel
+brought back to its store."""
 
 from __future__ import annotations
 
@@ -49,3 +50,26 @@ class PickupFailOut(Schema):
 def pickup_failed(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
     actions.pickup_failed(ctx().couriers, current_user(), job_id, body["reason"])
     return {"job_id": job_id, "status": str(JobStatus.PICKUP_FAILED)}
+
+
+class ReturnedOut(Schema):
+    job_id = fields.String()
+    status = fields.String(metadata={"description": "returned"})
+
+
+@api.post("/couriers/me/jobs/<job_id>/returned")
+@idempotent
+@api.auth_required(token_auth, roles=COURIERS)
+@api.output(ReturnedOut)
+@api.doc(
+    summary="I brought the parcel of a failed delivery back to its store: the job ends returned",
+    responses={
+        401: "no valid token",
+        403: "not a courier",
+        404: "no return of this job in your plan",
+        409: "returned already",
+    },
+)
+def returned(job_id: str) -> dict[str, Any]:
+    actions.returned(ctx().couriers, current_user(), job_id)
+    return {"job_id": job_id, "status": str(JobStatus.RETURNED)}

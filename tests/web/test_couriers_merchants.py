@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dispatch.couriers.replan import reoptimise
 from fleet.db.tables import courier_shifts
 from tests.web.test_bookings import login
-from tests.web.test_delivery import courier_headers, job
+from tests.web.test_delivery import courier_headers, job, window
 
 
 @pytest.fixture
@@ -126,3 +126,55 @@ def test_the_return_leg_is_committed_work_planned_even_past_the_shift_end(client
     stops = route_of(client, courier)  # committed work: planned, late if it must be
     assert [(s["job_id"], s["kind"]) for s in stops] == [(first["id"], "return")]
     assert client.post(f"{base}/returned", headers=courier).status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: merchants cannot cancel a job")
+def test_a_merchant_cancels_before_pickup_and_the_stops_leave_the_plan(client, demo, clock):
+    platform = demo[0].extensions["fleetops"]
+    posted = post(client, clock)
+    merchant = login(client, "merchant1")
+    courier = courier_headers(client, posted["courier_id"])
+    url = f"/api/v1/delivery-jobs/{posted['id']}/cancel"
+    assert client.post(url, headers=login(client, "merchant2")).status_code == 404  # not theirs
+    assert client.post(url, headers=courier).status_code == 403
+    before = plan_version(platform.engine, posted["courier_id"])
+    r = client.post(url, headers=merchant)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "cancelled"
+    assert route_of(client, courier) == []
+    assert plan_version(platform.engine, posted["courier_id"]) > before
+    seen = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert seen["status"] == "cancelled"
+    reoptimise(platform.couriers, operator_of(client, merchant))
+    assert route_of(client, courier) == []  # a re-plan does not bring it back
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code in (404, 409)
+    again = client.post(url, headers=merchant)
+    assert again.status_code == 409 and "cancelled" in again.get_json()["error"]["message"]
+
+    clock.advance(8.9 * 3600)  # 17:54: a job no courier can take comes back unassigned
+    late = post(client, clock, pickup_window=window(clock, 0.2, 1))
+    assert late["status"] == "unassigned"
+    gone = client.post(f"/api/v1/delivery-jobs/{late['id']}/cancel", headers=merchant)
+    assert gone.status_code == 200 and gone.get_json()["status"] == "cancelled"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: merchants cannot cancel a job")
+def test_a_merchant_cancelling_after_pickup_gets_the_parcel_back(client, clock):
+    posted = post(client, clock)
+    merchant = login(client, "merchant1")
+    courier = courier_headers(client, posted["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    r = client.post(f"/api/v1/delivery-jobs/{posted['id']}/cancel", headers=merchant)
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "returning" and "cancelled" in body["reason"]
+    assert [s["kind"] for s in route_of(client, courier)] == ["return"]
+    late = client.post(f"{base}/delivered", headers=courier, json={"proof_code": "123456"})
+    assert late.status_code in (404, 409)
+    assert client.post(f"{base}/returned", headers=courier).status_code == 200
+    seen = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
+    assert seen["status"] == "returned"
+    again = client.post(f"/api/v1/delivery-jobs/{posted['id']}/cancel", headers=merchant)
+    assert again.status_code == 409 and "returned" in again.get_json()["error"]["message"]

@@ -128,7 +128,6 @@ def test_the_return_leg_is_committed_work_planned_even_past_the_shift_end(client
     assert client.post(f"{base}/returned", headers=courier).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: merchants cannot cancel a job")
 def test_a_merchant_cancels_before_pickup_and_the_stops_leave_the_plan(client, demo, clock):
     platform = demo[0].extensions["fleetops"]
     posted = post(client, clock)
@@ -159,7 +158,6 @@ def test_a_merchant_cancels_before_pickup_and_the_stops_leave_the_plan(client, d
     assert gone.status_code == 200 and gone.get_json()["status"] == "cancelled"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: merchants cannot cancel a job")
 def test_a_merchant_cancelling_after_pickup_gets_the_parcel_back(client, clock):
     posted = post(client, clock)
     merchant = login(client, "merchant1")

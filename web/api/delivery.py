@@ -153,7 +153,7 @@ def _at(value: Any) -> str | None:
     return local_iso(value, ctx().zone) if value is not None else None
 
 
-def _job_view(seen: JobSeen) -> dict[str, Any]:
+def job_view(seen: JobSeen) -> dict[str, Any]:
     job = seen.job
     return {
         "id": job.id,
@@ -196,7 +196,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
         offset=(page - 1) * per_page,
     )
     return {
-        "data": [_job_view(j) for j in found.jobs],
+        "data": [job_view(j) for j in found.jobs],
         "pagination": page_info(page, per_page, found.total),
     }
 
@@ -209,7 +209,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
     responses={401: "no valid token", 403: "not a merchant or manager", 404: "no such job"},
 )
 def get_job(job_id: str) -> dict[str, Any]:
-    return _job_view(views.get_job(ctx().couriers, current_user(), job_id))
+    return job_view(views.get_job(ctx().couriers, current_user(), job_id))
 
 
 class ProofOut(Schema):

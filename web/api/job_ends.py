@@ -1,5 +1,5 @@
 """How a delivery job ends other than delivered: a pick-up the courier could not make, a parcel
-brought back to its store."""
+brought back to its store, a job its merchant cancels."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from apiflask import Schema, fields, validators
 
-from dispatch.couriers import actions
+from dispatch.couriers import actions, cancelling, views
 from fleet.delivery import JobStatus
 from fleet.identity import Role
 from web.api import api
+from web.api.delivery import JOB_READERS, JobView, job_view
 from web.api.idempotency import idempotent
 from web.auth import current_user, token_auth
 from web.context import ctx
@@ -73,3 +74,29 @@ class ReturnedOut(Schema):
 def returned(job_id: str) -> dict[str, Any]:
     actions.returned(ctx().couriers, current_user(), job_id)
     return {"job_id": job_id, "status": str(JobStatus.RETURNED)}
+
+
+class CancelledJob(JobView):
+    """The job as it stands after a cancel (its own class: apispec registers each schema class
+    once)."""
+
+
+@api.post("/delivery-jobs/<job_id>/cancel")
+@idempotent
+@api.auth_required(token_auth, roles=JOB_READERS)
+@api.output(CancelledJob)
+@api.doc(
+    summary="Cancel a delivery job (its merchant, or a manager). Before the pick-up it ends "
+    "cancelled and leaves the courier's plan; after it the parcel goes back to the store "
+    "(returning, then returned)",
+    responses={
+        401: "no valid token",
+        403: "not a merchant or manager",
+        404: "no such job",
+        409: "the job is delivered, returned, on its way back or ended already (named)",
+    },
+)
+def cancel_job(job_id: str) -> dict[str, Any]:
+    couriers, user = ctx().couriers, current_user()
+    cancelling.cancel_job(couriers, user, job_id)
+    return job_view(views.get_job(couriers, user, job_id))

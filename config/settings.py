@@ -41,6 +41,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_BOOKING_HOLD_S": ("booking", "hold_s"),
     "FLEETOPS_WALK_LIMIT_S": ("booking", "walk_limit_s"),
     "FLEETOPS_FIXED_TIME": ("server", "fixed_time"),
+    "FLEETOPS_PUBLIC_URL": ("server", "public_url"),
     "FLEETOPS_REOPTIMISE_EVERY_S": ("schedule", "reoptimise_every_s"),
     "FLEETOPS_REOPTIMISE_AFTER_JOBS": ("schedule", "reoptimise_after_jobs"),
 }
@@ -84,6 +85,9 @@ class Settings:
     late_returns_every_s: int
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
+    #: Where people reach the platform (``https://fleet.example.org``), for the absolute links
+    #: in answers (tracking pages); ``None``: the host each request came to.
+    public_url: str | None = None
     #: Where each value came from (key → "defaults" / file path / environment variable).
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -129,6 +133,12 @@ class Settings:
                     f"got {self.fixed_time!r}"
                 )
                 raise SettingsError(msg)
+        if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
+            msg = (
+                "server.public_url (FLEETOPS_PUBLIC_URL) must start with http:// or https://, "
+                f"got {self.public_url!r}"
+            )
+            raise SettingsError(msg)
         if "://" not in self.database_url:
             msg = f"storage.database_url (DATABASE_URL) is not a URL: {self.database_url!r}"
             raise SettingsError(msg)
@@ -298,5 +308,6 @@ def load_settings(
         expire_holds_every_s=get("schedule", "expire_holds_every_s", int),
         late_returns_every_s=get("schedule", "late_returns_every_s", int),
         fixed_time=get("server", "fixed_time", str).strip() or None,
+        public_url=get("server", "public_url", str).strip().rstrip("/") or None,
         sources=sources,
     )

@@ -12,6 +12,7 @@ from fleet.db.engine import Engine
 from web import docs, errors, ui
 from web.api import api, register_views
 from web.context import EXTENSION
+from web.ui import tracking
 
 API_VERSION = "1.0.0"
 
@@ -53,6 +54,7 @@ def create_app(
             "the Idempotency-Key header."
         },
         SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer"}},
+        FLEETOPS_PUBLIC_URL=settings.public_url,
     )
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     errors.install(app)
@@ -60,4 +62,5 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(docs.bp)
     app.register_blueprint(ui.bp)
+    app.register_blueprint(tracking.bp)
     return app

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from dispatch.couriers.service import CourierService
 from fleet.db import deliveries as deliveries_db
+from fleet.db import identity as identity_db
 from fleet.db import stops as stops_db
 from fleet.db.engine import Connection, reading
 from fleet.delivery import DeliveryJob, JobStatus
@@ -107,3 +108,30 @@ def tracking(service: CourierService, token: str) -> JobSeen:
     """What a customer sees of the job their tracking token names."""
     with reading(service.engine) as conn:
         return _seen(conn, [deliveries_db.job_by_token(conn, token)])[0]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPage:
+    """What the customer's tracking page shows: the job and its times, the merchant's name and
+    the courier's first name only (the first word of their display name; ``None`` before a
+    courier has the job)."""
+
+    seen: JobSeen
+    merchant_name: str
+    courier_first_name: str | None
+
+
+def tracking_page(service: CourierService, token: str) -> TrackingPage:
+    """The customer's view of the job their tracking token names.
+
+    Raises
+    ------
+    NotFound
+        No job has this token.
+    """
+    with reading(service.engine) as conn:
+        seen = _seen(conn, [deliveries_db.job_by_token(conn, token)])[0]
+        merchant = identity_db.get_user(conn, seen.job.merchant_id)
+        courier = identity_db.get_user(conn, seen.job.courier_id) if seen.job.courier_id else None
+    first = courier.display_name.split()[0] if courier and courier.display_name.split() else None
+    return TrackingPage(seen, merchant.display_name, first)

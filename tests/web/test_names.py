@@ -26,7 +26,8 @@ def test_jobs_and_shifts_name_the_courier_and_the_moped(client, demo, clock):
     assert posted.status_code == 201, posted.get_json()
     answer = posted.get_json()
     assert answer["courier"]["id"] == answer["courier_id"]
-    assert answer["courier"]["display_name"].startswith("Courier ")
+    courier_me = client.get("/api/v1/me", headers=courier_headers(client, answer["courier_id"]))
+    assert answer["courier"]["display_name"] == courier_me.get_json()["display_name"]
     assert answer["vehicle"]["code"].startswith("M-")
     seen = client.get(f"/api/v1/delivery-jobs/{answer['id']}", headers=merchant).get_json()
     assert seen["courier"] == answer["courier"] and seen["vehicle"] == answer["vehicle"]

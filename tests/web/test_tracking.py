@@ -16,7 +16,6 @@ def client(demo):
     return demo[0].test_client()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: tracking is raw JSON at a relative URL")
 def test_customers_get_a_tracking_page_at_an_absolute_link(client, clock):
     merchant = login(client, "merchant1")
     posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
@@ -40,7 +39,6 @@ def test_customers_get_a_tracking_page_at_an_absolute_link(client, clock):
     assert missing.status_code == 404 and "No delivery" in missing.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: no public base URL for links")
 def test_links_use_the_configured_public_url(demo, settings, clock):
     app = create_app(
         settings.with_overrides(public_url="https://fleet.example.kr"),

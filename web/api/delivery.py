@@ -17,6 +17,7 @@ from web.api.idempotency import idempotent
 from web.api.schemas import PageInfo, PageQuery, PointIn, local_iso, page_info, paging
 from web.auth import current_user, token_auth
 from web.context import ctx
+from web.links import tracking_urls
 
 
 class WindowIn(Schema):
@@ -37,7 +38,8 @@ class JobOut(Schema):
     status = fields.String()
     courier_id = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
-    tracking_url = fields.String()
+    tracking_url = fields.String(metadata={"description": "the customer's page (absolute)"})
+    tracking_api_url = fields.String(metadata={"description": "the same as JSON (absolute)"})
     proof_code = fields.String(
         metadata={"description": "give it to the customer: the courier asks for it at the door"}
     )
@@ -70,7 +72,8 @@ class JobView(Schema):
     late = fields.Boolean(metadata={"description": LATE})
     late_by_s = fields.Integer(metadata={"description": "seconds after the window's end"})
     created_at = fields.String()
-    tracking_url = fields.String()
+    tracking_url = fields.String(metadata={"description": "the customer's page (absolute)"})
+    tracking_api_url = fields.String(metadata={"description": "the same as JSON (absolute)"})
 
 
 class JobViewOne(JobView):
@@ -144,7 +147,7 @@ def post_job(body: dict[str, Any]) -> dict[str, Any]:
         "status": str(posted.status),
         "courier_id": posted.courier_id,
         "reason": posted.reason,
-        "tracking_url": f"/api/v1/track/{posted.tracking_token}",
+        **tracking_urls(posted.tracking_token),
         "proof_code": posted.proof_code,
     }
 
@@ -170,7 +173,7 @@ def job_view(seen: JobSeen) -> dict[str, Any]:
         "late": seen.late_by_s > 0,
         "late_by_s": seen.late_by_s,
         "created_at": _at(job.created_at),
-        "tracking_url": f"/api/v1/track/{job.tracking_token}",
+        **tracking_urls(job.tracking_token),
     }
 
 

@@ -40,6 +40,9 @@ OPEN_JOB_STATUSES = (
 ON_BOARD_STATUSES = (JobStatus.PICKED_UP, JobStatus.RETURNING)
 
 _J = JobStatus
+#: Job statuses that only rows from older versions hold: nothing moves a job into them now.
+LEGACY_JOB_STATUSES = frozenset({JobStatus.FAILED})
+
 JOB_MACHINE: Machine[JobStatus] = Machine(
     "delivery job status",
     {

@@ -29,6 +29,8 @@ class JobSeen:
     job: DeliveryJob
     pickup_eta: datetime | None
     dropoff_eta: datetime | None
+    courier_name: str | None = None  # the courier's display name, once a courier has it
+    moped: tuple[str, str, str | None] | None = None  # (id, code, plate) of the courier's moped
 
     @property
     def late_by_s(self) -> int:
@@ -48,8 +50,16 @@ class JobPage:
 
 def _seen(conn: Connection, jobs: Sequence[DeliveryJob]) -> list[JobSeen]:
     etas = stops_db.etas_of(conn, [j.id for j in jobs])
+    people = identity_db.users_by_id(conn, (j.courier_id for j in jobs if j.courier_id))
+    mopeds = stops_db.mopeds_of(conn, (j.id for j in jobs))
     return [
-        JobSeen(j, etas.get((j.id, StopKind.PICKUP)), etas.get((j.id, StopKind.DROPOFF)))
+        JobSeen(
+            j,
+            etas.get((j.id, StopKind.PICKUP)),
+            etas.get((j.id, StopKind.DROPOFF)),
+            people[j.courier_id].display_name if j.courier_id in people else None,
+            mopeds.get(j.id),
+        )
         for j in jobs
     ]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select, update
 
-from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites
+from fleet.db.tables import courier_shifts, courier_stops, delivery_jobs, sites, vehicles
 from fleet.delivery import ShiftStatus
 from fleet.exceptions import ChangedMeanwhile, NotFound
 from fleet.geo import Position
@@ -163,6 +163,21 @@ def etas_of(conn: Connection, job_ids: Iterable[str]) -> dict[tuple[str, StopKin
         )
     )
     return {(r.job_id, StopKind(r.kind)): r.eta for r in rows}
+
+
+def mopeds_of(conn: Connection, job_ids: Iterable[str]) -> dict[str, tuple[str, str, str | None]]:
+    """The moped (id, code, plate) of the shift whose plan holds each job's pick-up, by job;
+    jobs in no plan are left out."""
+    ids = sorted(set(job_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(courier_stops.c.job_id, vehicles.c.id, vehicles.c.code, vehicles.c.plate)
+        .join(courier_shifts, courier_shifts.c.id == courier_stops.c.shift_id)
+        .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
+        .where(courier_stops.c.job_id.in_(ids), courier_stops.c.kind == str(StopKind.PICKUP))
+    )
+    return {r.job_id: (r.id, r.code, r.plate) for r in rows}
 
 
 def box_of(conn: Connection, shift_id: str) -> int:

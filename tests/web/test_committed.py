@@ -41,7 +41,7 @@ def test_a_parcel_on_board_past_its_window_stays_planned_and_is_delivered(demo, 
     assert counts["dropped"] == 0
     route = client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
     assert [(s["job_id"], s["kind"]) for s in route] == [(posted["id"], "dropoff")]
-    seen = client.get(posted["tracking_url"]).get_json()
+    seen = client.get(posted["tracking_api_url"]).get_json()
     assert seen["status"] == "picked_up" and seen["late"] and seen["late_by_s"] >= 3600
     listed = client.get(f"/api/v1/delivery-jobs/{posted['id']}", headers=merchant).get_json()
     assert listed["late"] and listed["late_by_s"] == seen["late_by_s"]
@@ -50,7 +50,7 @@ def test_a_parcel_on_board_past_its_window_stays_planned_and_is_delivered(demo, 
         f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]}
     )
     assert done.status_code == 200 and done.get_json()["on_time"] is False
-    assert client.get(posted["tracking_url"]).get_json()["status"] == "delivered"
+    assert client.get(posted["tracking_api_url"]).get_json()["status"] == "delivered"
 
 
 def test_a_job_nobody_picked_up_before_its_window_closed_is_given_back(demo, clock):

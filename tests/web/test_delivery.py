@@ -41,7 +41,7 @@ def test_a_posted_job_is_planned_and_tracked(demo_client, clock):
     posted = r.get_json()
     assert posted["status"] == "assigned" and posted["courier_id"]
     assert len(posted["proof_code"]) == 6 and len(posted["tracking_url"]) > 30
-    seen = demo_client.get(posted["tracking_url"]).get_json()
+    seen = demo_client.get(posted["tracking_api_url"]).get_json()
     assert seen["status"] == "assigned"
     assert seen["pickup_eta"] < seen["dropoff_eta"] <= seen["dropoff_window"][1]
     assert seen["dropoff_eta"].endswith("+09:00")
@@ -104,7 +104,7 @@ def test_an_impossible_job_comes_back_unassigned_with_the_reason(demo_client, cl
     assert r.status_code == 201
     posted = r.get_json()
     assert posted["status"] == "unassigned" and "in time" in posted["reason"]
-    seen = demo_client.get(posted["tracking_url"]).get_json()
+    seen = demo_client.get(posted["tracking_api_url"]).get_json()
     assert seen["status"] == "unassigned" and seen["pickup_eta"] is None
 
 
@@ -134,7 +134,7 @@ def test_courier_picks_up_and_delivers_with_the_proof_code(demo_client, demo, cl
     r = demo_client.post(f"{base}/picked-up", headers=other)
     assert r.status_code == 404 and "not in your plan" in r.get_json()["error"]["message"]
     assert demo_client.post(f"{base}/picked-up", headers=courier).status_code == 200
-    assert demo_client.get(posted["tracking_url"]).get_json()["status"] == "picked_up"
+    assert demo_client.get(posted["tracking_api_url"]).get_json()["status"] == "picked_up"
     engine = demo[0].extensions["fleetops"].engine
     state = snapshot(engine)
     wrong = "000000" if posted["proof_code"] != "000000" else "111111"
@@ -151,7 +151,7 @@ def test_courier_picks_up_and_delivers_with_the_proof_code(demo_client, demo, cl
         f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]}
     )
     assert r.status_code == 200 and r.get_json()["on_time"] is True
-    assert demo_client.get(posted["tracking_url"]).get_json()["status"] == "delivered"
+    assert demo_client.get(posted["tracking_api_url"]).get_json()["status"] == "delivered"
     again = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "dog"})
     assert again.status_code == 409  # delivered is final
 
@@ -168,7 +168,7 @@ def test_a_failed_delivery_keeps_its_reason(demo_client, clock):
     demo_client.post(f"{base}/picked-up", headers=courier)
     r = demo_client.post(f"{base}/failed", headers=courier, json={"reason": "nobody home"})
     assert r.status_code == 200
-    seen = demo_client.get(posted["tracking_url"]).get_json()
+    seen = demo_client.get(posted["tracking_api_url"]).get_json()
     assert seen["status"] == "returning" and seen["reason"] == "nobody home"
 
 

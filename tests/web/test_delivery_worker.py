@@ -72,7 +72,7 @@ def test_merchant_to_worker_to_courier_to_customer(
     assert Queue("dispatch", connection=redis).count == 0
 
     first = posted[0]
-    seen = client.get(first["tracking_url"]).get_json()
+    seen = client.get(first["tracking_api_url"]).get_json()
     assert seen["status"] == "assigned" and seen["dropoff_eta"]
     with engine.connect() as conn:
         courier_id = conn.execute(
@@ -88,7 +88,7 @@ def test_merchant_to_worker_to_courier_to_customer(
         f"{base}/delivered", headers=courier, json={"proof_code": first["proof_code"]}
     ).get_json()
     assert done["status"] == "delivered" and done["on_time"] is True
-    assert client.get(first["tracking_url"]).get_json()["status"] == "delivered"
+    assert client.get(first["tracking_api_url"]).get_json()["status"] == "delivered"
 
     # the scheduler's periodic jobs, through the same worker: the re-plan of every operator
     # with open jobs comes back as a re-optimisation of this one

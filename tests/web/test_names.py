@@ -16,10 +16,6 @@ def client(demo):
     return demo[0].test_client()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 11: jobs and a courier's shift start give ids without names; start audits twice",
-)
 def test_jobs_and_shifts_name_the_courier_and_the_moped(client, demo, clock):
     merchant = login(client, "merchant1")
     posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))

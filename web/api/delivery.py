@@ -14,7 +14,17 @@ from fleet.identity import Role
 from web import planners
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import PageInfo, PageQuery, PointIn, local_iso, page_info, paging
+from web.api.schemas import (
+    CourierRef,
+    MopedRef,
+    PageInfo,
+    PageQuery,
+    PointIn,
+    job_people,
+    local_iso,
+    page_info,
+    paging,
+)
 from web.auth import current_user, token_auth
 from web.context import ctx
 from web.links import tracking_urls
@@ -37,6 +47,8 @@ class JobOut(Schema):
     id = fields.String()
     status = fields.String()
     courier_id = fields.String(allow_none=True)
+    courier = fields.Nested(CourierRef, allow_none=True)
+    vehicle = fields.Nested(MopedRef, allow_none=True)
     reason = fields.String(allow_none=True)
     tracking_url = fields.String(metadata={"description": "the customer's page (absolute)"})
     tracking_api_url = fields.String(metadata={"description": "the same as JSON (absolute)"})
@@ -62,6 +74,8 @@ class JobView(Schema):
     status = fields.String()
     reason = fields.String(allow_none=True)
     courier_id = fields.String(allow_none=True)
+    courier = fields.Nested(CourierRef, allow_none=True)
+    vehicle = fields.Nested(MopedRef, allow_none=True)
     parcel_l = fields.Integer()
     pickup = fields.Nested(JobPlace)
     dropoff = fields.Nested(JobPlace)
@@ -146,6 +160,7 @@ def post_job(body: dict[str, Any]) -> dict[str, Any]:
         "id": posted.job_id,
         "status": str(posted.status),
         "courier_id": posted.courier_id,
+        **job_people(views.get_job(couriers, merchant, posted.job_id)),
         "reason": posted.reason,
         **tracking_urls(posted.tracking_token),
         "proof_code": posted.proof_code,
@@ -163,6 +178,7 @@ def job_view(seen: JobSeen) -> dict[str, Any]:
         "status": str(job.status),
         "reason": job.reason,
         "courier_id": job.courier_id,
+        **job_people(seen),
         "parcel_l": job.parcel_l,
         "pickup": {"lat": job.pickup.lat, "lon": job.pickup.lon},
         "dropoff": {"lat": job.dropoff.lat, "lon": job.dropoff.lon},

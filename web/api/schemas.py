@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from apiflask import Schema, fields, validators
 
+from dispatch.couriers.views import JobSeen
 from dispatch.platform import Paging
 from fleet.catalog import Catalog
 from fleet.vehicles import Vehicle
@@ -162,4 +163,30 @@ def fleet_vehicle(v: Vehicle, catalog: Catalog, zone: ZoneInfo) -> dict[str, Any
         "odometer_m": v.odometer_m,
         "battery_serial": v.battery_serial,
         "updated_at": local_iso(v.updated_at, zone),
+    }
+
+
+class CourierRef(Schema):
+    """The courier a job is with, by name."""
+
+    id = fields.String()
+    display_name = fields.String()
+
+
+class MopedRef(Schema):
+    """The moped a job rides on, by the code and plate people read."""
+
+    id = fields.String()
+    code = fields.String()
+    plate = fields.String(allow_none=True)
+
+
+def job_people(seen: JobSeen) -> dict[str, Any]:
+    """The ``courier`` and ``vehicle`` of a job's answer (``None`` until a courier has it)."""
+    job, moped = seen.job, seen.moped
+    return {
+        "courier": None
+        if job.courier_id is None or seen.courier_name is None
+        else {"id": job.courier_id, "display_name": seen.courier_name},
+        "vehicle": None if moped is None else {"id": moped[0], "code": moped[1], "plate": moped[2]},
     }

@@ -12,8 +12,6 @@ from cli.demo import DEMO_PASSWORD
 from tests.web.test_bookings import login
 from web import create_app
 
-NEEDS_SESSION_API = "issue 11: a signed-in browser gets 401 from the JSON API"
-
 
 @pytest.fixture
 def client(demo):
@@ -52,7 +50,6 @@ def a_vehicle(client, headers=None) -> tuple[str, int]:
     return f"/api/v1/fleet/vehicles/{vehicle['id']}", vehicle["odometer_m"] + 1000
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_SESSION_API)
 def test_a_signed_in_manager_reads_the_api_with_the_session(client):
     sign_in(client, "manager")
     me = client.get("/api/v1/me")
@@ -61,7 +58,6 @@ def test_a_signed_in_manager_reads_the_api_with_the_session(client):
     assert client.get("/api/v1/fleet/vehicles").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_SESSION_API)
 def test_unsafe_calls_by_session_need_the_pages_csrf_token(client):
     sign_in(client, "manager")
     vehicle, odometer_m = a_vehicle(client)
@@ -77,7 +73,6 @@ def test_unsafe_calls_by_session_need_the_pages_csrf_token(client):
     assert done.get_json()["odometer_m"] == odometer_m
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_SESSION_API)
 def test_roles_still_apply_to_a_browser_session(client):
     sign_in(client, "rider1")
     refused = client.get("/api/v1/fleet/vehicles")
@@ -95,7 +90,6 @@ def test_bearer_calls_need_no_csrf_token_even_beside_a_session(client):
     assert done.status_code == 200, done.get_json()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the sign-out form carries no CSRF token")
 def test_the_sign_out_form_carries_and_needs_its_token(client):
     sign_in(client, "manager")
     assert client.post("/logout").status_code == 400
@@ -108,7 +102,6 @@ def test_the_sign_out_form_carries_and_needs_its_token(client):
     assert "sign in" in denied.get_json()["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the session cookie cannot be made Secure")
 def test_the_session_cookie_is_httponly_lax_and_secure_when_configured(demo, settings, clock):
     app, _summary, _prepared = demo
     cookie = sign_in(app.test_client(), "manager").headers["Set-Cookie"]
@@ -117,3 +110,12 @@ def test_the_session_cookie_is_httponly_lax_and_secure_when_configured(demo, set
     secure = create_app(settings.with_overrides(secure_cookies=True), engine=engine, clock=clock)
     cookie = sign_in(secure.test_client(), "manager").headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_the_openapi_document_names_the_session_and_its_csrf_header(client):
+    spec = client.get("/api/openapi.json").get_json()
+    scheme = spec["components"]["securitySchemes"]["SessionCookie"]
+    assert scheme["in"] == "cookie" and "X-CSRF-Token" in scheme["description"]
+    security = spec["paths"]["/api/v1/fleet/vehicles"]["post"]["security"]
+    assert {"BearerAuth", "SessionCookie"} <= {name for req in security for name in req}
+    assert spec["paths"]["/api/v1/auth/csrf"]["get"]["security"] == [{"SessionCookie": []}]

@@ -15,7 +15,7 @@ from web import planners
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import PageInfo, PageQuery, PointIn, local_iso, page_info, paging
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 
 
@@ -116,7 +116,7 @@ def _window(raw: dict[str, Any]) -> TimeWindow:
 
 @api.post("/delivery-jobs")
 @idempotent
-@api.auth_required(token_auth, roles=[str(Role.MERCHANT)])
+@api.auth_required(api_auth, roles=[str(Role.MERCHANT)])
 @api.input(JobIn, arg_name="body")
 @api.output(JobOut, status_code=201)
 @api.doc(
@@ -178,7 +178,7 @@ JOB_READERS = [str(Role.MERCHANT), str(Role.MANAGER)]
 
 
 @api.get("/delivery-jobs")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.input(JobQuery, location="query", arg_name="query")
 @api.output(JobList)
 @api.doc(
@@ -202,7 +202,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/delivery-jobs/<job_id>")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.output(JobViewOne)
 @api.doc(
     summary="One delivery job with its status, courier and planned times",
@@ -218,7 +218,7 @@ class ProofOut(Schema):
 
 
 @api.post("/delivery-jobs/<job_id>/proof-code")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.output(ProofOut)
 @api.doc(
     summary="Issue a new proof code (after a courier was locked out by wrong tries)",
@@ -255,7 +255,7 @@ def track(token: str) -> dict[str, Any]:
 
 
 @api.get("/couriers/me/route")
-@api.auth_required(token_auth, roles=[str(Role.COURIER)])
+@api.auth_required(api_auth, roles=[str(Role.COURIER)])
 @api.output(RouteOut)
 @api.doc(summary="My planned stops in order, with their ETA, and the next one")
 def my_route() -> dict[str, Any]:
@@ -302,7 +302,7 @@ STOP_ERRORS = {
 
 @api.post("/couriers/me/jobs/<job_id>/picked-up")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(DoneOut)
 @api.doc(summary="I have the parcel", responses=STOP_ERRORS)
 def picked_up(job_id: str) -> dict[str, Any]:
@@ -312,7 +312,7 @@ def picked_up(job_id: str) -> dict[str, Any]:
 
 @api.post("/couriers/me/jobs/<job_id>/delivered")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.input(ProofIn, arg_name="body")
 @api.output(DoneOut)
 @api.doc(
@@ -330,7 +330,7 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/couriers/me/jobs/<job_id>/failed")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.input(FailIn, arg_name="body")
 @api.output(DoneOut)
 @api.doc(summary="The delivery failed, with the reason", responses=STOP_ERRORS)
@@ -350,7 +350,7 @@ class SwapOut(Schema):
 
 @api.post("/couriers/me/swaps/<stop_id>")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(SwapOut)
 @api.doc(
     summary="I swapped my pack at the planned station: the station's fullest charged pack goes "

@@ -12,7 +12,7 @@ from fleet.workev import Reservation
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import local_iso
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 
 ADMINS = [str(Role.COMPANY_ADMIN)]
@@ -100,7 +100,7 @@ def _service() -> service.EvService:
 
 @api.post("/staff")
 @idempotent
-@api.auth_required(token_auth, roles=ADMINS)
+@api.auth_required(api_auth, roles=ADMINS)
 @api.input(StaffIn, arg_name="body")
 @api.output(StaffOut, status_code=201)
 @api.doc(
@@ -125,7 +125,7 @@ def register_staff(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/hubs")
-@api.auth_required(token_auth)
+@api.auth_required(api_auth)
 @api.output(HubList)
 @api.doc(summary="The operator's EV hubs")
 def hubs() -> dict[str, Any]:
@@ -147,7 +147,7 @@ def hubs() -> dict[str, Any]:
 
 @api.post("/reservations")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.input(ReservationIn, arg_name="body")
 @api.output(ReservationOut, status_code=201)
 @api.doc(
@@ -172,7 +172,7 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/reservations")
-@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
+@api.auth_required(api_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
 @api.input(ReservationQuery, location="query", arg_name="query")
 @api.output(ReservationList)
 @api.doc(
@@ -186,7 +186,7 @@ def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/pickup")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.output(ReservationOut)
 @api.doc(
     summary="Pick up the reserved EV",
@@ -198,7 +198,7 @@ def pickup(reservation_id: str) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/return")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.input(ReturnIn, arg_name="body")
 @api.output(ReservationOut)
 @api.doc(
@@ -219,7 +219,7 @@ def return_ev(reservation_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/cancel")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.output(ReservationOut)
 @api.doc(summary="Cancel a reservation before pick-up", responses={**ERRORS, 409: "picked up"})
 def cancel(reservation_id: str) -> dict[str, Any]:

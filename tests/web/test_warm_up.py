@@ -40,7 +40,7 @@ from web.wsgi import build
 app = build()
 platform = app.extensions["fleetops"]
 after_build = compiled()
-loaded = sorted(str(mode) for mode in platform.routers._routers)
+loaded = sorted(str(mode) for mode in platform.routers.loaded())
 
 client = app.test_client()
 def sign_in(username):
@@ -82,7 +82,6 @@ def worker_env(tmp_path: Path, cache_dir: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 11: graphs and kernels load on the first requests")
 def test_a_web_worker_is_warm_before_its_first_request(tmp_path, cache_dir):
     env = worker_env(tmp_path, cache_dir)
     settings = load_settings(env)

@@ -29,7 +29,6 @@ def run(args: list[str], tmp_path, **env: str | None):
     return result
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: graph info is silent, build shows only modes")
 @pytest.mark.parametrize("command", ["build", "info"])
 def test_a_first_run_shows_each_modes_stages(command, tmp_path):
     result = run(["graph", command, "--city", "synthetic"], tmp_path)
@@ -41,7 +40,6 @@ def test_a_first_run_shows_each_modes_stages(command, tmp_path):
     assert "ordering nodes" not in again.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the header credits FLEETOPS_CITY for --city")
 def test_the_header_names_who_chose_the_city(tmp_path):
     chosen = run(["graph", "info", "--city", "synthetic"], tmp_path, FLEETOPS_CITY="monaco")
     assert "city: synthetic (--city names it)" in chosen.stderr
@@ -53,7 +51,6 @@ def test_the_header_names_who_chose_the_city(tmp_path):
     assert f"city: synthetic (city.name in {config} names it)" in from_file.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the header does not say which synthetic city")
 def test_the_header_names_where_the_roads_come_from(tmp_path):
     info = run(["graph", "info", "--city", "synthetic"], tmp_path)
     header = info.stdout.splitlines()[0]

@@ -8,6 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from config.cities import load_city
+from config.settings import load_settings
 from routing.modes import Mode
 
 #: The synthetic profile's street network (config/cities/synthetic.toml).
@@ -58,3 +60,19 @@ def test_the_header_names_where_the_roads_come_from(tmp_path):
     assert str(tmp_path / "cache" / "synthetic") in header  # the OSM file it was generated into
     built = run(["graph", "build", "--city", "synthetic"], tmp_path)
     assert built.stdout.splitlines()[0] == header
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: each web worker builds missing networks itself")
+def test_fleetops_web_builds_the_missing_networks_before_gunicorn_starts(tmp_path):
+    """Web workers load every network before they serve: ``fleetops web`` builds what the cache
+    lacks once, before gunicorn forks them, so no worker outlasts its boot timeout building."""
+    from cli.graph import build_missing_networks
+    from routing.load import network_cached
+
+    settings = load_settings(
+        {"FLEETOPS_CACHE_DIR": str(tmp_path / "cache"), "FLEETOPS_CITY": "synthetic"}
+    )
+    source = load_city("synthetic", settings.data_dir).source
+    assert not any(network_cached(source, mode, settings.cache_dir) for mode in Mode)
+    build_missing_networks(settings)
+    assert all(network_cached(source, mode, settings.cache_dir) for mode in Mode)

@@ -15,12 +15,12 @@ import click
 from tqdm import tqdm
 
 from cli.common import city_name, settings_or_exit
-from config.cities import load_city
+from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
 from config.settings import Settings
 from fleet.city import CityProfile
 from routing.exceptions import GraphBuildError
-from routing.load import load_network, synthetic_osm_path
+from routing.load import load_network, network_cached, synthetic_osm_path
 from routing.modes import Mode
 from routing.network import RoadNetwork
 
@@ -62,6 +62,19 @@ def load_networks(
                 raise click.ClickException(str(exc)) from None
             bar.update()
     return networks
+
+
+def build_missing_networks(settings: Settings) -> None:
+    """Build the road networks of the settings' city that the cache lacks (with their bar), so
+    that web workers, which load every network before they serve, only read them."""
+    try:
+        name, _why = resolve_city_name(settings.city, settings.data_dir)
+        profile = load_city(name, settings.data_dir)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    missing = [m for m in Mode if not network_cached(profile.source, m, settings.cache_dir)]
+    if missing:
+        load_networks(profile, settings, missing)
 
 
 @click.group()

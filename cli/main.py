@@ -208,7 +208,12 @@ def web() -> None:
     """Serve the web app with gunicorn on HOST:PORT."""
     import os
 
+    from cli.graph import build_missing_networks
+
     settings = settings_or_exit()
+    # Each gunicorn worker loads every network before it serves (web.wsgi); build what the cache
+    # lacks once here, not in every worker at once, where it could outlast gunicorn's timeout.
+    build_missing_networks(settings)
     bind = f"{settings.host}:{settings.port}"
     os.execvp(
         sys.executable,

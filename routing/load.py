@@ -106,14 +106,23 @@ def load_mode_graph(
     return graph, report
 
 
+def _network_path(source: OsmSource, mode: Mode, cache_dir: Path) -> Path:
+    key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
+    return cache_dir / "networks" / f"{key}.pickle"
+
+
+def network_cached(source: OsmSource, mode: Mode, cache_dir: Path) -> bool:
+    """Whether :func:`load_network` would find this network in the cache."""
+    return _network_path(source, mode, cache_dir).exists()
+
+
 def load_network(
     source: OsmSource, mode: Mode, cache_dir: Path, progress: Progress = _silent
 ) -> RoadNetwork:
     """The :class:`RoadNetwork` of ``mode`` for ``source`` with its CCH order, from the cache
     when present (graph build and node ordering are the one-off costs). ``progress`` is told
     each stage ("from the cache" when there is nothing to build)."""
-    key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
-    path = cache_dir / "networks" / f"{key}.pickle"
+    path = _network_path(source, mode, cache_dir)
     if path.exists():
         progress("from the cache")
         try:

@@ -62,7 +62,6 @@ def test_the_header_names_where_the_roads_come_from(tmp_path):
     assert built.stdout.splitlines()[0] == header
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: each web worker builds missing networks itself")
 def test_fleetops_web_builds_the_missing_networks_before_gunicorn_starts(tmp_path):
     """Web workers load every network before they serve: ``fleetops web`` builds what the cache
     lacks once, before gunicorn forks them, so no worker outlasts its boot timeout building."""

@@ -102,3 +102,14 @@ def test_a_web_worker_is_warm_before_its_first_request(tmp_path, cache_dir):
     used = {name for name, n in seen["after_requests"].items() if n}
     assert {"routing.insertion_kernel.best_pair", "routing.search.bounded_dijkstra"} <= used
     assert seen["after_requests"] == seen["after_build"], "a request compiled a kernel"
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: health does not say whether a worker is warm")
+def test_health_names_the_road_networks_this_worker_has_loaded(app, client):
+    from bootstrap import warm_up
+
+    cold = client.get("/api/v1/health").get_json()
+    assert cold["routing"] == {"warm": False, "loaded": []}
+    warm_up(app.extensions["fleetops"])
+    warm = client.get("/api/v1/health").get_json()
+    assert warm["routing"] == {"warm": True, "loaded": [str(mode) for mode in Mode]}

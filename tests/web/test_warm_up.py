@@ -104,7 +104,6 @@ def test_a_web_worker_is_warm_before_its_first_request(tmp_path, cache_dir):
     assert seen["after_requests"] == seen["after_build"], "a request compiled a kernel"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: health does not say whether a worker is warm")
 def test_health_names_the_road_networks_this_worker_has_loaded(app, client):
     from bootstrap import warm_up
 

@@ -119,3 +119,24 @@ def test_the_openapi_document_names_the_session_and_its_csrf_header(client):
     security = spec["paths"]["/api/v1/fleet/vehicles"]["post"]["security"]
     assert {"BearerAuth", "SessionCookie"} <= {name for req in security for name in req}
     assert spec["paths"]["/api/v1/auth/csrf"]["get"]["security"] == [{"SessionCookie": []}]
+
+
+def test_a_session_post_honours_its_idempotency_key_and_still_needs_the_token(client):
+    sign_in(client, "manager")
+    vehicles = client.get("/api/v1/fleet/vehicles?per_page=1").get_json()["data"]
+    body = {
+        "code": "BROWSER-1",
+        "vehicle_class": "e_bike",
+        "lat": vehicles[0]["lat"],
+        "lon": vehicles[0]["lon"],
+        "soc_pct": 90,
+    }
+    key = {"Idempotency-Key": "browser-register-1"}
+    headers = {**key, "X-CSRF-Token": page_token(client)}
+    first = client.post("/api/v1/fleet/vehicles", json=body, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    again = client.post("/api/v1/fleet/vehicles", json=body, headers=headers)
+    assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    forged = client.post("/api/v1/fleet/vehicles", json=body, headers=key)
+    assert forged.status_code == 403 and forged.get_json()["error"]["code"] == "csrf_failed"

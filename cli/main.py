@@ -289,6 +289,7 @@ def solve_instance_command(path: Path, time_limit_s: float) -> None:
 def run(vehicles: int) -> None:
     """Migrate, seed the demo if the database is empty, start Redis if needed, and run the web
     app and a worker together until Ctrl-C."""
+    from cli.graph import build_missing_networks
     from cli.supervisor import run_platform
 
     settings = settings_or_exit()
@@ -297,6 +298,9 @@ def run(vehicles: int) -> None:
         seed_if_empty(settings, name, vehicles, 0, only_if_empty=True)
     except (FleetError, GraphBuildError) as exc:
         raise click.ClickException(str(exc)) from None
+    # Here, not only in the web child: a child's first seconds are how the supervisor tells a
+    # start that fails (a taken port) from one that runs, and a build would blur them.
+    build_missing_networks(settings)
     sys.exit(run_platform(settings))
 
 

@@ -33,7 +33,9 @@ from fleet.clock import Clock
 from fleet.db.engine import Engine, make_engine
 from fleet.db.migrate import health as database_health
 from fleet.ids import Ids, RandomIds
+from routing.modes import Mode
 from routing.routers import CityRouters
+from routing.warm import warm_routing
 
 #: How posted jobs lead to re-plans: on the queue (when Redis is configured), at once in the
 #: caller's process, or never (the periodic re-plan alone).
@@ -127,3 +129,10 @@ def build_platform(
             **process_probe(settings.process_state),
         },
     )
+
+
+def warm_up(platform: Platform) -> list[Mode]:
+    """Load the city's road networks of every mode and compile the routing kernels, so that a
+    process is fast from its first request (a web worker calls it before it serves); the modes
+    warmed."""
+    return warm_routing(platform.routers)

@@ -12,9 +12,11 @@ import click
 import networkx as nx
 from tqdm import tqdm
 
-from config.cities import load_city, resolve_city_name
+from cli.common import city_name, settings_or_exit
+from cli.graph import graph
+from config.cities import load_city
 from config.exceptions import SettingsError
-from config.settings import Settings, load_settings
+from config.settings import Settings
 from dispatch.platform import Platform
 from fleet.city import CityProfile
 from fleet.db.engine import make_engine, reading, writing
@@ -57,25 +59,8 @@ def prepare_city(settings: Settings, name: str) -> PreparedCity:
     return PreparedCity(profile, graphs, layout)
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        msg = f"bad settings: {exc}"
-        raise click.ClickException(msg) from None
-
-
 def _progress(iterable: Iterable[int], label: str) -> Iterable[int]:
     return tqdm(iterable, desc=label, unit="vehicle", file=sys.stderr)
-
-
-def _city_name(settings: Settings, requested: str | None) -> str:
-    try:
-        name, why = resolve_city_name(requested or settings.city, settings.data_dir)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"city: {name} ({why})", err=True)
-    return name
 
 
 @click.group()
@@ -91,7 +76,7 @@ def cli(verbose: bool) -> None:
 @cli.command("init-db")
 def init_db() -> None:
     """Create or migrate the database schema to the newest version."""
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(make_engine(settings.database_url))
     click.echo(f"database at head: {settings.database_url}")
 
@@ -146,8 +131,8 @@ def _platform(settings: Settings) -> Platform:
 @click.option("--seed", default=0, show_default=True, type=int)
 def seed_demo_command(city: str | None, vehicles: int, seed: int) -> None:
     """Create a demo operator, fleet, sites and people on a city's roads."""
-    settings = _settings()
-    name = _city_name(settings, city)
+    settings = settings_or_exit()
+    name = city_name(settings, city)
     try:
         seed_if_empty(settings, name, vehicles, seed, only_if_empty=False)
     except (FleetError, GraphBuildError) as exc:
@@ -174,7 +159,7 @@ def worker(burst: bool) -> None:
     from dispatch.queue.connection import connect
     from dispatch.queue.worker import PlatformWorker
 
-    settings = _settings()
+    settings = settings_or_exit()
     redis_url = _redis_url(settings)
     platform = _platform(settings)
     # Re-plans search for seconds at full speed: on a small machine they must yield the CPU to
@@ -202,7 +187,7 @@ def scheduler(once: bool) -> None:
     from dispatch.queue.connection import connect
     from dispatch.queue.schedule import periodic_jobs
 
-    settings = _settings()
+    settings = settings_or_exit()
     redis_url = _redis_url(settings)
     connection = connect(redis_url)
     cron = CronScheduler(connection, logging_level="WARNING")
@@ -223,7 +208,12 @@ def web() -> None:
     """Serve the web app with gunicorn on HOST:PORT."""
     import os
 
-    settings = _settings()
+    from cli.graph import build_missing_networks
+
+    settings = settings_or_exit()
+    # Each gunicorn worker loads every network before it serves (web.wsgi); build what the cache
+    # lacks once here, not in every worker at once, where it could outlast gunicorn's timeout.
+    build_missing_networks(settings)
     bind = f"{settings.host}:{settings.port}"
     os.execvp(
         sys.executable,
@@ -294,88 +284,27 @@ def solve_instance_command(path: Path, time_limit_s: float) -> None:
         sys.exit(1)
 
 
-@cli.group()
-def graph() -> None:
-    """Road graphs of a city: build them into the cache, or describe them."""
-
-
-def _city_profile(settings: Settings, city: str | None) -> CityProfile:
-    try:
-        return load_city(_city_name(settings, city), settings.data_dir)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@graph.command("build")
-@click.option("--city", default=None, help="City profile (default: FLEETOPS_CITY or automatic).")
-def graph_build(city: str | None) -> None:
-    """Build every mode's road network of a city (with its routing index) into the cache."""
-    from routing.load import load_network
-
-    settings = _settings()
-    profile = _city_profile(settings, city)
-    bar = tqdm(list(Mode), desc=f"building {profile.name}", unit="mode", file=sys.stderr)
-    try:
-        for mode in bar:
-            bar.set_postfix_str(str(mode))
-            load_network(profile.source, mode, settings.cache_dir)
-    except GraphBuildError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"{profile.name}: road networks of {', '.join(Mode)} are in {settings.cache_dir}")
-
-
-@graph.command("info")
-@click.option("--city", default=None, help="City profile (default: FLEETOPS_CITY or automatic).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def graph_info(city: str | None, as_json: bool) -> None:
-    """Nodes, edges, km of road per mode, and what building dropped."""
-    import json
-
-    from routing.load import load_network
-
-    settings = _settings()
-    profile = _city_profile(settings, city)
-    rows = []
-    try:
-        for mode in Mode:
-            report = load_network(profile.source, mode, settings.cache_dir).report
-            rows.append(report.as_dict())
-    except GraphBuildError as exc:
-        raise click.ClickException(str(exc)) from None
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"city": profile.name, "source": profile.source.describe(), "modes": rows}, indent=2
-            )
-        )
-        return
-    click.echo(f"{profile.title} ({profile.source.describe()})")
-    click.echo(
-        f"{'mode':<6} {'nodes':>8} {'edges':>8} {'road km':>9} "
-        f"{'dropped edges (tags)':>21} {'dropped nodes (disconnected)':>29}"
-    )
-    for r in rows:
-        click.echo(
-            f"{r['mode']:<6} {r['nodes']:>8} {r['edges']:>8} "
-            f"{int(r['length_m']) / 1000:>9.1f} {r['edges_dropped_by_tags']:>21} "
-            f"{r['nodes_dropped_disconnected']:>29}"
-        )
-
-
 @cli.command()
 @click.option("--vehicles", default=200, show_default=True, type=click.IntRange(4, 100_000))
 def run(vehicles: int) -> None:
     """Migrate, seed the demo if the database is empty, start Redis if needed, and run the web
     app and a worker together until Ctrl-C."""
+    from cli.graph import build_missing_networks
     from cli.supervisor import run_platform
 
-    settings = _settings()
-    name = _city_name(settings, None)
+    settings = settings_or_exit()
+    name = city_name(settings, None)
     try:
         seed_if_empty(settings, name, vehicles, 0, only_if_empty=True)
     except (FleetError, GraphBuildError) as exc:
         raise click.ClickException(str(exc)) from None
+    # Here, not only in the web child: a child's first seconds are how the supervisor tells a
+    # start that fails (a taken port) from one that runs, and a build would blur them.
+    build_missing_networks(settings)
     sys.exit(run_platform(settings))
+
+
+cli.add_command(graph)
 
 
 def main() -> None:

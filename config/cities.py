@@ -124,15 +124,18 @@ _NOT_ATTRS = frozenset({"kind", "name", "lat", "lon"})
 DEFAULT_REAL_CITY = "seoul-mapo"
 
 
-def resolve_city_name(requested: str | None, data_dir: Path) -> tuple[str, str]:
-    """The city to run and why: the requested one, else seoul-mapo when its OSM file is present,
-    else the synthetic city (which needs no data)."""
+def resolve_city_name(
+    requested: str | None, data_dir: Path, named_by: str = "FLEETOPS_CITY"
+) -> tuple[str, str]:
+    """The city to run and why: the requested one (``named_by`` says who asked for it: an
+    option, a variable, a file's key), else seoul-mapo when its OSM file is present, else the
+    synthetic city (which needs no data)."""
     if requested:
         if requested not in available_cities():
             known = ", ".join(available_cities())
-            msg = f"unknown city {requested!r} (FLEETOPS_CITY); known cities: {known}"
+            msg = f"unknown city {requested!r} ({named_by}); known cities: {known}"
             raise UnknownCity(msg)
-        return requested, "FLEETOPS_CITY names it"
+        return requested, f"{named_by} names it"
     profile = load_city(DEFAULT_REAL_CITY, data_dir)
     if profile.source.file is not None and profile.source.file.exists():
         return DEFAULT_REAL_CITY, f"FLEETOPS_CITY is unset and {profile.source.file} is present"

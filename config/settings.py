@@ -34,6 +34,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_MAX_SNAP_DISTANCE_M": ("city", "max_snap_distance_m"),
     "SECRET_KEY": ("auth", "secret_key"),
     "FLEETOPS_TOKEN_TTL_S": ("auth", "token_ttl_s"),
+    "FLEETOPS_SECURE_COOKIES": ("auth", "secure_cookies"),
     "HOST": ("server", "host"),
     "PORT": ("server", "port"),
     "FLEETOPS_WEB_WORKERS": ("server", "web_workers"),
@@ -83,6 +84,8 @@ class Settings:
     reoptimise_solution_limit: int
     expire_holds_every_s: int
     late_returns_every_s: int
+    #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
+    secure_cookies: bool = False
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
     #: Where people reach the platform (``https://fleet.example.org``), for the absolute links
@@ -191,7 +194,17 @@ def _read_file(path: Path) -> dict[str, dict[str, Any]]:
         raise SettingsError(msg) from None
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
+
+
 def _coerce(key: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        msg = f"{key} must be true or false, got {value!r}"
+        raise SettingsError(msg)
     if kind is int:
         if isinstance(value, bool):
             msg = f"{key} must be an integer, got {value!r}"
@@ -291,6 +304,7 @@ def load_settings(
         max_snap_distance_m=get("city", "max_snap_distance_m", int),
         secret_key=secret_key,
         token_ttl_s=get("auth", "token_ttl_s", int),
+        secure_cookies=get("auth", "secure_cookies", bool),
         host=get("server", "host", str),
         port=get("server", "port", int),
         web_workers=get("server", "web_workers", int),

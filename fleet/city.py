@@ -71,10 +71,15 @@ class OsmSource:
     def describe(self) -> str:
         """One line for logs and ``graph info``."""
         if self.file is not None:
-            return f"OSM file {self.file}"
+            return f"the local OSM file {self.file}"
         if self.place is not None:
-            return f"OSM download of {self.place!r}"
-        return "synthetic street network"
+            return f"OpenStreetMap, downloaded by the place name {self.place!r}"
+        spec = self.synthetic
+        assert spec is not None
+        return (
+            f"a synthetic street network (seed {spec.seed}, {spec.blocks_x}×{spec.blocks_y} "
+            f"blocks of {spec.block_m:g} m)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,3 +141,22 @@ def best_pair(
             if d >= 0 and (best < 0 or d < best):
                 best, best_i, best_j = d, i, j
     return best, best_i, best_j
+
+
+def warm() -> None:
+    """Compile :func:`best_pair` (or load it from numba's cache) for the array types
+    ``dispatch.couriers.insertion`` passes, so a merchant's first post does not pay for it."""
+    column = np.zeros(0, dtype=np.int64)
+    best_pair(
+        column,
+        column.copy(),
+        column.copy(),
+        column.copy(),
+        column.copy(),
+        column.copy(),
+        np.zeros((2, 4), dtype=np.int64),
+        np.zeros((2, 2), dtype=np.int64),
+        np.zeros((2, 2), dtype=np.int64),
+        np.zeros(STATE_SIZE, dtype=np.int64),
+        0,
+    )

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
@@ -28,6 +29,13 @@ from routing.synthetic import write_osm
 log = logging.getLogger(__name__)
 
 PIPELINE_VERSION = 3
+
+#: Told the name of each stage as it starts (a progress bar's caption).
+Progress = Callable[[str], None]
+
+
+def _silent(_stage: str) -> None:
+    pass
 
 
 def file_sha256(path: Path) -> str:
@@ -70,11 +78,12 @@ def _read_raw(source: OsmSource, cache_dir: Path, *, bidirectional: bool) -> nx.
 
 
 def load_mode_graph(
-    source: OsmSource, mode: Mode, cache_dir: Path
+    source: OsmSource, mode: Mode, cache_dir: Path, progress: Progress = _silent
 ) -> tuple[nx.MultiDiGraph, BuildReport]:
     """The strongly connected, simplified road graph of ``mode`` for ``source``.
 
     Reads from ``cache_dir/graphs`` when present; otherwise builds and stores it atomically.
+    ``progress`` is told each stage of a build.
     """
     key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
     path = cache_dir / "graphs" / f"{key}.pickle"
@@ -85,7 +94,9 @@ def load_mode_graph(
             return graph, report
         except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
             log.warning("graph cache %s unreadable (%s); rebuilding", path, exc)
+    progress("downloading the OSM data" if source.place is not None else "reading the OSM data")
     raw = _read_raw(source, cache_dir, bidirectional=not RESPECTS_ONEWAY[mode])
+    progress("building the road graph")
     graph, report = build_mode_graph(raw, mode)  # works on a copy: the cached raw stays intact
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -95,21 +106,36 @@ def load_mode_graph(
     return graph, report
 
 
-def load_network(source: OsmSource, mode: Mode, cache_dir: Path) -> RoadNetwork:
-    """The :class:`RoadNetwork` of ``mode`` for ``source`` with its CCH order, from the cache
-    when present (graph build and node ordering are the one-off costs)."""
+def _network_path(source: OsmSource, mode: Mode, cache_dir: Path) -> Path:
     key = f"{source_key(source, cache_dir)}-{mode}-v{PIPELINE_VERSION}"
-    path = cache_dir / "networks" / f"{key}.pickle"
+    return cache_dir / "networks" / f"{key}.pickle"
+
+
+def network_cached(source: OsmSource, mode: Mode, cache_dir: Path) -> bool:
+    """Whether :func:`load_network` would find this network in the cache."""
+    return _network_path(source, mode, cache_dir).exists()
+
+
+def load_network(
+    source: OsmSource, mode: Mode, cache_dir: Path, progress: Progress = _silent
+) -> RoadNetwork:
+    """The :class:`RoadNetwork` of ``mode`` for ``source`` with its CCH order, from the cache
+    when present (graph build and node ordering are the one-off costs). ``progress`` is told
+    each stage ("from the cache" when there is nothing to build)."""
+    path = _network_path(source, mode, cache_dir)
     if path.exists():
+        progress("from the cache")
         try:
             with path.open("rb") as fh:
                 network: RoadNetwork = pickle.load(fh)
             return network
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
             log.warning("network cache %s unreadable (%s); rebuilding", path, exc)
-    graph, report = load_mode_graph(source, mode, cache_dir)
+    graph, report = load_mode_graph(source, mode, cache_dir, progress)
     network = RoadNetwork.from_graph(graph, mode, report)
+    progress("ordering nodes")
     network.order = compute_order(network)
+    progress("building the hierarchy")
     network.edge_index()  # build the snapping index and hierarchies now, so they are cached too
     network.hierarchy()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,10 @@ class CityRouters:
     _routers: dict[Mode, Router] = field(default_factory=dict, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
+    def loaded(self) -> list[Mode]:
+        """The modes whose router is loaded already."""
+        return list(self._routers)
+
     def router(self, mode: Mode) -> Router:
         """The router of ``mode`` (built or reloaded on first use)."""
         found = self._routers.get(mode)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiflask import APIFlask
 
 from bootstrap import build_platform
@@ -46,6 +48,7 @@ def create_app(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
         MAX_CONTENT_LENGTH=1 << 20,
         JSON_SORT_KEYS=False,
         INFO={
@@ -53,9 +56,20 @@ def create_app(
             'shape: {"error": {status, code, message, detail}}. Creating POSTs honour '
             "the Idempotency-Key header."
         },
-        SECURITY_SCHEMES={"BearerAuth": {"type": "http", "scheme": "bearer"}},
+        SECURITY_SCHEMES={
+            "BearerAuth": {"type": "http", "scheme": "bearer"},
+            "SessionCookie": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": app.config["SESSION_COOKIE_NAME"],
+                "description": "The session of a browser signed in at /login. POST, PUT, "
+                "PATCH and DELETE also need the session's CSRF token in the X-CSRF-Token "
+                "header (GET /api/v1/auth/csrf), else 403 csrf_failed.",
+            },
+        },
         FLEETOPS_PUBLIC_URL=settings.public_url,
     )
+    app.spec_processor(_session_alternative)
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     errors.install(app)
     register_views()
@@ -64,3 +78,14 @@ def create_app(
     app.register_blueprint(ui.bp)
     app.register_blueprint(tracking.bp)
     return app
+
+
+def _session_alternative(spec: dict[str, Any]) -> dict[str, Any]:
+    """Document that every bearer-secured operation also takes the browser session."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            security = operation.get("security") if isinstance(operation, dict) else None
+            for requirement in list(security or []):
+                if "BearerAuth" in requirement:
+                    security.append({"SessionCookie": requirement["BearerAuth"]})
+    return spec

@@ -1,4 +1,11 @@
-"""WSGI entry point for gunicorn: ``gunicorn 'web.wsgi:build()'``. Reads settings when called."""
+"""WSGI entry point for gunicorn: ``gunicorn 'web.wsgi:build()'``. Reads settings when called.
+
+gunicorn calls :func:`build` in each worker before the worker accepts a connection, so the
+warm-up there (road networks loaded, kernels compiled) is done before the worker's first request;
+connections that arrive meanwhile wait in the listen backlog. Not once in gunicorn's master
+(``--preload``): the warm-up runs numba's parallel kernels, whose thread pool (like any thread)
+would not survive the fork into the workers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import sys
 
 from apiflask import APIFlask
 
+from bootstrap import build_platform, warm_up
 from config.settings import load_settings
 from web import create_app
 
@@ -18,6 +26,9 @@ SWITCH_INTERVAL_S = 0.001
 
 
 def build() -> APIFlask:
-    """The app, configured from the environment."""
+    """The app, configured from the environment, warm before it serves."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    return create_app(load_settings())
+    settings = load_settings()
+    platform = build_platform(settings)
+    warm_up(platform)
+    return create_app(settings, platform=platform)

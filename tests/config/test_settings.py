@@ -50,11 +50,20 @@ def test_environment_overrides_file_overrides_defaults(tmp_path):
         ({"DATABASE_URL": "fleetops.db"}, r"DATABASE_URL\) is not a URL"),
         ({"REDIS_URL": "localhost:6379"}, r"REDIS_URL\) must start with redis://"),
         ({"FLEETOPS_CONFIG": "/nonexistent/x.toml"}, "does not exist"),
+        ({"FLEETOPS_SECURE_COOKIES": "maybe"}, r"auth\.secure_cookies \(from .*\) must be true"),
     ],
 )
 def test_malformed_settings_name_the_key(env, message, tmp_path):
     with pytest.raises(SettingsError, match=message):
         load_settings(env, cwd=tmp_path)
+
+
+def test_secure_cookies_are_off_unless_configured(tmp_path):
+    assert load_settings({}, cwd=tmp_path).secure_cookies is False
+    assert load_settings({"FLEETOPS_SECURE_COOKIES": "true"}, cwd=tmp_path).secure_cookies
+    on = tmp_path / "on.toml"
+    on.write_text("[auth]\nsecure_cookies = true\n")
+    assert load_settings({}, config_file=on).secure_cookies
 
 
 def test_malformed_files_name_the_problem(tmp_path):

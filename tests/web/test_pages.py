@@ -27,7 +27,7 @@ def test_pages_need_a_session_and_login_gives_one(client, world):
     assert ok.status_code == 302 and ok.headers["Location"] == "/"
     home = client.get("/").get_data(as_text=True)
     assert "A manager" in home and "Asia/Seoul" in home
-    client.post("/logout")
+    client.post("/logout", data={"csrf": _csrf(home)})
     assert client.get("/").status_code == 302
 
 

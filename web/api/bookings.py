@@ -20,7 +20,7 @@ from web.api.schemas import (
     paging,
     public_vehicle,
 )
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 
 RIDERS = [str(Role.RIDER)]
@@ -102,7 +102,7 @@ def _out(booked: service.Booked) -> dict[str, Any]:
 
 @api.post("/bookings")
 @idempotent
-@api.auth_required(token_auth, roles=RIDERS)
+@api.auth_required(api_auth, roles=RIDERS)
 @api.input(BookingIn, arg_name="body")
 @api.output(BookingOut, status_code=201)
 @api.doc(
@@ -126,7 +126,7 @@ def create_booking(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/bookings")
-@api.auth_required(token_auth, roles=RIDERS)
+@api.auth_required(api_auth, roles=RIDERS)
 @api.input(BookingListQuery, location="query", arg_name="query")
 @api.output(BookingList)
 @api.doc(
@@ -143,7 +143,7 @@ def list_bookings(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/bookings/<booking_id>")
-@api.auth_required(token_auth, roles=READERS)
+@api.auth_required(api_auth, roles=READERS)
 @api.output(BookingOut)
 @api.doc(
     summary="A booking (riders: their own; managers and crews: the operator's)", responses=ERRORS
@@ -154,7 +154,7 @@ def get_booking(booking_id: str) -> dict[str, Any]:
 
 @api.post("/bookings/<booking_id>/unlock")
 @idempotent
-@api.auth_required(token_auth, roles=RIDERS)
+@api.auth_required(api_auth, roles=RIDERS)
 @api.output(BookingOut)
 @api.doc(
     summary="Unlock the held vehicle: the trip starts",
@@ -166,7 +166,7 @@ def unlock_booking(booking_id: str) -> dict[str, Any]:
 
 @api.post("/bookings/<booking_id>/cancel")
 @idempotent
-@api.auth_required(token_auth, roles=RIDERS)
+@api.auth_required(api_auth, roles=RIDERS)
 @api.output(BookingOut)
 @api.doc(
     summary="Give the held vehicle back before unlocking", responses={**ERRORS, 409: "not held"}
@@ -177,7 +177,7 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
 
 @api.post("/bookings/<booking_id>/end")
 @idempotent
-@api.auth_required(token_auth, roles=RIDERS)
+@api.auth_required(api_auth, roles=RIDERS)
 @api.input(ParkedIn, arg_name="body")
 @api.output(BookingOut)
 @api.doc(

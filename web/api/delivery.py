@@ -25,7 +25,7 @@ from web.api.schemas import (
     page_info,
     paging,
 )
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 from web.links import tracking_urls
 
@@ -133,7 +133,7 @@ def _window(raw: dict[str, Any]) -> TimeWindow:
 
 @api.post("/delivery-jobs")
 @idempotent
-@api.auth_required(token_auth, roles=[str(Role.MERCHANT)])
+@api.auth_required(api_auth, roles=[str(Role.MERCHANT)])
 @api.input(JobIn, arg_name="body")
 @api.output(JobOut, status_code=201)
 @api.doc(
@@ -197,7 +197,7 @@ JOB_READERS = [str(Role.MERCHANT), str(Role.MANAGER)]
 
 
 @api.get("/delivery-jobs")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.input(JobQuery, location="query", arg_name="query")
 @api.output(JobList)
 @api.doc(
@@ -221,7 +221,7 @@ def list_jobs(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/delivery-jobs/<job_id>")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.output(JobViewOne)
 @api.doc(
     summary="One delivery job with its status, courier and planned times",
@@ -237,7 +237,7 @@ class ProofOut(Schema):
 
 
 @api.post("/delivery-jobs/<job_id>/proof-code")
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.output(ProofOut)
 @api.doc(
     summary="Issue a new proof code (after a courier was locked out by wrong tries)",
@@ -274,7 +274,7 @@ def track(token: str) -> dict[str, Any]:
 
 
 @api.get("/couriers/me/route")
-@api.auth_required(token_auth, roles=[str(Role.COURIER)])
+@api.auth_required(api_auth, roles=[str(Role.COURIER)])
 @api.output(RouteOut)
 @api.doc(summary="My planned stops in order, with their ETA, and the next one")
 def my_route() -> dict[str, Any]:
@@ -321,7 +321,7 @@ STOP_ERRORS = {
 
 @api.post("/couriers/me/jobs/<job_id>/picked-up")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(DoneOut)
 @api.doc(summary="I have the parcel", responses=STOP_ERRORS)
 def picked_up(job_id: str) -> dict[str, Any]:
@@ -331,7 +331,7 @@ def picked_up(job_id: str) -> dict[str, Any]:
 
 @api.post("/couriers/me/jobs/<job_id>/delivered")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.input(ProofIn, arg_name="body")
 @api.output(DoneOut)
 @api.doc(
@@ -349,7 +349,7 @@ def delivered(job_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/couriers/me/jobs/<job_id>/failed")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.input(FailIn, arg_name="body")
 @api.output(DoneOut)
 @api.doc(
@@ -373,7 +373,7 @@ class SwapOut(Schema):
 
 @api.post("/couriers/me/swaps/<stop_id>")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(SwapOut)
 @api.doc(
     summary="I swapped my pack at the planned station: the station's fullest charged pack goes "

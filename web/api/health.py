@@ -1,10 +1,13 @@
 """``GET /api/v1/health``: the database and Redis answer, a worker and the scheduler beat, the
-queue's depth, and (under ``fleetops run``) every process is up. 503 names what is down."""
+queue's depth, and (under ``fleetops run``) every process is up. 503 names what is down.
+``routing`` says which road networks the answering web worker has loaded (``warm`` when all:
+gunicorn's workers warm up before their first request, see ``web.wsgi``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from routing.modes import Mode
 from web.api import api
 from web.context import ctx
 
@@ -27,10 +30,12 @@ def health() -> tuple[dict[str, Any], int]:
         (failed - {"processes"} if children else failed)
         | {name for name, child in children.items() if child.get("state") != "up"}
     )
+    loaded = [str(mode) for mode in Mode if mode in app.routers.loaded()]
     body = {
         "status": "ok" if healthy else "degraded",
         "down": down,
         "city": app.city.name,
+        "routing": {"warm": set(loaded) == set(Mode), "loaded": loaded},
         "checks": checks,
         "time": app.clock.now().astimezone(app.zone).isoformat(),
     }

@@ -1,8 +1,8 @@
 """``Idempotency-Key`` for creating POSTs: a repeat of the same request gets the first answer.
 
-The key is scoped to the authenticated user. A repeat with a different body is refused (422);
-a repeat while the first is still running is told to retry (409). Server errors are not stored,
-so the client may retry them with the same key.
+The key is scoped to the authenticated user (a bearer token's or the browser session's). A repeat
+with a different body is refused (422); a repeat while the first is still running is told to
+retry (409). Server errors are not stored, so the client may retry them with the same key.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from dispatch import accounts
 from fleet.db import idempotency as keys
 from fleet.db.engine import writing
+from web.auth import request_user
 from web.context import ctx
 from web.errors import api_error
 
@@ -37,8 +37,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 400, f"{HEADER} must be 1–{MAX_KEY_LENGTH} characters", "bad_idempotency_key"
             )
         app = ctx()
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = accounts.user_for_token(app.accounts, token) if scheme == "Bearer" else None
+        user = request_user()
         if user is None:
             return view(*args, **kwargs)  # the view's own auth check answers 401
         digest = hashlib.sha256(request.get_data()).hexdigest()

@@ -13,7 +13,7 @@ from fleet.identity import Role
 from web.api import api
 from web.api.delivery import JOB_READERS, JobView, job_view
 from web.api.idempotency import idempotent
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 
 COURIERS = [str(Role.COURIER)]
@@ -34,7 +34,7 @@ class PickupFailOut(Schema):
 
 @api.post("/couriers/me/jobs/<job_id>/pickup-failed")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.input(PickupFailIn, arg_name="body")
 @api.output(PickupFailOut)
 @api.doc(
@@ -60,7 +60,7 @@ class ReturnedOut(Schema):
 
 @api.post("/couriers/me/jobs/<job_id>/returned")
 @idempotent
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(ReturnedOut)
 @api.doc(
     summary="I brought the parcel of a failed delivery back to its store: the job ends returned",
@@ -83,7 +83,7 @@ class CancelledJob(JobView):
 
 @api.post("/delivery-jobs/<job_id>/cancel")
 @idempotent
-@api.auth_required(token_auth, roles=JOB_READERS)
+@api.auth_required(api_auth, roles=JOB_READERS)
 @api.output(CancelledJob)
 @api.doc(
     summary="Cancel a delivery job (its merchant, or a manager). Before the pick-up it ends "

@@ -1,4 +1,4 @@
-"""Bearer tokens: sign in for one, sign out, and who am I."""
+"""Bearer tokens: sign in for one, sign out, and who am I; the browser session's CSRF token."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from flask import request
 
 from dispatch import accounts
 from web.api import api
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
+from web.browser import CSRF_HEADER, csrf_token, end_session, session_user
 from web.context import ctx
 from web.errors import api_error
 
@@ -25,6 +26,11 @@ class TokenOut(Schema):
     expires_in_s = fields.Integer()
     user_id = fields.String()
     role = fields.String()
+
+
+class CsrfOut(Schema):
+    csrf_token = fields.String()
+    header = fields.String()
 
 
 class UserOut(Schema):
@@ -57,17 +63,33 @@ def sign_in(credentials: dict[str, str]) -> dict[str, Any]:
 
 
 @api.delete("/auth/token")
-@api.auth_required(token_auth)
+@api.auth_required(api_auth)
 @api.output({}, status_code=204)
-@api.doc(summary="Sign out: revoke the token of this request")
+@api.doc(summary="Sign out: revoke the token of this request, or end the browser session")
 def sign_out() -> tuple[str, int]:
     token = request.headers.get("Authorization", "").partition(" ")[2]
-    accounts.sign_out(ctx().accounts, token)
+    if token:
+        accounts.sign_out(ctx().accounts, token)
+    else:
+        end_session()
     return "", 204
 
 
+@api.get("/auth/csrf")
+@api.output(CsrfOut)
+@api.doc(
+    summary=f"The browser session's CSRF token: send it in {CSRF_HEADER} with unsafe methods",
+    security="SessionCookie",
+    responses={401: "no browser session: sign in at /login"},
+)
+def session_csrf() -> dict[str, str]:
+    if session_user() is None:
+        raise api_error(401, "no browser session: sign in at /login", "unauthorized")
+    return {"csrf_token": csrf_token(), "header": CSRF_HEADER}
+
+
 @api.get("/me")
-@api.auth_required(token_auth)
+@api.auth_required(api_auth)
 @api.output(UserOut)
 @api.doc(summary="The signed-in user")
 def me() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import PageInfo, PageQuery, local_iso, page_info, paging
-from web.auth import MANAGERS, current_user, token_auth
+from web.auth import MANAGERS, api_auth, current_user
 from web.context import ctx
 
 COURIERS = [str(Role.COURIER)]
@@ -74,7 +74,7 @@ def _out(named: NamedShift) -> dict[str, Any]:
 
 
 @api.get("/courier-shifts")
-@api.auth_required(token_auth, roles=MANAGERS)
+@api.auth_required(api_auth, roles=MANAGERS)
 @api.input(ShiftListQuery, location="query", arg_name="query")
 @api.output(ShiftList)
 @api.doc(summary="The operator's courier shifts by start (?status=)", responses=ERRORS)
@@ -92,7 +92,7 @@ def list_shifts(query: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/courier-shifts")
 @idempotent
-@api.auth_required(token_auth, roles=MANAGERS)
+@api.auth_required(api_auth, roles=MANAGERS)
 @api.input(ShiftIn, arg_name="body")
 @api.output(ShiftOut, status_code=201)
 @api.doc(
@@ -112,7 +112,7 @@ def create_shift(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.patch("/courier-shifts/<shift_id>")
-@api.auth_required(token_auth, roles=MANAGERS)
+@api.auth_required(api_auth, roles=MANAGERS)
 @api.input(ShiftPatch, arg_name="body")
 @api.output(ShiftOut)
 @api.doc(
@@ -125,7 +125,7 @@ def edit_shift(shift_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.post("/couriers/me/shift/start")
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(ShiftOut)
 @api.doc(summary="I start my shift (from 30 min before it)", responses={**ERRORS, 409: "none"})
 def start_shift() -> dict[str, Any]:
@@ -133,7 +133,7 @@ def start_shift() -> dict[str, Any]:
 
 
 @api.post("/couriers/me/shift/end")
-@api.auth_required(token_auth, roles=COURIERS)
+@api.auth_required(api_auth, roles=COURIERS)
 @api.output(ShiftOut)
 @api.doc(
     summary="I end my shift: the jobs I have not picked up go back",

@@ -22,7 +22,7 @@ from web.api.schemas import (
     paging,
     public_vehicle,
 )
-from web.auth import FLEET_STAFF, MANAGERS, current_user, token_auth
+from web.auth import FLEET_STAFF, MANAGERS, api_auth, current_user
 from web.context import ctx
 from web.errors import api_error
 
@@ -76,7 +76,7 @@ def list_available(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/fleet/vehicles")
-@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.auth_required(api_auth, roles=FLEET_STAFF)
 @api.input(FleetListQuery, location="query", arg_name="query")
 @api.output(FleetVehicleList)
 @api.doc(summary="The operator's whole fleet with status (managers, crews)", responses=ERRORS)
@@ -98,7 +98,7 @@ def list_fleet(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/fleet/vehicles/<vehicle_id>")
-@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.auth_required(api_auth, roles=FLEET_STAFF)
 @api.output(VehicleOut)
 @api.doc(summary="One vehicle of the operator's fleet", responses=ERRORS)
 def get_vehicle(vehicle_id: str) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def get_vehicle(vehicle_id: str) -> dict[str, Any]:
 
 @api.post("/fleet/vehicles")
 @idempotent
-@api.auth_required(token_auth, roles=MANAGERS)
+@api.auth_required(api_auth, roles=MANAGERS)
 @api.input(VehicleIn, arg_name="body")
 @api.output(VehicleOut, status_code=201)
 @api.doc(
@@ -138,7 +138,7 @@ def create_vehicle(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.patch("/fleet/vehicles/<vehicle_id>")
-@api.auth_required(token_auth, roles=FLEET_STAFF)
+@api.auth_required(api_auth, roles=FLEET_STAFF)
 @api.input(VehiclePatch, arg_name="body")
 @api.output(VehicleOut)
 @api.doc(

@@ -15,7 +15,7 @@ from fleet.workev import Reservation
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import local_iso
-from web.auth import current_user, token_auth
+from web.auth import api_auth, current_user
 from web.context import ctx
 
 ADMINS = [str(Role.COMPANY_ADMIN)]
@@ -172,7 +172,7 @@ def _service() -> service.EvService:
 
 @api.post("/staff")
 @idempotent
-@api.auth_required(token_auth, roles=ADMINS)
+@api.auth_required(api_auth, roles=ADMINS)
 @api.input(StaffIn, arg_name="body")
 @api.output(StaffOut, status_code=201)
 @api.doc(
@@ -197,7 +197,7 @@ def register_staff(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/hubs")
-@api.auth_required(token_auth)
+@api.auth_required(api_auth)
 @api.output(HubList)
 @api.doc(summary="The operator's EV hubs")
 def hubs() -> dict[str, Any]:
@@ -218,7 +218,7 @@ def hubs() -> dict[str, Any]:
 
 
 @api.get("/hubs/<hub_id>/availability")
-@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
+@api.auth_required(api_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
 @api.input(AvailabilityQuery, location="query", arg_name="query")
 @api.output(AvailabilityOut)
 @api.doc(
@@ -258,7 +258,7 @@ def hub_availability(hub_id: str, query: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.input(ReservationIn, arg_name="body")
 @api.output(ReservationOut, status_code=201)
 @api.doc(
@@ -283,7 +283,7 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.get("/reservations")
-@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
+@api.auth_required(api_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
 @api.input(ReservationQuery, location="query", arg_name="query")
 @api.output(ReservationList)
 @api.doc(
@@ -297,7 +297,7 @@ def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/pickup")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.output(ReservationOut)
 @api.doc(
     summary="Pick up the reserved EV",
@@ -309,7 +309,7 @@ def pickup(reservation_id: str) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/return")
 @idempotent
-@api.auth_required(token_auth, roles=STAFF)
+@api.auth_required(api_auth, roles=STAFF)
 @api.input(ReturnIn, arg_name="body")
 @api.output(ReservationOut)
 @api.doc(
@@ -330,7 +330,7 @@ def return_ev(reservation_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/cancel")
 @idempotent
-@api.auth_required(token_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
+@api.auth_required(api_auth, roles=[*STAFF, *ADMINS, str(Role.MANAGER)])
 @api.output(ReservationOut)
 @api.doc(
     summary="Cancel a reservation before pick-up: staff theirs, company admins their staff's, "
@@ -343,7 +343,7 @@ def cancel(reservation_id: str) -> dict[str, Any]:
 
 @api.post("/reservations/<reservation_id>/reassign")
 @idempotent
-@api.auth_required(token_auth, roles=[*ADMINS, str(Role.MANAGER)])
+@api.auth_required(api_auth, roles=[*ADMINS, str(Role.MANAGER)])
 @api.input(ReassignIn, arg_name="body")
 @api.output(ReservationOut)
 @api.doc(

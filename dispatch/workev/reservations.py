@@ -166,6 +166,7 @@ def reserve(
         msg = "only company staff reserve work EVs"
         raise InvalidValue(msg)
     with writing(service.engine) as conn:
+        identity_db.lock_user(conn, employee.id)  # one employee's reservations take turns
         hub = hub_by_id(conn, employee.operator_id, hub_id)
         for other in reservations_db.holding(conn, employee_id=employee.id):
             if other.slot.overlaps(slot):
@@ -191,8 +192,8 @@ def reserve(
         return reservations_db.create(conn, reservation, now)
 
 
-def _own(conn: Connection, user: User, reservation_id: str) -> Reservation:
-    reservation = reservations_db.get(conn, user.operator_id, reservation_id)
+def _own(conn: Connection, user: User, reservation_id: str, *, lock: bool = False) -> Reservation:
+    reservation = reservations_db.get(conn, user.operator_id, reservation_id, lock=lock)
     if reservation.employee_id != user.id:
         msg = "this reservation belongs to someone else"
         raise NotFound(msg)
@@ -201,16 +202,17 @@ def _own(conn: Connection, user: User, reservation_id: str) -> Reservation:
 
 def reservation_for(conn: Connection, user: User, reservation_id: str) -> Reservation:
     """The reservation if ``user`` may act on it: staff their own, a company admin their
-    company's, a manager any of the operator's. Anyone else's is not found."""
+    company's, a manager any of the operator's. Anyone else's is not found. Its row is locked
+    (PostgreSQL) until the caller's write transaction ends."""
     if user.role is Role.MANAGER:
-        return reservations_db.get(conn, user.operator_id, reservation_id)
+        return reservations_db.get(conn, user.operator_id, reservation_id, lock=True)
     if user.role is Role.COMPANY_ADMIN:
-        reservation = reservations_db.get(conn, user.operator_id, reservation_id)
+        reservation = reservations_db.get(conn, user.operator_id, reservation_id, lock=True)
         if reservation.company_id != user.company_id:
             msg = f"no reservation {reservation_id} of your company"
             raise NotFound(msg)
         return reservation
-    return _own(conn, user, reservation_id)
+    return _own(conn, user, reservation_id, lock=True)
 
 
 def handle_overdue(service: EvService) -> list[Reservation]:
@@ -272,15 +274,14 @@ def pick_up(service: EvService, employee: User, reservation_id: str) -> Reservat
         raise Conflict(msg)
     handle_overdue(service)  # the EV may still be out with someone late
     with writing(service.engine) as conn:
-        reservation = _own(conn, employee, reservation_id)
+        reservation = _own(conn, employee, reservation_id, lock=True)  # no reassign under us
         if reservation.status is ReservationStatus.FLAGGED:
             msg = f"this reservation needs your admin: {reservation.reason}"
             raise Conflict(msg)
         picked = reservations_db.move(
             conn, reservation, ReservationStatus.PICKED_UP, now, employee.id
         )
-        assert reservation.vehicle_id is not None
-        _unplug_and_go(conn, service, reservation, now)
+        _unplug_and_go(conn, service, picked, now)
         return picked
 
 
@@ -311,7 +312,7 @@ def return_ev(
     """Bring the EV back to its hub, reading its charge and odometer."""
     now = service.clock.now()
     with writing(service.engine) as conn:
-        reservation = _own(conn, employee, reservation_id)
+        reservation = _own(conn, employee, reservation_id, lock=True)
         returned = reservations_db.move(
             conn, reservation, ReservationStatus.RETURNED, now, employee.id
         )
@@ -328,7 +329,7 @@ def return_ev(
         after = VehicleStatus.LOW_BATTERY if soc_pct < low else VehicleStatus.AVAILABLE
         if hub.chargers > 0 and soc_pct < 100:
             after = VehicleStatus.CHARGING  # staff plug it in as they bring it back
-        vehicles_db.set_vehicle_status(
+        if not vehicles_db.set_vehicle_status(
             conn,
             reservation.vehicle_id,
             VehicleStatus.IN_USE,
@@ -338,7 +339,9 @@ def return_ev(
             odometer_m=odometer_m,
             lat=hub.position.lat,
             lon=hub.position.lon,
-        )
+        ):  # never drop the reading: say so, and store nothing
+            msg = f"the reserved EV {vehicle.code} is {vehicle.status}, not in use; ask your admin"
+            raise Conflict(msg)
         return returned
 
 

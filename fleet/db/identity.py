@@ -178,6 +178,12 @@ def get_user(conn: Connection, user_id: str) -> User:
     return _user(dict(row))
 
 
+def lock_user(conn: Connection, user_id: str) -> None:
+    """Lock the user's row to the end of the transaction (PostgreSQL; SQLite's writers are
+    serialised already): one person's changes that check each other take turns."""
+    conn.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+
+
 def users_by_id(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
     """The users with these ids, by id (unknown ids are left out)."""
     wanted = sorted(set(user_ids))

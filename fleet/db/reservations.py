@@ -78,17 +78,18 @@ def create(conn: Connection, reservation: Reservation, now: datetime) -> Reserva
     return reservation
 
 
-def get(conn: Connection, operator_id: str, reservation_id: str) -> Reservation:
-    """The reservation (another operator's is not found)."""
-    row = (
-        conn.execute(
-            select(reservations).where(
-                reservations.c.id == reservation_id, reservations.c.operator_id == operator_id
-            )
-        )
-        .mappings()
-        .first()
+def get(
+    conn: Connection, operator_id: str, reservation_id: str, *, lock: bool = False
+) -> Reservation:
+    """The reservation (another operator's is not found). With ``lock`` (PostgreSQL) its row
+    stays locked to the end of the transaction, so a pick-up, a cancel and a reassign of one
+    reservation take turns and each sees what the one before wrote."""
+    query = select(reservations).where(
+        reservations.c.id == reservation_id, reservations.c.operator_id == operator_id
     )
+    if lock:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
     if row is None:
         msg = f"no reservation {reservation_id}"
         raise NotFound(msg)

@@ -4,10 +4,12 @@ before asking."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from fleet.db.tables import vehicles
 from tests.web import test_workev
@@ -164,3 +166,63 @@ def test_staff_see_free_slots_per_hub_and_day(demo_client, demo, staff, clock):
     today = demo_client.get(f"/api/v1/hubs/{hub['id']}/availability", headers=manager).get_json()
     assert today["slots"][0]["start"].endswith("09:00:00+09:00")  # slots over are left out
     assert demo_client.get("/api/v1/hubs/nope/availability", headers=staff[0]).status_code == 404
+
+
+def race(calls):
+    """Run the calls at once (a barrier before each); their answers, in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_one_employee_never_holds_two_overlapping_reservations_at_once(demo, staff, clock):
+    app = demo[0]
+    manager = login(app.test_client(), "manager")
+    hubs = app.test_client().get("/api/v1/hubs", headers=manager).get_json()["data"]
+    assert len(hubs) >= 2
+
+    def ask(hub):
+        return lambda: reserve(app.test_client(), staff[0], hub, clock, 1, 2, 5_000).status_code
+
+    codes = race([ask(hubs[n % 2]) for n in range(6)])
+    assert sorted(codes) == [201] + [422] * 5, codes
+
+
+def test_a_pick_up_racing_a_reassign_takes_the_ev_the_reservation_ends_on(demo, staff, clock):
+    app = demo[0]
+    engine = app.extensions["fleetops"].engine
+    client = app.test_client()
+    manager, admin = login(client, "manager"), login(client, "admin-hanul")
+    hub, evs = hub_with_evs(client, manager)
+    set_evs(engine, {e["id"]: {"soc_pct": 90.0, "status": "available"} for e in evs})
+    for n in range(2):  # two staff, a slot each, and a spare EV to move to
+        made = reserve(client, staff[n], hub, clock, 0.1, 0.5, 5_000).get_json()
+        path = f"/api/v1/reservations/{made['id']}"
+        race(
+            [
+                lambda p=path: app.test_client().post(f"{p}/reassign", headers=admin),
+                lambda p=path, h=staff[n]: app.test_client().post(f"{p}/pickup", headers=h),
+            ]
+        )
+        final = client.get("/api/v1/reservations", headers=admin).get_json()["data"]
+        mine = next(r for r in final if r["id"] == made["id"])
+        assert mine["status"] == "picked_up", mine
+        with engine.connect() as conn:
+            in_use = {
+                r.id
+                for r in conn.execute(select(vehicles.c.id).where(vehicles.c.status == "in_use"))
+            }
+        assert mine["vehicle_id"] in in_use
+        back = client.post(
+            f"{path}/return", headers=staff[n], json={"soc_pct": 80, "odometer_m": 10**8}
+        )
+        assert back.status_code == 200, back.get_json()
+        with engine.connect() as conn:
+            assert not conn.execute(
+                select(vehicles.c.id).where(vehicles.c.status == "in_use")
+            ).all()

@@ -25,6 +25,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -217,10 +219,20 @@ def run_platform(settings: Settings) -> int:
         first_of_role.setdefault(str(role), username)
     logins = ", ".join(f"{user} ({role})" for role, user in first_of_role.items())
     click.echo(f"demo logins, password {DEMO_PASSWORD!r}: {logins}")
-    click.echo(f"fleetops is running at {url}  (Ctrl-C stops everything)")
+    click.echo("web workers warming up (road networks, compiled kernels)…", err=True)
     sys.stdout.flush()
+    probe = f"http://{_local_host(settings.host)}:{settings.port}/api/v1/health"
+    announced = False
+
+    def announce() -> None:
+        nonlocal announced
+        if not announced and _answers(probe):
+            announced = True
+            click.echo(f"fleetops is running at {url}  (Ctrl-C stops everything)")
+            sys.stdout.flush()
+
     try:
-        return _supervise(children, state_path, lambda: stopping)
+        return _supervise(children, state_path, lambda: stopping, announce)
     finally:
         for child in reversed(children):  # scheduler, worker, web, then Redis
             child.stop()
@@ -229,9 +241,32 @@ def run_platform(settings: Settings) -> int:
         click.echo("stopped", err=True)
 
 
-def _supervise(children: list[Child], state_path: Path, stopping: Callable[[], bool]) -> int:
-    """Restart what dies until ``stopping()``; 0, or 1 when a child would not start."""
+def _local_host(host: str) -> str:
+    """Where this machine reaches a server bound to ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+
+
+def _answers(url: str) -> bool:
+    """Whether the web answers ``url`` at all (any HTTP status: 503 is an answer)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1.0):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _supervise(
+    children: list[Child],
+    state_path: Path,
+    stopping: Callable[[], bool],
+    each_tick: Callable[[], None] = lambda: None,
+) -> int:
+    """Restart what dies until ``stopping()``, calling ``each_tick`` between rounds; 0, or 1
+    when a child would not start."""
     while not stopping():
+        each_tick()
         changed = False
         for child in children:
             exit_status = child.died()

@@ -99,6 +99,10 @@ def test_run_starts_the_demo_city_and_ctrl_c_leaves_no_process(tmp_path, cache_d
             pytest.fail("fleetops run did not start in time:\n" + "".join(output))
         text = "".join(output)
         assert "city: seoul-mapo" in text and "redis: embedded server" in text
+        try:  # said only once the web answers (a newcomer's first request waited 50 s)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).close()
+        except urllib.error.HTTPError as answered:
+            assert answered.code == 503  # an answer all the same: not every process is up yet
         assert "fleetops-demo" in text  # the demo logins are printed
 
         base = f"http://127.0.0.1:{port}"

@@ -112,10 +112,12 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
     with writing(service.engine) as conn:
         tries = deliveries_db.proof_failed(conn, job_id)
     left = max(MAX_PROOF_FAILURES - tries, 0)
-    msg = (
-        "the proof code does not match: ask the customer for the code they received "
-        f"({left} {'try' if left == 1 else 'tries'} left)"
+    then = (
+        f"{left} {'try' if left == 1 else 'tries'} left"
+        if left
+        else "no tries left: the code is now locked until the merchant issues a new one"
     )
+    msg = f"the proof code does not match: ask the customer for the code they received ({then})"
     raise InvalidValue(msg)
 
 

@@ -227,6 +227,7 @@ def test_the_proof_code_locks_after_a_few_wrong_tries_and_the_merchant_reissues_
     for _ in range(5):
         r = client.post(f"{base}/delivered", headers=courier, json={"proof_code": wrong})
         assert r.status_code == 422
+    assert "now locked until the merchant issues a new one" in r.get_json()["error"]["message"]
     r = client.post(f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]})
     assert r.status_code == 409 and "new code" in r.get_json()["error"]["message"]
     other = login(client, "merchant2")

@@ -120,7 +120,9 @@ def build_platform(
         riders=RiderService(
             engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
         ),
-        couriers=CourierService(engine, routers, clock, ids, catalog, couriers.limits, requester),
+        couriers=CourierService(
+            engine, routers, clock, ids, catalog, couriers.limits, requester, city.zone
+        ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
         probes={

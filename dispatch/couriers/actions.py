@@ -10,6 +10,7 @@ from datetime import datetime
 
 from dispatch.couriers.leaving import leave_plan
 from dispatch.couriers.service import CourierService
+from dispatch.couriers.shifts import on_duty_for_pickup
 from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
 from fleet.db.engine import Connection, reading, writing
@@ -63,6 +64,7 @@ def picked_up(service: CourierService, courier: User, job_id: str) -> None:
     now = service.clock.now()
     with writing(service.engine) as conn:
         stop, job = _my_job(conn, courier, job_id, StopKind.PICKUP)
+        on_duty_for_pickup(conn, service, courier, stop.shift_id, now)
         on_board = deliveries_db.litres_on_board(conn, courier.id)
         box = stops_db.box_of(conn, stop.shift_id)
         if on_board + job.parcel_l > box:

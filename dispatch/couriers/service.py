@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Protocol
 
 from fleet.catalog import Catalog, VehicleClass, VehicleType
@@ -56,6 +57,7 @@ class CourierService:
     catalog: Catalog
     limits: SolverLimits
     replans: ReplanRequester
+    zone: tzinfo = UTC  # the city's: times in messages are shown in it
 
     @property
     def moped(self) -> VehicleType:

@@ -235,6 +235,28 @@ def end_shift(service: CourierService, courier: User) -> shifts_db.NamedShift:
     return ended
 
 
+def on_duty_for_pickup(
+    conn: Connection, service: CourierService, courier: User, shift_id: str, now: datetime
+) -> None:
+    """A courier picking up a parcel is working: a scheduled shift of theirs starts with it,
+    from half an hour before its start (as ``start_shift``); earlier, the pick-up is refused.
+
+    Raises
+    ------
+    Conflict
+        The shift starts more than half an hour later.
+    """
+    shift = shifts_db.get_shift(conn, courier.operator_id, shift_id).shift
+    if shift.status is not ShiftStatus.SCHEDULED:
+        return
+    if now + EARLY_START < shift.window.start:
+        opens = (shift.window.start - EARLY_START).astimezone(service.zone).isoformat()
+        msg = f"your shift has not started: pick-ups open at {opens}"
+        raise Conflict(msg)
+    shifts_db.change_shift(conn, shift, ShiftStatus.ON_DUTY)
+    _audit(conn, service, courier, shift, "shift.start", {"status": "on_duty", "by": "pick-up"})
+
+
 def _audit(
     conn: Connection,
     service: CourierService,

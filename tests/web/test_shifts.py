@@ -102,3 +102,18 @@ def test_couriers_start_and_end_their_shift_and_give_back_what_they_did_not_pick
     assert client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"] == []
     nothing = client.post("/api/v1/couriers/me/shift/end", headers=courier)
     assert nothing.status_code == 409  # no shift open
+
+
+def test_a_pick_up_starts_the_couriers_scheduled_shift(client, clock):
+    manager = login(client, "manager")
+    merchant = login(client, "merchant1")
+    posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    posted = posted.get_json()
+    courier = courier_headers(client, posted["courier_id"])
+    shifts = client.get("/api/v1/courier-shifts", headers=manager).get_json()["data"]
+    theirs = next(s for s in shifts if s["courier_id"] == posted["courier_id"])
+    assert theirs["status"] == "scheduled"  # planned, but the courier did not press start
+    pick = f"/api/v1/couriers/me/jobs/{posted['id']}/picked-up"
+    assert client.post(pick, headers=courier).status_code == 200
+    shifts = client.get("/api/v1/courier-shifts", headers=manager).get_json()["data"]
+    assert next(s for s in shifts if s["id"] == theirs["id"])["status"] == "on_duty"

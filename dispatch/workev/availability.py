@@ -3,6 +3,7 @@ for each slot and charged enough for the trip, by the same decision a reservatio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +14,8 @@ from fleet.exceptions import InvalidValue
 from fleet.identity import User
 from fleet.sites import Site
 
+#: A day as the API takes it.
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 #: How far ahead a day may be asked for.
 HORIZON = timedelta(days=366)
 #: Slot lengths offered (minutes): each divides a day.
@@ -31,6 +34,8 @@ class FreeSlot:
 def parse_day(value: str) -> date:
     """The day named ``value`` (``YYYY-MM-DD``), or ``InvalidValue`` saying so."""
     try:
+        if not DAY.fullmatch(value):  # fromisoformat also takes 20261201 and 2026-W49-2
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         msg = f"date must be a day as YYYY-MM-DD, got {value!r}"

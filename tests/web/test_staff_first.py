@@ -157,6 +157,8 @@ def test_staff_see_free_slots_per_hub_and_day(demo_client, demo, staff, clock):
     assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_json()["error"]["message"]
     for query, words in [
         ("date=2020-01-01", "from today"),
+        ("date=20261201", "YYYY-MM-DD"),
+        ("date=2026-W49-2", "YYYY-MM-DD"),
         ("date=9999-12-31", "a year ahead"),
         ("slot_minutes=7", "slot_minutes"),
         ("planned_distance_m=0", "planned_distance_m"),

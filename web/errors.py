@@ -111,11 +111,50 @@ def _check_json_body() -> None:
     if not isinstance(body, dict):
         msg = f"the body must be a JSON object, not {type(body).__name__}"
         raise api_error(400, msg, "invalid_json")
+    where = _bad_text_in(body)
+    if where is not None:
+        raise api_error(400, f"{where} {BAD_TEXT}", "invalid_text")
+
+
+#: What text may not hold (PostgreSQL text cannot store NUL; a lone surrogate is no character).
+BAD_TEXT = "holds a NUL byte or a lone surrogate, which no text field accepts"
+
+
+def _is_bad(text: str) -> bool:
+    return "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _bad_text_in(body: Any) -> str | None:
+    """The name (a dotted path) of the first key or string of ``body`` with bad text."""
+    stack: list[tuple[str, Any]] = [("the body", body)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and _is_bad(value):
+            return where
+        if isinstance(value, dict):
+            for key, item in value.items():
+                name = key if where == "the body" else f"{where}.{key}"
+                if _is_bad(key):
+                    return f"a key of {where}"
+                stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _check_text() -> None:
+    """Refuse a path or query with bad text (400 ``invalid_text``), before any view reads it."""
+    if _is_bad(request.path):
+        raise api_error(400, f"the path {BAD_TEXT}", "invalid_text")
+    for key, value in request.args.items(multi=True):
+        if _is_bad(key) or _is_bad(value):
+            raise api_error(400, f"query parameter {key!r} {BAD_TEXT}", "invalid_text")
 
 
 def install(app: APIFlask) -> None:
     """Register the error processor, the JSON body check and the domain-error handlers on
     ``app``."""
+    app.before_request(_check_text)
     app.before_request(_check_json_body)
 
     @app.error_processor

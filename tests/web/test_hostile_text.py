@@ -16,7 +16,6 @@ def client(demo):
     return demo[0].test_client()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: NUL bytes in text answer 500 on PostgreSQL")
 def test_nul_bytes_and_lone_surrogates_are_refused_by_name(client, clock):
     for path in ("/track/%00", "/api/v1/track/a%00b", "/api/v1/vehicles?operator_id=a%00"):
         r = client.get(path)

@@ -139,17 +139,8 @@ def failed(service: CourierService, courier: User, job_id: str, reason: str) -> 
     NotFound
         The job's drop-off is not in the courier's plan.
     """
-    why = reason.strip()
-    if not why:
-        msg = "say why the delivery failed"
-        raise InvalidValue(msg)
-
-    def act(conn: Connection, now: datetime) -> None:
-        stop, job = _stop_in_plan(conn, courier, job_id, StopKind.DROPOFF)
-        deliveries_db.move_job(conn, job, JobStatus.RETURNING, now, courier.id, reason=why)
-        stops_db.close_stop(conn, stop, StopStatus.FAILED, now, touch=False)
-
-    leave_plan(service, courier.operator_id, job_id, act, back=True)
+    why = _reason(reason, "say why the delivery failed")
+    _fail_stop(service, courier, job_id, StopKind.DROPOFF, JobStatus.RETURNING, why, back=True)
 
 
 def returned(service: CourierService, courier: User, job_id: str) -> None:
@@ -199,14 +190,34 @@ def pickup_failed(service: CourierService, courier: User, job_id: str, reason: s
     NotFound
         The job's pick-up is not in the courier's plan (picked up already, or not theirs).
     """
+    why = _reason(reason, "say why the pick-up failed (parcel not ready, store closed, ...)")
+    _fail_stop(service, courier, job_id, StopKind.PICKUP, JobStatus.PICKUP_FAILED, why)
+
+
+def _reason(reason: str, ask: str) -> str:
+    """``reason`` without surrounding blanks; ``InvalidValue`` saying ``ask`` if none is left."""
     why = reason.strip()
     if not why:
-        msg = "say why the pick-up failed (parcel not ready, store closed, ...)"
-        raise InvalidValue(msg)
+        raise InvalidValue(ask)
+    return why
+
+
+def _fail_stop(
+    service: CourierService,
+    courier: User,
+    job_id: str,
+    kind: StopKind,
+    target: JobStatus,
+    why: str,
+    *,
+    back: bool = False,
+) -> None:
+    """The courier's ``kind`` stop of the job failed: the job moves to ``target`` with the
+    reason and the plan is written without the stop (``back``: with a return to the store)."""
 
     def act(conn: Connection, now: datetime) -> None:
-        stop, job = _stop_in_plan(conn, courier, job_id, StopKind.PICKUP)
-        deliveries_db.move_job(conn, job, JobStatus.PICKUP_FAILED, now, courier.id, reason=why)
+        stop, job = _stop_in_plan(conn, courier, job_id, kind)
+        deliveries_db.move_job(conn, job, target, now, courier.id, reason=why)
         stops_db.close_stop(conn, stop, StopStatus.FAILED, now, touch=False)
 
-    leave_plan(service, courier.operator_id, job_id, act)
+    leave_plan(service, courier.operator_id, job_id, act, back=back)

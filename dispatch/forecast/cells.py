@@ -52,6 +52,13 @@ def cells_over(
     return {str(c) for c in h3.polygon_to_cells(h3.LatLngPoly(outer), resolution)}
 
 
+def cells_over_area(
+    geometry: Mapping[str, object], resolution: int = DEFAULT_RESOLUTION
+) -> set[str]:
+    """The cells whose centres lie in a GeoJSON Polygon or MultiPolygon (a service area)."""
+    return {str(c) for c in h3.geo_to_cells(dict(geometry), resolution)}
+
+
 def weights_from_points(
     points: Iterable[Position], cells: set[str], resolution: int = DEFAULT_RESOLUTION
 ) -> dict[str, float]:

@@ -10,8 +10,8 @@ started and ended, and replaces the stored forecasts in one transaction.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,12 @@ from dispatch.forecast.spread import duration_mix, spread
 from fleet.clock import Clock
 from fleet.db import demand as demand_db
 from fleet.db.engine import Engine, reading, writing
+from fleet.db.sites import list_zones
 from fleet.exceptions import InvalidValue
+from fleet.geo import Position
+from fleet.zones import ZoneKind
+from routing.modes import Mode
+from routing.routers import CityRouters
 
 #: The model a refresh runs: no weather source is configured, so the weather-free variant.
 MODEL = "gbm-weekly-no-weather"
@@ -35,14 +40,30 @@ WEEK = 168
 
 @dataclass(frozen=True, slots=True)
 class DemandService:
-    """What forecasts run on: the prior weights of the city's demand cells (from station
-    locations or road junctions, see ``dispatch.forecast.cells``)."""
+    """What forecasts run on. ``points`` give the prior of where demand falls among the cells
+    of each operator's service area: station locations where the city has them, else the
+    junctions of its bike network (read on first use)."""
 
     engine: Engine
     clock: Clock
     zone: ZoneInfo
-    prior: Mapping[str, float] = field(default_factory=dict)
+    points: Callable[[], Sequence[Position]]
     resolution: int = cells_mod.DEFAULT_RESOLUTION
+
+    def prior(self, service_areas: Sequence[Mapping[str, object]]) -> dict[str, float]:
+        """Prior weights over the cells of these service areas (GeoJSON geometries)."""
+        cells = set().union(*(cells_mod.cells_over_area(a, self.resolution) for a in service_areas))
+        return cells_mod.weights_from_points(self.points(), cells, self.resolution)
+
+
+def junctions(routers: CityRouters) -> Callable[[], list[Position]]:
+    """The bike network's junctions as prior points, loaded when first asked for."""
+
+    def points() -> list[Position]:
+        network = routers.router(Mode.BIKE).network
+        return [Position(float(a), float(o)) for a, o in zip(network.lat, network.lon, strict=True)]
+
+    return points
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +113,10 @@ def refresh(service: DemandService, operator_id: str) -> Refreshed:
     since = this_hour - LOOKBACK
     with reading(service.engine) as conn:
         rides = demand_db.rides_since(conn, operator_id, since)
-    if not service.prior:
-        msg = "the city has no demand cells (no service area to lay them over)"
+        areas = [z.area.to_geojson() for z in list_zones(conn, operator_id, ZoneKind.SERVICE_AREA)]
+    learn = service.prior(areas) if areas else {}
+    if not learn:
+        msg = "the operator has no demand cells (no service area to lay them over)"
         raise InvalidValue(msg)
     known = int(LOOKBACK / timedelta(hours=1))
     first_ride = min((r.started_at for r in rides), default=this_hour)
@@ -107,7 +130,6 @@ def refresh(service: DemandService, operator_id: str) -> Refreshed:
     check = model.predict(table, known - WEEK, HOURS_AHEAD, seed=0, progress=None)[:WEEK]
     actual = table.counts[known - WEEK : known]
     error = float(np.sqrt(np.mean((actual - check) ** 2)) / max(float(actual.mean()), 1.0))
-    learn = service.prior
     origins = cells_mod.learn_shares(
         (cells_mod.cell_of(r.start, service.resolution) for r in rides), learn
     )

@@ -28,10 +28,15 @@ PROFILE = np.concatenate([DAY] * 5 + [np.roll(DAY, 3) * 0.8] * 2).astype(float)
 
 
 def service(world) -> demand.DemandService:
-    area = cells.cells_over(AREA_A)
+    """Prior points: one per cell of operator A's service area (an even prior)."""
+    area = sorted(cells.cells_over(AREA_A))
     return demand.DemandService(
-        world.engine, world.clock, SEOUL, prior={c: 1 / len(area) for c in area}
+        world.engine, world.clock, SEOUL, points=lambda: [cells.centre(c) for c in area]
     )
+
+
+def prior(svc) -> dict[str, float]:
+    return svc.prior([{"type": "Polygon", "coordinates": [AREA_A]}])
 
 
 def seed_history(world, weights, days: int) -> int:
@@ -49,15 +54,16 @@ def seed_history(world, weights, days: int) -> int:
 
 def test_a_refresh_stores_a_forecast_per_cell_and_hour_that_adds_up(world):
     svc = service(world)
-    busy = sorted(svc.prior)[:5]
-    weights = {c: (10.0 if c in busy else 0.1) for c in svc.prior}
+    cells_a = prior(svc)
+    busy = sorted(cells_a)[:5]
+    weights = {c: (10.0 if c in busy else 0.1) for c in cells_a}
     total = sum(weights.values())
     weights = {c: w / total for c, w in weights.items()}
     rides = seed_history(world, weights, 28)
     done = demand.refresh(svc, world.a.id)
     assert done.rides == rides and done.hours == 24 and 0 < done.relative_error < 2
     stored = demand.forecast(svc, world.a.id, 24)
-    assert len(stored) == 24 * len(svc.prior)
+    assert len(stored) == 24 * len(cells_a)
     by_hour: dict = {}
     for f in stored:
         by_hour[f.hour_start] = by_hour.get(f.hour_start, 0.0) + f.pickups
@@ -72,12 +78,12 @@ def test_a_refresh_stores_a_forecast_per_cell_and_hour_that_adds_up(world):
     demand.refresh(svc, world.a.id)
     with world.engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(demand_forecasts)).scalar_one()
-    assert n == 24 * len(svc.prior)
+    assert n == 24 * len(cells_a)
 
 
 def test_too_little_history_or_a_bad_horizon_is_refused_and_stores_nothing(world):
     svc = service(world)
-    seed_history(world, svc.prior, 3)
+    seed_history(world, prior(svc), 3)
     with pytest.raises(InvalidValue, match="at least a week"):
         demand.refresh(svc, world.a.id)
     for hours in (0, 25):

@@ -19,6 +19,7 @@ from dispatch.couriers.service import (
     ReplanRequester,
     SolverLimits,
 )
+from dispatch.ops.demand import DemandService, junctions
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
 from dispatch.queue.connection import connect
@@ -53,6 +54,7 @@ def schedule_rules(settings: Settings) -> ScheduleRules:
         reoptimise_after_jobs=settings.reoptimise_after_jobs,
         expire_holds_every_s=settings.expire_holds_every_s,
         late_returns_every_s=settings.late_returns_every_s,
+        forecast_every_s=settings.forecast_every_s,
     )
 
 
@@ -125,6 +127,7 @@ def build_platform(
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
+        demand=DemandService(engine, clock, city.zone, junctions(routers)),
         probes={
             "database": lambda: database_health(engine),
             **queue_probes(redis),

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 
 import networkx as nx
 
+from cli.demo_history import seed_history
 from cli.demo_zones import seed_no_parking
 from fleet.catalog import Catalog, VehicleClass
 from fleet.city import CityProfile
@@ -69,6 +70,7 @@ class DemoSummary:
     sites: dict[str, int]
     packs: int
     users: int
+    history_rides: int = 0
 
 
 def database_is_empty(conn: Connection) -> bool:
@@ -125,8 +127,10 @@ def seed_demo(
     catalog: Catalog,
     seed: int = 0,
     progress: Callable[[Iterable[int], str], Iterable[int]] = lambda it, _label: it,
+    history_days: int = 0,
 ) -> DemoSummary:
-    """Create the demo operator and everything it runs, in the caller's transaction."""
+    """Create the demo operator and everything it runs, in the caller's transaction; with
+    ``history_days``, that many days of generated ride history before now."""
     how = Seeding(conn, clock, ids, catalog, random.Random(seed), profile.timezone == "Asia/Seoul")
     operator = identity_db.create_operator(
         conn, f"{profile.title} Mobility (demo)", profile.name, clock, ids
@@ -151,12 +155,18 @@ def seed_demo(
     users = _people(how, operator)
     _shifts(how, operator, profile, users, vehicle_ids[VehicleClass.E_MOPED])
     seed_no_parking(conn, operator.id, layout.service_area, graphs[Mode.BIKE], clock, ids)
+    riders_fleet = counts[VehicleClass.E_KICKBOARD] + counts[VehicleClass.E_BIKE]
+    history = seed_history(
+        conn, operator.id, layout.service_area, graphs[Mode.BIKE], riders_fleet, clock, ids,
+        days=history_days, seed=seed,
+    )  # fmt: skip
     return DemoSummary(
         operator_id=operator.id,
         vehicles={str(c): counts[c] for c in VehicleClass},
         sites={str(k): len(v) for k, v in placed.items()},
         packs=packs,
         users=len(users),
+        history_rides=history,
     )
 
 

@@ -31,6 +31,8 @@ from routing.osm import read_bounds
 
 #: The worker's niceness (0 is the web's): see `worker`.
 WORKER_NICE = 10
+#: Days of generated ride history the demo starts with, so demand forecasts exist at once.
+DEMO_HISTORY_DAYS = 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,12 @@ def seed_if_empty(
             catalog=platform.catalog,
             seed=seed,
             progress=_progress,
+            history_days=DEMO_HISTORY_DAYS,
         )
     parts = ", ".join(f"{n} {c}" for c, n in summary.vehicles.items())
     click.echo(
-        f"seeded {prepared.profile.title}: {parts}; {summary.packs} packs; {summary.users} users",
+        f"seeded {prepared.profile.title}: {parts}; {summary.packs} packs; {summary.users} users; "
+        f"{summary.history_rides} rides of generated history",
         err=True,
     )
     return True

@@ -84,6 +84,7 @@ class Settings:
     reoptimise_solution_limit: int
     expire_holds_every_s: int
     late_returns_every_s: int
+    forecast_every_s: int
     #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
     secure_cookies: bool = False
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
@@ -111,6 +112,7 @@ class Settings:
             "reoptimise_time_limit_s",
             "expire_holds_every_s",
             "late_returns_every_s",
+            "forecast_every_s",
         ):
             _positive(f"schedule.{name}", getattr(self, name))
         if self.reoptimise_solution_limit < 0:
@@ -321,6 +323,7 @@ def load_settings(
         reoptimise_solution_limit=get("schedule", "reoptimise_solution_limit", int),
         expire_holds_every_s=get("schedule", "expire_holds_every_s", int),
         late_returns_every_s=get("schedule", "late_returns_every_s", int),
+        forecast_every_s=get("schedule", "forecast_every_s", int),
         fixed_time=get("server", "fixed_time", str).strip() or None,
         public_url=get("server", "public_url", str).strip().rstrip("/") or None,
         sources=sources,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.accounts import AccountService
 from dispatch.couriers.service import CourierService
+from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
 from dispatch.riders.bookings import RiderService
 from dispatch.workev.reservations import EvService
@@ -46,6 +47,7 @@ class Platform:
     couriers: CourierService
     workev: EvService
     fleet: FleetService
+    demand: DemandService
     #: Checks of the parts the platform depends on, by name ("database", "redis"): each
     #: answers ``{"ok": bool, ...}`` with a ``message`` when it is not ok.
     probes: dict[str, Callable[[], dict[str, Any]]]

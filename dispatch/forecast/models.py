@@ -128,8 +128,11 @@ class Gbm:
                 **self.params,
                 random_state=0 if self.fixed_seed else seed,
             )
-            model.fit(x[train], y[train])
-            out[start - first : end - first] = model.predict(x[start:end])
+            # a feature never known in the training hours (a lag longer than the history so
+            # far) says nothing yet: leave it out of this fit
+            seen = ~np.all(np.isnan(x[train]), axis=0)
+            model.fit(x[train][:, seen], y[train])
+            out[start - first : end - first] = model.predict(x[start:end][:, seen])
             if progress is not None:
                 progress(done + 1, len(starts))
         return np.where(hours.open[first:], np.maximum(out, 0.0), 0.0)

@@ -36,6 +36,8 @@ MODEL = "gbm-weekly-no-weather"
 LOOKBACK = timedelta(days=28)
 HOURS_AHEAD = 24
 WEEK = 168
+#: A week to learn from and a week to check the model on (its error sizes P10/P90).
+MIN_HISTORY = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +120,13 @@ def refresh(service: DemandService, operator_id: str) -> Refreshed:
     if not learn:
         msg = "the operator has no demand cells (no service area to lay them over)"
         raise InvalidValue(msg)
-    known = int(LOOKBACK / timedelta(hours=1))
     first_ride = min((r.started_at for r in rides), default=this_hour)
-    if this_hour - first_ride < timedelta(hours=WEEK):
-        msg = "a forecast needs at least a week of rides to learn from"
+    if this_hour - first_ride < MIN_HISTORY:
+        msg = f"a forecast needs at least {MIN_HISTORY.days} days of rides to learn from"
         raise InvalidValue(msg)
-    table = hourly(rides, since, known + HOURS_AHEAD, service.zone)
+    start = max(since, _hour(first_ride))  # hours before the first ride are not known zeros
+    known = int((this_hour - start) / timedelta(hours=1))
+    table = hourly(rides, start, known + HOURS_AHEAD, service.zone)
     table.counts[known:] = np.nan  # not yet happened
     model = MODELS[MODEL]
     city = model.predict(table, known, HOURS_AHEAD, seed=0, progress=None)

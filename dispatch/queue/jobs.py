@@ -11,9 +11,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from dispatch.holds import expire_due_holds
+from dispatch.ops.demand import refresh
 from dispatch.ops.vehicles import fleet_snapshot as count_fleet
 from dispatch.platform import Platform
 from dispatch.workev.reservations import handle_overdue
+from fleet.db.engine import reading
+from fleet.db.identity import list_operators
+from fleet.exceptions import InvalidValue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +41,23 @@ def fleet_snapshot(platform: Platform, operator_id: str) -> dict[str, dict[str, 
 def expire_holds(platform: Platform) -> int:
     """Free the vehicles of holds that ran out; how many."""
     return expire_due_holds(platform.engine, platform.clock)
+
+
+@platform_job
+def forecast_refresh(platform: Platform) -> dict[str, str]:
+    """Refresh every operator's demand forecast per cell and hour; per operator, what was
+    stored or why not (too little history, no service area)."""
+    done: dict[str, str] = {}
+    with reading(platform.engine) as conn:
+        operators = [op.id for op in list_operators(conn)]
+    for operator_id in operators:
+        try:
+            made = refresh(platform.demand, operator_id)
+        except InvalidValue as exc:
+            done[operator_id] = f"skipped: {exc}"
+            continue
+        done[operator_id] = f"{made.cells} cells x {made.hours} h from {made.rides} rides"
+    return done
 
 
 @platform_job

@@ -20,6 +20,7 @@ class ScheduleRules:
     reoptimise_after_jobs: int
     expire_holds_every_s: int
     late_returns_every_s: int
+    forecast_every_s: int = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,4 +39,5 @@ def periodic_jobs(rules: ScheduleRules) -> list[Periodic]:
         Periodic("expire-holds", jobs.expire_holds, "dispatch", rules.expire_holds_every_s),
         Periodic("late-returns", jobs.handle_late_returns, "dispatch", rules.late_returns_every_s),
         Periodic("replan-couriers", replans.replan_all, "dispatch", rules.reoptimise_every_s),
+        Periodic("forecast-refresh", jobs.forecast_refresh, "dispatch", rules.forecast_every_s),
     ]

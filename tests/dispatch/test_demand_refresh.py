@@ -84,7 +84,7 @@ def test_a_refresh_stores_a_forecast_per_cell_and_hour_that_adds_up(world):
 def test_too_little_history_or_a_bad_horizon_is_refused_and_stores_nothing(world):
     svc = service(world)
     seed_history(world, prior(svc), 3)
-    with pytest.raises(InvalidValue, match="at least a week"):
+    with pytest.raises(InvalidValue, match="at least 14 days"):
         demand.refresh(svc, world.a.id)
     for hours in (0, 25):
         with pytest.raises(InvalidValue, match="1 to 24"):

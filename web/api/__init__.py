@@ -12,6 +12,7 @@ def register_views() -> None:
     from web.api import (  # noqa: F401
         bookings,
         delivery,
+        forecast,
         health,
         job_ends,
         session,

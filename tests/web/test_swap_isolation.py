@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from fleet.db.tables import battery_packs
@@ -47,9 +46,6 @@ def only_shift_on(a: Tenant, clock, courier: str, moped: dict) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a swap moves the pack named by the moped's serial, whoever owns it"
-)
 def test_a_moped_with_another_operators_pack_serial_never_moves_that_pack(engine, settings, clock):
     a, b = two_tenants(engine, settings, clock)
     b_moped = b.get("manager", f"/api/v1/fleet/vehicles/{b.ids['moped_id']}")

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from cli.demo import DEMO_PEOPLE
+from fleet.db.identity import issue_token
 from fleet.db.tables import users
 from fleet.identity import Role
 from tests.web.test_bookings import login
@@ -148,19 +149,26 @@ def test_the_demo_seeds_a_user_of_every_role():
 
 
 @ONE_DATABASE
-def test_every_caller_gets_what_the_table_says(client, demo):
-    """Anonymous, forged, revoked and a deactivated user's tokens, and each role, against every
-    endpoint: 401, 403 or admitted (any answer but 401 and 403, and never a server error)."""
+def test_every_caller_gets_what_the_table_says(client, demo, clock):
+    """Anonymous, forged, expired, revoked and a deactivated user's tokens, and each role,
+    against every endpoint: 401, 403 or admitted (any answer but 401 and 403, and never a server
+    error)."""
     tokens = {role: login(client, demo_user(role)) for role in Role}
     revoked = login(client, "rider2")
     assert client.delete("/api/v1/auth/token", headers=revoked).status_code == 204
     deactivated = login(client, "crew2")
-    with demo[0].extensions["fleetops"].engine.begin() as conn:
+    engine = demo[0].extensions["fleetops"].engine
+    with engine.begin() as conn:
         conn.execute(sa.update(users).where(users.c.username == "crew2").values(active=False))
+        manager = conn.execute(sa.select(users.c.id).where(users.c.username == "manager")).one()
+        expired = {"Authorization": f"Bearer {issue_token(conn, manager.id, 60, clock)}"}
+    assert client.get("/api/v1/me", headers=expired).status_code == 200
+    clock.advance(61)  # the others live 30 days
     callers: list[tuple[str, Role | None, dict[str, str]]] = [
         ("anonymous", None, {}),
         ("forged token", None, {"Authorization": "Bearer not-a-token"}),
         ("basic auth", None, {"Authorization": "Basic bWFuYWdlcjpmbGVldG9wcy1kZW1v"}),
+        ("expired token", None, expired),
         ("revoked token", None, revoked),
         ("deactivated user", None, deactivated),
         *((str(role), role, tokens[role]) for role in Role),

@@ -128,7 +128,8 @@ def test_lists_never_hold_another_operators_objects(tenants):
 
 def refused(t: Tenant, who: str, method: str, path: str, body: dict[str, Any]) -> tuple[int, str]:
     """The status and error code of a call that must fail."""
-    response = t.client.open(path, method=method, headers=t.as_(who), json=body)
+    sent = {"json": body} if method != "GET" else {}
+    response = t.client.open(path, method=method, headers=t.as_(who), **sent)
     return response.status_code, (response.get_json() or {}).get("error", {}).get("code", "")
 
 
@@ -141,39 +142,21 @@ def test_ids_of_another_operator_in_a_body_are_unknown_ids_and_change_nothing(te
     hours = [(day + timedelta(hours=h)).isoformat() for h in range(6)]
     reassign = f"/api/v1/reservations/{a.ids['reservation_id']}/reassign"
     shift = f"/api/v1/courier-shifts/{a.ids['shift_id']}"
+    slot = {"planned_distance_m": 20_000, "start": hours[0], "end": hours[2]}
+    on_a_moped = {"vehicle_id": a.ids["moped_id"], "start": hours[0], "end": hours[3]}
+    for_a_courier = {"courier_id": a.ids["courier_id"], "start": hours[4], "end": hours[5]}
+    #: who, how, where, the rest of the body, the field naming B's object, which, the answer
     calls = [
-        (
-            "staff-hanul2",
-            "POST",
-            "/api/v1/reservations",
-            "hub_id",
-            {"planned_distance_m": 20_000, "start": hours[0], "end": hours[2]},
-            404,
-        ),
-        (
-            "manager",
-            "POST",
-            "/api/v1/courier-shifts",
-            "courier_id",
-            {"vehicle_id": a.ids["moped_id"], "start": hours[0], "end": hours[3]},
-            404,
-        ),
-        (
-            "manager",
-            "POST",
-            "/api/v1/courier-shifts",
-            "moped_id",
-            {"courier_id": a.ids["courier_id"], "start": hours[4], "end": hours[5]},
-            404,
-        ),
-        ("manager", "PATCH", shift, "moped_id", {}, 404),
-        ("manager", "POST", reassign, "ev_id", {}, 409),
-        ("admin-hanul", "POST", reassign, "ev_id", {}, 409),
+        ("staff-hanul2", "POST", "/api/v1/reservations", slot, "hub_id", "hub_id", 404),
+        ("manager", "POST", "/api/v1/courier-shifts", on_a_moped, "courier_id", "courier_id", 404),
+        ("manager", "POST", "/api/v1/courier-shifts", for_a_courier, "vehicle_id", "moped_id", 404),
+        ("manager", "PATCH", shift, {}, "vehicle_id", "moped_id", 404),
+        ("manager", "POST", reassign, {}, "vehicle_id", "ev_id", 409),
+        ("admin-hanul", "POST", reassign, {}, "vehicle_id", "ev_id", 409),
     ]
-    for who, method, path, key, body, status in calls:
-        field_name = {"moped_id": "vehicle_id", "ev_id": "vehicle_id"}.get(key, key)
-        theirs = refused(a, who, method, path, {**body, field_name: b.ids[key]})
-        nobodys = refused(a, who, method, path, {**body, field_name: str(uuid.uuid4())})
+    for who, method, path, body, name, key, status in calls:
+        theirs = refused(a, who, method, path, {**body, name: b.ids[key]})
+        nobodys = refused(a, who, method, path, {**body, name: str(uuid.uuid4())})
         assert theirs == nobodys and theirs[0] == status, (path, key, theirs, nobodys)
     # a rider of A standing at B's vehicles gets one of A's
     kicks = "/api/v1/fleet/vehicles?vehicle_class=e_kickboard&status=available"

@@ -18,7 +18,7 @@ from fleet.geo import Position
 from fleet.plans import PlannedStop, StopStatus, SwapStation
 from fleet.records import AuditEntry
 from fleet.sites import CHARGED_PCT, PackLocation, SiteKind
-from fleet.vehicles import status_for_charge
+from fleet.vehicles import Vehicle, status_for_charge
 
 
 def swap_stations(conn: Connection, operator_id: str) -> list[SwapStation]:
@@ -112,6 +112,7 @@ def swap_at(
     assert stop.site_id is not None
     station, fresh = _fullest_pack(conn, stop.site_id)
     moped, version = vehicle_version(conn, vehicle_id)
+    pack_out = _pack_in(conn, moped)  # read before the fresh pack joins the moped
     # free the slot first: (location_id, slot) is unique
     taken = conn.execute(
         update(battery_packs)
@@ -125,17 +126,8 @@ def swap_at(
     if taken != 1:
         msg = f"pack {fresh['serial']} was taken from {station} meanwhile; swap again"
         raise ChangedMeanwhile(msg)
-    if moped.battery_serial is not None:
-        conn.execute(
-            update(battery_packs)
-            .where(battery_packs.c.serial == moped.battery_serial)
-            .values(
-                location=str(PackLocation.STATION),
-                location_id=stop.site_id,
-                slot=fresh["slot"],
-                soc_pct=moped.soc_pct,
-            )
-        )
+    if pack_out is not None:
+        _dock(conn, pack_out, stop.site_id, fresh["slot"], moped.soc_pct)
     write_if_version(
         conn,
         replace(
@@ -160,9 +152,37 @@ def swap_at(
             {
                 "station": stop.site_id,
                 "pack_in": fresh["serial"],
-                "pack_out": moped.battery_serial,
+                "pack_out": pack_out,
                 "soc_pct": [moped.soc_pct, fresh["soc_pct"]],
             },
         ),
     )
-    return Exchange(fresh["serial"], float(fresh["soc_pct"]), moped.battery_serial)
+    return Exchange(fresh["serial"], float(fresh["soc_pct"]), pack_out)
+
+
+def _pack_in(conn: Connection, moped: Vehicle) -> str | None:
+    """The serial of the pack in ``moped``, or ``None``. A moped's ``battery_serial`` is only
+    what a manager typed at registration: it may name no pack, or a pack elsewhere, even another
+    operator's, which a swap must leave where it is."""
+    if moped.battery_serial is None:
+        return None
+    found = conn.execute(
+        select(battery_packs.c.serial).where(
+            battery_packs.c.serial == moped.battery_serial,
+            battery_packs.c.operator_id == moped.operator_id,
+            battery_packs.c.location == str(PackLocation.VEHICLE),
+            battery_packs.c.location_id == moped.id,
+        )
+    ).scalar_one_or_none()
+    return str(found) if found is not None else None
+
+
+def _dock(conn: Connection, serial: str, station_id: str, slot: int, soc_pct: float) -> None:
+    """Put the pack ``serial``, taken out of a moped, into the station's ``slot``."""
+    conn.execute(
+        update(battery_packs)
+        .where(battery_packs.c.serial == serial)
+        .values(
+            location=str(PackLocation.STATION), location_id=station_id, slot=slot, soc_pct=soc_pct
+        )
+    )

@@ -60,6 +60,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "POST /api/v1/fleet/vehicles": frozenset({MANAGER}),
     "GET /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
+    "GET /api/v1/ops/forecast": frozenset({MANAGER}),
     # merchants and their jobs
     "POST /api/v1/delivery-jobs": frozenset({MERCHANT}),
     "GET /api/v1/delivery-jobs": frozenset({MERCHANT, MANAGER}),

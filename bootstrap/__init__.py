@@ -127,7 +127,7 @@ def build_platform(
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
-        demand=DemandService(engine, clock, city.zone, junctions(routers)),
+        demand=DemandService(engine, clock, city.zone, junctions(routers), ids),
         probes={
             "database": lambda: database_health(engine),
             **queue_probes(redis),

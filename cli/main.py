@@ -15,6 +15,7 @@ from tqdm import tqdm
 from cli.common import city_name, settings_or_exit
 from cli.forecast import forecast
 from cli.graph import graph
+from cli.history import history
 from config.cities import load_city
 from config.exceptions import SettingsError
 from config.settings import Settings
@@ -311,6 +312,7 @@ def run(vehicles: int) -> None:
 
 cli.add_command(graph)
 cli.add_command(forecast)
+cli.add_command(history)
 
 
 def main() -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from dispatch.forecast import cells as cells_mod
+from dispatch.forecast.history import HistoricRide
 from dispatch.forecast.hours import WEATHER, Hours
 from dispatch.forecast.models import MODELS
 from dispatch.forecast.spread import duration_mix, spread
@@ -27,6 +28,7 @@ from fleet.db.engine import Engine, reading, writing
 from fleet.db.sites import list_zones
 from fleet.exceptions import InvalidValue
 from fleet.geo import Position
+from fleet.ids import Ids, RandomIds
 from fleet.zones import ZoneKind
 from routing.modes import Mode
 from routing.routers import CityRouters
@@ -50,6 +52,7 @@ class DemandService:
     clock: Clock
     zone: ZoneInfo
     points: Callable[[], Sequence[Position]]
+    ids: Ids = field(default_factory=RandomIds)
     resolution: int = cells_mod.DEFAULT_RESOLUTION
 
     def prior(self, service_areas: Sequence[Mapping[str, object]]) -> dict[str, float]:
@@ -176,3 +179,27 @@ def forecast(service: DemandService, operator_id: str, hours: int) -> list[deman
     start = _hour(service.clock.now())
     with reading(service.engine) as conn:
         return demand_db.forecasts_between(conn, operator_id, start, start + timedelta(hours=hours))
+
+
+def import_history(service: DemandService, operator_id: str, rides: Sequence[HistoricRide]) -> int:
+    """Store imported rides as the operator's history, all or none; how many.
+
+    Raises
+    ------
+    InvalidValue
+        A ride that starts or ends outside the operator's service area (naming it by its
+        position in ``rides``, from 1), or one that has not ended yet.
+    """
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        areas = [z.area for z in list_zones(conn, operator_id, ZoneKind.SERVICE_AREA)]
+        for n, ride in enumerate(rides, start=1):
+            for end, where in (("starts", ride.start), ("ends", ride.end)):
+                if not any(a.contains(where) for a in areas):
+                    msg = f"ride {n} {end} outside the service area ({where.lat}, {where.lon})"
+                    raise InvalidValue(msg)
+            if ride.ended_at > now:
+                msg = f"ride {n} ends in the future ({ride.ended_at.isoformat()})"
+                raise InvalidValue(msg)
+        past = (demand_db.PastRide(r.started_at, r.ended_at, r.start, r.end) for r in rides)
+        return demand_db.add_history(conn, operator_id, "imported", past, service.ids)

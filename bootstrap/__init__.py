@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from bootstrap.demand_points import prior_points
 from bootstrap.probes import process_probe
 from config.cities import load_city, resolve_city_name
 from config.exceptions import SettingsError
@@ -19,7 +20,7 @@ from dispatch.couriers.service import (
     ReplanRequester,
     SolverLimits,
 )
-from dispatch.ops.demand import DemandService, junctions
+from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
 from dispatch.queue.connection import connect
@@ -127,7 +128,14 @@ def build_platform(
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
-        demand=DemandService(engine, clock, city.zone, junctions(routers), ids),
+        demand=DemandService(
+            engine,
+            clock,
+            city.zone,
+            prior_points(city.demand, routers),
+            ids,
+            city.demand.resolution,
+        ),
         probes={
             "database": lambda: database_health(engine),
             **queue_probes(redis),

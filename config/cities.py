@@ -9,7 +9,7 @@ from typing import Any
 
 from config.exceptions import SettingsError, UnknownCity
 from fleet.catalog import parse_vehicle_class
-from fleet.city import CityProfile, OsmSource, SiteSpec, SyntheticSpec
+from fleet.city import CityProfile, DemandSpec, OsmSource, SiteSpec, SyntheticSpec
 from fleet.exceptions import InvalidValue
 from fleet.geo import Area, Position
 from fleet.pricing import Tariff
@@ -102,6 +102,16 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
                 parse_vehicle_class(k): int(v) for k, v in pricing["per_minute_minor"].items()
             },
         )
+    demand = DemandSpec()
+    if "demand" in doc:
+        raw = doc["demand"]
+        stations = (data_dir / raw["stations"]).resolve() if "stations" in raw else None
+        demand = DemandSpec(
+            stations=stations,
+            lat_column=int(raw.get("lat_column", 0)),
+            lon_column=int(raw.get("lon_column", 1)),
+            resolution=int(raw.get("cell_resolution", 9)),
+        )
     area = None
     if "service_area" in doc:
         area = Area.from_ring(doc["service_area"]["ring"])
@@ -115,6 +125,7 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
         sites=tuple(sites),
         service_area=area,
         tariff=tariff,
+        demand=demand,
     )
 
 

@@ -97,6 +97,19 @@ class SiteSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class DemandSpec:
+    """Where a city's demand cells get their prior: a table of real station locations
+    (``stations``, the latitude and longitude in columns ``lat_column`` and ``lon_column``
+    from 0, tab-separated for ``.tsv``), else the bike network's junctions; and the cells'
+    H3 resolution (9: about 0.1 km² a cell)."""
+
+    stations: Path | None = None
+    lat_column: int = 0
+    lon_column: int = 1
+    resolution: int = 9
+
+
+@dataclass(frozen=True, slots=True)
 class CityProfile:
     """Everything fleetops needs to know about a city to run in it."""
 
@@ -109,6 +122,7 @@ class CityProfile:
     sites: tuple[SiteSpec, ...] = ()
     service_area: Area | None = None
     tariff: Tariff | None = None
+    demand: DemandSpec = DemandSpec()
 
     def __post_init__(self) -> None:
         try:

@@ -79,10 +79,6 @@ def operations(document: dict):
                 yield method, path, operation
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: the 400 of invalid text and the 413/415 of a bad body are undocumented",
-)
 def test_every_operation_documents_the_answers_of_the_checks_before_its_view(spec):
     _, document = spec
     missing = [
@@ -94,9 +90,6 @@ def test_every_operation_documents_the_answers_of_the_checks_before_its_view(spe
     assert not missing, f"undocumented answers: {missing}"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 12: errors are documented as {message, detail}, not as sent"
-)
 def test_error_answers_are_documented_in_the_shape_they_are_sent(spec):
     from openapi_schema_validator import OAS31Validator
 

@@ -48,8 +48,17 @@ class PointIn(Schema):
     lon = fields.Float(required=True)
 
 
+#: The largest value an INTEGER column holds (PostgreSQL's are 32-bit): a bound for the API's
+#: integers that are stored, so a larger one is refused by name rather than failing the insert.
+INT32_MAX = 2**31 - 1
+
+#: The last page a listing may ask for: its offset stays far inside what a database counts with
+#: (a page past 2^63 failed the query, and no listing has a million pages).
+MAX_PAGE = 1_000_000
+
+
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=None, validate=validators.Range(min=1))
 
 

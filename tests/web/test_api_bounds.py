@@ -26,7 +26,6 @@ def test_a_page_past_any_listing_is_refused_by_name(client, page):
     assert "page" in error["detail"]["query"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: odometer_m 2^31 and a long battery_serial: 500")
 @pytest.mark.parametrize(
     "field, value", [("odometer_m", INT32_MAX + 1), ("battery_serial", "B" * 65)]
 )
@@ -41,7 +40,6 @@ def test_a_vehicle_value_past_its_column_is_refused_and_stores_nothing(
     assert snapshot(world.engine) == before
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: odometer_m 2^31 on a change answers 500")
 def test_an_odometer_reading_past_its_column_is_refused_and_the_largest_kept(client, auth):
     h = auth(Role.MANAGER)
     body = new_vehicle(battery_serial="B" * 64)  # the longest serial the column holds

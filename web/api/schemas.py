@@ -145,9 +145,11 @@ class VehicleIn(Schema):
     lat = fields.Float(required=True)
     lon = fields.Float(required=True)
     soc_pct = fields.Float(required=True)
-    odometer_m = fields.Integer(load_default=0)
+    odometer_m = fields.Integer(load_default=0, validate=validators.Range(min=0, max=INT32_MAX))
     status = fields.String(load_default="available")
-    battery_serial = fields.String(load_default=None, allow_none=True)
+    battery_serial = fields.String(
+        load_default=None, allow_none=True, validate=validators.Length(min=1, max=64)
+    )
     plate = fields.String(load_default=None, validate=validators.Length(min=1, max=32))
     model = fields.String(load_default=None, validate=validators.Length(min=1, max=64))
 
@@ -157,7 +159,7 @@ class VehiclePatch(Schema):
     soc_pct = fields.Float()
     lat = fields.Float()
     lon = fields.Float()
-    odometer_m = fields.Integer()
+    odometer_m = fields.Integer(validate=validators.Range(min=0, max=INT32_MAX))
 
 
 def local_iso(at: datetime, zone: ZoneInfo) -> str:

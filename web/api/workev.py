@@ -14,7 +14,7 @@ from fleet.identity import Role
 from fleet.workev import Reservation
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import Instant, local_iso
+from web.api.schemas import INT32_MAX, Instant, local_iso
 from web.auth import api_auth, current_user
 from web.context import ctx
 
@@ -42,13 +42,13 @@ class ReservationIn(Schema):
     start = Instant(required=True)
     end = Instant(required=True)
     planned_distance_m = fields.Integer(
-        required=True, strict=True, validate=validators.Range(min=1)
+        required=True, strict=True, validate=validators.Range(min=1, max=INT32_MAX)
     )
 
 
 class ReturnIn(Schema):
     soc_pct = fields.Float(required=True)
-    odometer_m = fields.Integer(required=True, validate=validators.Range(min=0))
+    odometer_m = fields.Integer(required=True, validate=validators.Range(min=0, max=INT32_MAX))
 
 
 class ReassignIn(Schema):

@@ -69,8 +69,8 @@ def create_app(
         HTTP_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
         VALIDATION_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
     )
-    app.spec_processor(openapi.process)
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
+    app.spec_processor(openapi.processor(app.extensions[EXTENSION]))
     errors.install(app)
     register_views()
     app.register_blueprint(api)

@@ -4,8 +4,10 @@ bearer token. Installed by ``create_app`` as apiflask's spec processor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from dispatch.platform import Platform
 from web.errors import BAD_TEXT
 
 #: The one error shape (web/errors.py ``error_body``), documented for every 4xx answer.
@@ -44,16 +46,29 @@ _WITH_BODY = {
 }
 
 
-def process(spec: dict[str, Any]) -> dict[str, Any]:
-    """Complete the document apiflask generated (the processor ``create_app`` installs)."""
-    spec.setdefault("components", {}).setdefault("schemas", {})["HTTPError"] = ERROR_SCHEMA
-    for item in spec.get("paths", {}).values():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            _session_alternative(operation)
-            _common_answers(method, operation)
-    return spec
+def processor(platform: Platform) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The spec processor ``create_app`` installs: it completes the document apiflask generated,
+    with what the running platform is set to (the largest page size)."""
+
+    def process(spec: dict[str, Any]) -> dict[str, Any]:
+        spec.setdefault("components", {}).setdefault("schemas", {})["HTTPError"] = ERROR_SCHEMA
+        for item in spec.get("paths", {}).values():
+            for method, operation in item.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                _session_alternative(operation)
+                _common_answers(method, operation)
+                _page_size(operation, platform.paging.maximum)
+        return spec
+
+    return process
+
+
+def _page_size(operation: dict[str, Any], maximum: int) -> None:
+    """State the largest ``per_page`` (a setting, api.page_size_max, checked by ``paging``)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter.get("name") == "per_page":
+            parameter["schema"]["maximum"] = maximum
 
 
 def _session_alternative(operation: dict[str, Any]) -> None:

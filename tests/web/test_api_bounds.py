@@ -106,7 +106,6 @@ def _allowed(schema, value) -> bool:
     return OAS31Validator(schema).is_valid(value)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: the document allows values the API refuses")
 def test_the_document_refuses_what_the_api_refuses(client, auth, world):
     document = client.get("/api/openapi.json").get_json()
     manager = auth(Role.MANAGER)

@@ -110,7 +110,6 @@ def test_error_answers_are_documented_in_the_shape_they_are_sent(spec):
         assert not OAS31Validator(schema).is_valid({"message": "x", "detail": {}})
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: health's 503 is documented as an error shape")
 def test_health_is_documented_as_it_answers_when_something_is_down(spec):
     from openapi_schema_validator import OAS31Validator
 

@@ -1,10 +1,10 @@
 """schemathesis over the whole OpenAPI document, in-process through the WSGI app.
 
-:func:`fuzz` sends every operation of the document ``max_examples`` generated requests as one
-caller and returns what the checks found, deduplicated, each with a curl line that reproduces
-it. Generation is derandomised (Hypothesis' fixed seed, no example database), so a run finds the
-same things every time. Used by tests/web/test_fuzz.py (small, in ``make test``) and the
-benchmark ``python -m benchmarks fuzz`` (more examples).
+:func:`fuzz` runs schemathesis' phases over every operation of the document as one caller
+(the schema's examples, the coverage of each bound it states and just past it, then
+``max_examples`` fuzzed requests, positive and negative) and returns what the checks found,
+deduplicated, each with a curl line that reproduces it. Generation is derandomised (a fixed
+seed, no example database, no shrinking), so a run finds the same things every time.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 seeded demo city, on PostgreSQL (the stricter of the two: integer widths, text): no server
 error, only documented statuses, every answer as documented (issue 12).
 
-A failure lists each finding with a curl line that reproduces it. More examples: the benchmark
-``python -m benchmarks fuzz``.
+A failure lists each finding with a curl line that reproduces it.
 """
 
 from __future__ import annotations
@@ -24,11 +23,6 @@ def test_every_demo_role_is_a_caller():
     assert None in CALLERS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: schemathesis finds 500s (huge page, odometer_m, battery_serial), "
-    "undocumented statuses (400, 415) and a document that does not say the real bounds",
-)
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

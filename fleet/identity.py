@@ -8,7 +8,9 @@ from enum import StrEnum
 
 from fleet.exceptions import InvalidValue
 
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+#: What a username is (also stated in the API's document).
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 class Role(StrEnum):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from apiflask import APIFlask
 
 from bootstrap import build_platform
@@ -11,7 +9,7 @@ from config.settings import Settings
 from dispatch.platform import Platform
 from fleet.clock import Clock
 from fleet.db.engine import Engine
-from web import docs, errors, ui
+from web import docs, errors, openapi, ui
 from web.api import api, register_views
 from web.context import EXTENSION
 from web.ui import tracking
@@ -68,9 +66,11 @@ def create_app(
             },
         },
         FLEETOPS_PUBLIC_URL=settings.public_url,
+        HTTP_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
+        VALIDATION_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
     )
-    app.spec_processor(_session_alternative)
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
+    app.spec_processor(openapi.processor(app.extensions[EXTENSION]))
     errors.install(app)
     register_views()
     app.register_blueprint(api)
@@ -78,14 +78,3 @@ def create_app(
     app.register_blueprint(ui.bp)
     app.register_blueprint(tracking.bp)
     return app
-
-
-def _session_alternative(spec: dict[str, Any]) -> dict[str, Any]:
-    """Document that every bearer-secured operation also takes the browser session."""
-    for item in spec.get("paths", {}).values():
-        for operation in item.values():
-            security = operation.get("security") if isinstance(operation, dict) else None
-            for requirement in list(security or []):
-                if "BearerAuth" in requirement:
-                    security.append({"SessionCookie": requirement["BearerAuth"]})
-    return spec

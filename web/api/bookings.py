@@ -7,15 +7,20 @@ from typing import Any
 from apiflask import Schema, fields, validators
 
 from dispatch.riders import bookings as service
+from fleet.bookings import BookingStatus
 from fleet.geo import Position
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import (
+    CLASSES,
+    LATITUDE,
+    LONGITUDE,
     PageInfo,
     PageQuery,
     PointIn,
     local_iso,
+    one_of,
     page_info,
     paging,
     public_vehicle,
@@ -33,10 +38,10 @@ class ParkedIn(PointIn):
 
 
 class BookingIn(Schema):
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
+    lat = fields.Float(required=True, metadata=LATITUDE)
+    lon = fields.Float(required=True, metadata=LONGITUDE)
     vehicle_classes = fields.List(
-        fields.String(), required=True, validate=validators.Length(min=1, max=3)
+        fields.String(metadata=CLASSES), required=True, validate=validators.Length(min=1, max=3)
     )
     destination = fields.Nested(PointIn, load_default=None, allow_none=True)
 
@@ -66,7 +71,7 @@ class BookingOut(Schema):
 
 
 class BookingListQuery(PageQuery):
-    status = fields.List(fields.String(), load_default=list)
+    status = fields.List(fields.String(metadata=one_of(BookingStatus)), load_default=list)
 
 
 class BookingList(Schema):

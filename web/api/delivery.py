@@ -23,6 +23,7 @@ from web.api.schemas import (
     PointIn,
     job_people,
     local_iso,
+    one_of,
     page_info,
     paging,
 )
@@ -62,7 +63,10 @@ LATE = "the drop-off is planned (or was made) after its window closed"
 
 
 class JobQuery(PageQuery):
-    status = fields.String(load_default=None, metadata={"description": "only jobs in this status"})
+    status = fields.String(
+        load_default=None,
+        metadata={"description": "only jobs in this status", **one_of(JobStatus)},
+    )
 
 
 class JobPlace(Schema):

@@ -7,15 +7,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiflask import Schema, fields
+
 from routing.modes import Mode
 from web.api import api
 from web.context import ctx
 
 
+class RoutingOut(Schema):
+    warm = fields.Boolean(metadata={"description": "every road network is loaded"})
+    loaded = fields.List(fields.String(), metadata={"description": "the modes loaded"})
+
+
+class HealthOut(Schema):
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    down = fields.List(fields.String(), metadata={"description": "what is down, by name"})
+    city = fields.String()
+    routing = fields.Nested(RoutingOut)
+    checks = fields.Dict(metadata={"description": "each check's answer, by name"})
+    time = fields.String(metadata={"description": "ISO 8601 in the city's time zone"})
+
+
+#: The 503 answers with the same body as the 200 (not the error shape): it says what is down.
+DOWN = {
+    "description": "something is down: `down` names it",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HealthOut"}}},
+}
+
+
 @api.get("/health")
+@api.output(HealthOut)
 @api.doc(
     summary="Health of the database, Redis, worker, scheduler, queue and processes",
-    responses={503: "something is down: `down` names it"},
+    responses={503: DOWN},
 )
 def health() -> tuple[dict[str, Any], int]:
     app = ctx()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +12,8 @@ from apiflask import Schema, fields, validators
 from dispatch.couriers.views import JobSeen
 from dispatch.platform import Paging
 from fleet import clock
-from fleet.catalog import Catalog
-from fleet.vehicles import Vehicle
+from fleet.catalog import Catalog, VehicleClass
+from fleet.vehicles import Vehicle, VehicleStatus
 from web.errors import api_error
 
 #: The instants any request may name: wide enough for every real use, narrow enough that no
@@ -43,13 +44,35 @@ class ErrorOut(Schema):
     error = fields.Nested(ErrorDetail, required=True)
 
 
+def one_of(values: Iterable[object]) -> dict[str, Any]:
+    """Metadata stating the values a field takes, where the platform checks them itself (its
+    422 names the field and lists them): the document says them up front, the check stays."""
+    return {"enum": [str(value) for value in values]}
+
+
+#: Metadata stating bounds the platform checks itself (``fleet.geo.Position``, charges).
+LATITUDE: dict[str, Any] = {"minimum": -90, "maximum": 90}
+LONGITUDE: dict[str, Any] = {"minimum": -180, "maximum": 180}
+PERCENT: dict[str, Any] = {"minimum": 0, "maximum": 100}
+CLASSES = one_of(VehicleClass)
+
+
 class PointIn(Schema):
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
+    lat = fields.Float(required=True, metadata=LATITUDE)
+    lon = fields.Float(required=True, metadata=LONGITUDE)
+
+
+#: The largest value an INTEGER column holds (PostgreSQL's are 32-bit): a bound for the API's
+#: integers that are stored, so a larger one is refused by name rather than failing the insert.
+INT32_MAX = 2**31 - 1
+
+#: The last page a listing may ask for: its offset stays far inside what a database counts with
+#: (a page past 2^63 failed the query, and no listing has a million pages).
+MAX_PAGE = 1_000_000
 
 
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validators.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validators.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=None, validate=validators.Range(min=1))
 
 
@@ -118,7 +141,7 @@ class FleetVehicleList(Schema):
 
 
 class VehicleListQuery(PageQuery):
-    vehicle_class = fields.List(fields.String(), load_default=list)
+    vehicle_class = fields.List(fields.String(metadata=CLASSES), load_default=list)
     operator_id = fields.String(load_default=None)
     lat = fields.Float(load_default=None, validate=validators.Range(min=-90, max=90))
     lon = fields.Float(load_default=None, validate=validators.Range(min=-180, max=180))
@@ -126,29 +149,31 @@ class VehicleListQuery(PageQuery):
 
 
 class FleetListQuery(PageQuery):
-    vehicle_class = fields.List(fields.String(), load_default=list)
-    status = fields.List(fields.String(), load_default=list)
+    vehicle_class = fields.List(fields.String(metadata=CLASSES), load_default=list)
+    status = fields.List(fields.String(metadata=one_of(VehicleStatus)), load_default=list)
 
 
 class VehicleIn(Schema):
     code = fields.String(required=True, validate=validators.Length(min=1, max=64))
-    vehicle_class = fields.String(required=True)
-    lat = fields.Float(required=True)
-    lon = fields.Float(required=True)
-    soc_pct = fields.Float(required=True)
-    odometer_m = fields.Integer(load_default=0)
-    status = fields.String(load_default="available")
-    battery_serial = fields.String(load_default=None, allow_none=True)
+    vehicle_class = fields.String(required=True, metadata=CLASSES)
+    lat = fields.Float(required=True, metadata=LATITUDE)
+    lon = fields.Float(required=True, metadata=LONGITUDE)
+    soc_pct = fields.Float(required=True, metadata=PERCENT)
+    odometer_m = fields.Integer(load_default=0, validate=validators.Range(min=0, max=INT32_MAX))
+    status = fields.String(load_default="available", metadata=one_of(VehicleStatus))
+    battery_serial = fields.String(
+        load_default=None, allow_none=True, validate=validators.Length(min=1, max=64)
+    )
     plate = fields.String(load_default=None, validate=validators.Length(min=1, max=32))
     model = fields.String(load_default=None, validate=validators.Length(min=1, max=64))
 
 
 class VehiclePatch(Schema):
-    status = fields.String()
-    soc_pct = fields.Float()
-    lat = fields.Float()
-    lon = fields.Float()
-    odometer_m = fields.Integer()
+    status = fields.String(metadata=one_of(VehicleStatus))
+    soc_pct = fields.Float(metadata=PERCENT)
+    lat = fields.Float(metadata=LATITUDE)
+    lon = fields.Float(metadata=LONGITUDE)
+    odometer_m = fields.Integer(validate=validators.Range(min=0, max=INT32_MAX))
 
 
 def local_iso(at: datetime, zone: ZoneInfo) -> str:

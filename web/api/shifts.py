@@ -8,10 +8,11 @@ from apiflask import Schema, fields
 
 from dispatch.couriers import shifts as service
 from fleet.db.shifts import NamedShift
+from fleet.delivery import ShiftStatus
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import Instant, PageInfo, PageQuery, local_iso, page_info, paging
+from web.api.schemas import Instant, PageInfo, PageQuery, local_iso, one_of, page_info, paging
 from web.auth import MANAGERS, api_auth, current_user
 from web.context import ctx
 
@@ -55,7 +56,7 @@ class ShiftList(Schema):
 
 
 class ShiftListQuery(PageQuery):
-    status = fields.List(fields.String(), load_default=list)
+    status = fields.List(fields.String(metadata=one_of(ShiftStatus)), load_default=list)
 
 
 def _out(named: NamedShift) -> dict[str, Any]:

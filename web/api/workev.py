@@ -8,13 +8,13 @@ from apiflask import Schema, fields, validators
 
 from dispatch.workev import admin as admin_service
 from dispatch.workev import reservations as service
-from dispatch.workev.availability import free_slots, parse_day
+from dispatch.workev.availability import SLOT_MINUTES, free_slots, parse_day
 from dispatch.workev.views import ReservationView, describe
-from fleet.identity import Role
-from fleet.workev import Reservation
+from fleet.identity import USERNAME_PATTERN, Role
+from fleet.workev import Reservation, ReservationStatus
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import Instant, local_iso
+from web.api.schemas import INT32_MAX, PERCENT, Instant, local_iso
 from web.auth import api_auth, current_user
 from web.context import ctx
 
@@ -24,7 +24,7 @@ ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such reservat
 
 
 class StaffIn(Schema):
-    username = fields.String(required=True)
+    username = fields.String(required=True, metadata={"pattern": USERNAME_PATTERN, "maxLength": 63})
     display_name = fields.String(required=True, validate=validators.Length(min=1, max=200))
     password = fields.String(required=True)
 
@@ -42,13 +42,13 @@ class ReservationIn(Schema):
     start = Instant(required=True)
     end = Instant(required=True)
     planned_distance_m = fields.Integer(
-        required=True, strict=True, validate=validators.Range(min=1)
+        required=True, strict=True, validate=validators.Range(min=1, max=INT32_MAX)
     )
 
 
 class ReturnIn(Schema):
-    soc_pct = fields.Float(required=True)
-    odometer_m = fields.Integer(required=True, validate=validators.Range(min=0))
+    soc_pct = fields.Float(required=True, metadata=PERCENT)
+    odometer_m = fields.Integer(required=True, validate=validators.Range(min=0, max=INT32_MAX))
 
 
 class ReassignIn(Schema):
@@ -96,7 +96,9 @@ class ReservationList(Schema):
 
 
 class ReservationQuery(Schema):
-    status = fields.String(load_default=None)
+    status = fields.String(
+        load_default=None, validate=validators.OneOf([str(s) for s in ReservationStatus])
+    )
 
 
 class HubOut(Schema):
@@ -116,9 +118,15 @@ class AvailabilityQuery(Schema):
     date = fields.String(
         load_default=None, metadata={"description": "YYYY-MM-DD in the city's time; today"}
     )
-    slot_minutes = fields.Integer(load_default=60, metadata={"description": "15 to 240"})
+    slot_minutes = fields.Integer(
+        load_default=60, metadata={"description": "minutes", "enum": list(SLOT_MINUTES)}
+    )
     planned_distance_m = fields.Integer(
-        load_default=20_000, metadata={"description": "the trip each slot must cover"}
+        load_default=20_000,
+        metadata={
+            "description": "the trip each slot must cover, at most an EV's range on a full charge",
+            "minimum": 1,
+        },
     )
 
 

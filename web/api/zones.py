@@ -7,14 +7,15 @@ from typing import Any
 from apiflask import Schema, fields
 
 from dispatch.riders.zones import rule_zones
+from fleet.zones import ZoneKind
 from web.api import api
-from web.api.schemas import local_iso
+from web.api.schemas import local_iso, one_of
 from web.context import ctx
 
 
 class ZoneQuery(Schema):
     operator_id = fields.String(load_default=None)
-    kind = fields.List(fields.String(), load_default=list)
+    kind = fields.List(fields.String(metadata=one_of(ZoneKind)), load_default=list)
 
 
 class ZoneCollection(Schema):

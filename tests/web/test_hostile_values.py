@@ -167,3 +167,24 @@ def test_staff_cannot_free_a_vehicle_a_rider_holds_or_rides(client, demo):
     assert client.post(f"/api/v1/bookings/{other['id']}/cancel", headers=rider2).status_code == 200
     again = client.post("/api/v1/bookings", headers=rider2, json=ask)
     assert again.status_code == 201, again.get_json()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: a ride past an odometer of 2^31-1 overflows")
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite's INTEGER is 64-bit
+def test_a_ride_on_a_vehicle_at_the_largest_odometer_still_ends(client, demo, clock):
+    rider, manager = login(client, "rider1"), login(client, "manager")
+    kick, far = available(client, "e_kickboard")[0], available(client, "e_bike")[-1]
+    r = client.patch(
+        f"/api/v1/fleet/vehicles/{kick['id']}", headers=manager, json={"odometer_m": 2**31 - 1}
+    )
+    assert r.status_code == 200, r.get_json()
+    ask = {"lat": kick["lat"], "lon": kick["lon"], "vehicle_classes": ["e_kickboard"]}
+    booking = client.post("/api/v1/bookings", headers=rider, json=ask).get_json()
+    assert booking["vehicle"]["id"] == kick["id"]
+    assert client.post(f"/api/v1/bookings/{booking['id']}/unlock", headers=rider).status_code == 200
+    clock.advance(600)
+    end = {"lat": far["lat"], "lon": far["lon"]}
+    r = client.post(f"/api/v1/bookings/{booking['id']}/end", headers=rider, json=end)
+    assert r.status_code == 200, r.get_json()
+    seen = client.get(f"/api/v1/fleet/vehicles/{kick['id']}", headers=manager).get_json()
+    assert seen["odometer_m"] > 2**31 - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -95,7 +96,7 @@ vehicles = Table(
     Column("lat", Float, nullable=False),
     Column("lon", Float, nullable=False),
     Column("soc_pct", Float, nullable=False),
-    Column("odometer_m", Integer, nullable=False),
+    Column("odometer_m", BigInteger, nullable=False),
     Column("status", String(32), nullable=False, index=True),
     Column("battery_serial", String(64), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -169,7 +169,6 @@ def test_staff_cannot_free_a_vehicle_a_rider_holds_or_rides(client, demo):
     assert again.status_code == 201, again.get_json()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: a ride past an odometer of 2^31-1 overflows")
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite's INTEGER is 64-bit
 def test_a_ride_on_a_vehicle_at_the_largest_odometer_still_ends(client, demo, clock):
     rider, manager = login(client, "rider1"), login(client, "manager")

@@ -49,9 +49,5 @@ def seed_history(
         weights,
         seed=seed,
     )
-    past = (
-        demand_db.PastRide(r.started_at, r.ended_at, r.start, r.end)
-        for r in rides
-        if r.ended_at <= clock.now()
-    )
+    past = (r for r in rides if r.ended_at <= clock.now())
     return demand_db.add_history(conn, operator_id, "generated", past, ids)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -18,22 +17,13 @@ import numpy as np
 from dispatch.forecast.cells import centre
 from dispatch.forecast.hours import Floats
 from fleet.geo import Position
+from fleet.rides import PastRide
 
 #: Ride durations: log-normal around a median of 14 minutes (most shared-bike rides are short).
 MEDIAN_RIDE_S, RIDE_SPREAD = 14 * 60.0, 0.6
 #: How far from a cell's centre a generated ride starts or ends: well inside a resolution-9
 #: hexagon (its inner radius is about 150 m), so the position stays in its cell.
 JITTER_M = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class HistoricRide:
-    """A ride of the past: when and where it started and ended."""
-
-    started_at: datetime
-    ended_at: datetime
-    start: Position
-    end: Position
 
 
 def hour_of_week_profile(starts: Sequence[datetime], counts: Floats) -> Floats:
@@ -54,7 +44,7 @@ def generate(
     destinations: Mapping[str, float],
     *,
     seed: int,
-) -> list[HistoricRide]:
+) -> list[PastRide]:
     """Rides over ``hours`` hours from ``first_hour`` (timezone-aware, on the hour).
 
     Each hour's expected number of rides is ``profile`` at its hour of the week, scaled so a
@@ -79,7 +69,7 @@ def generate(
         for k in range(n):
             began = start + timedelta(seconds=float(offsets[k]))
             rides.append(
-                HistoricRide(
+                PastRide(
                     began,
                     began + timedelta(seconds=float(durations[k])),
                     _near(centre(o_cells[froms[k]]), rng),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -84,14 +84,7 @@ def read_hours(lines: Iterable[str], file: str) -> Hours:
         missing, naming the line.
     """
     reader = csv.reader(line.rstrip("\r\n") for line in lines)
-    header = next(reader, None)
-    if header is None:
-        raise BadTable(file, 0, "the file is empty")
-    names = [name.strip().lstrip("\ufeff") for name in header]
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise BadTable(file, 1, f"missing column(s): {', '.join(missing)}")
-    at = {name: names.index(name) for name in REQUIRED}
+    at = columns(reader, REQUIRED, file)
     rows = [_row(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
     if not rows:
         raise BadTable(file, 0, "no rows after the header")
@@ -104,6 +97,25 @@ def read_hours(lines: Iterable[str], file: str) -> Hours:
         open=np.array([r[4] for r in rows], dtype=np.bool_),
         labels=tuple(r[5] for r in rows),
     )
+
+
+def columns(reader: Iterator[list[str]], required: Sequence[str], file: str) -> dict[str, int]:
+    """Read the header row: where each required column is (by name; a BOM and spaces around
+    names are ignored).
+
+    Raises
+    ------
+    BadTable
+        An empty file or missing columns, named.
+    """
+    header = next(reader, None)
+    if header is None:
+        raise BadTable(file, 0, "the file is empty")
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise BadTable(file, 1, f"missing column(s): {', '.join(missing)}")
+    return {name: names.index(name) for name in required}
 
 
 _Row = tuple[datetime, float, list[float], bool, bool, tuple[str, str]]

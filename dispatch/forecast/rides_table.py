@@ -9,16 +9,16 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from dispatch.forecast.history import HistoricRide
-from dispatch.forecast.hours import BadTable
+from dispatch.forecast.hours import BadTable, columns
 from fleet.geo import Position
+from fleet.rides import PastRide
 
 COLUMNS = ("started_at", "ended_at", "start_lat", "start_lon", "end_lat", "end_lon")
 #: The longest ride a table may hold: anything longer is a record of a lost vehicle, not a ride.
 MAX_RIDE_S = 24 * 3600
 
 
-def read_rides(lines: Iterable[str], file: str) -> list[HistoricRide]:
+def read_rides(lines: Iterable[str], file: str) -> list[PastRide]:
     """The rides of a table, in its order.
 
     Raises
@@ -27,21 +27,15 @@ def read_rides(lines: Iterable[str], file: str) -> list[HistoricRide]:
         A missing column or a row that does not parse, naming the line.
     """
     reader = csv.reader(line.rstrip("\r\n") for line in lines)
-    header = next(reader, None)
-    if header is None:
-        raise BadTable(file, 0, "the file is empty")
-    names = [name.strip().lstrip("\ufeff") for name in header]
-    missing = [c for c in COLUMNS if c not in names]
-    if missing:
-        raise BadTable(file, 1, f"missing column(s): {', '.join(missing)}")
-    at = [names.index(c) for c in COLUMNS]
+    where = columns(reader, COLUMNS, file)
+    at = [where[c] for c in COLUMNS]
     rides = [_ride(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
     if not rides:
         raise BadTable(file, 0, "no rides after the header")
     return rides
 
 
-def _ride(cells: Sequence[str], at: list[int], file: str, line: int) -> HistoricRide:
+def _ride(cells: Sequence[str], at: list[int], file: str, line: int) -> PastRide:
     if max(at) >= len(cells):
         raise BadTable(file, line, f"{len(cells)} cells, fewer than the header's columns")
     started, ended = (_instant(cells[at[k]].strip(), COLUMNS[k], file, line) for k in (0, 1))
@@ -49,7 +43,7 @@ def _ride(cells: Sequence[str], at: list[int], file: str, line: int) -> Historic
         problem = f"a ride must end after it starts and within {MAX_RIDE_S // 3600} hours"
         raise BadTable(file, line, problem)
     lat1, lon1, lat2, lon2 = (_degrees(cells[at[k]], COLUMNS[k], file, line) for k in range(2, 6))
-    return HistoricRide(started, ended, Position(lat1, lon1), Position(lat2, lon2))
+    return PastRide(started, ended, Position(lat1, lon1), Position(lat2, lon2))
 
 
 def _instant(text: str, name: str, file: str, line: int) -> datetime:

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from dispatch.forecast import cells as cells_mod
-from dispatch.forecast.history import HistoricRide
 from dispatch.forecast.hours import WEATHER, Hours
 from dispatch.forecast.models import MODELS
 from dispatch.forecast.spread import duration_mix, spread
@@ -29,6 +28,7 @@ from fleet.db.sites import list_zones
 from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.ids import Ids, RandomIds
+from fleet.rides import PastRide
 from fleet.zones import ZoneKind
 from routing.modes import Mode
 from routing.routers import CityRouters
@@ -86,9 +86,7 @@ def _hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def hourly(
-    rides: Sequence[demand_db.PastRide], start: datetime, hours: int, zone: ZoneInfo
-) -> Hours:
+def hourly(rides: Sequence[PastRide], start: datetime, hours: int, zone: ZoneInfo) -> Hours:
     """The city's rides per hour from ``start`` (UTC, on the hour) as a table with no weather
     (NaN) and every hour open; the hours after the rides are unknown (NaN counts)."""
     per_hour = Counter(int((r.started_at - start) / timedelta(hours=1)) for r in rides)
@@ -181,7 +179,7 @@ def forecast(service: DemandService, operator_id: str, hours: int) -> list[deman
         return demand_db.forecasts_between(conn, operator_id, start, start + timedelta(hours=hours))
 
 
-def import_history(service: DemandService, operator_id: str, rides: Sequence[HistoricRide]) -> int:
+def import_history(service: DemandService, operator_id: str, rides: Sequence[PastRide]) -> int:
     """Store imported rides as the operator's history, all or none; how many.
 
     Raises
@@ -201,5 +199,4 @@ def import_history(service: DemandService, operator_id: str, rides: Sequence[His
             if ride.ended_at > now:
                 msg = f"ride {n} ends in the future ({ride.ended_at.isoformat()})"
                 raise InvalidValue(msg)
-        past = (demand_db.PastRide(r.started_at, r.ended_at, r.start, r.end) for r in rides)
-        return demand_db.add_history(conn, operator_id, "imported", past, service.ids)
+        return demand_db.add_history(conn, operator_id, "imported", rides, service.ids)

@@ -15,19 +15,10 @@ from fleet.db.tables import bookings, demand_forecasts, ride_history
 from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.ids import Ids
+from fleet.rides import PastRide
 
 SOURCES = ("generated", "imported")
 _BATCH = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class PastRide:
-    """A ride the forecasts learn from: when and where it started and ended."""
-
-    started_at: datetime
-    ended_at: datetime
-    start: Position
-    end: Position
 
 
 def add_history(

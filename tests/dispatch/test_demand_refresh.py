@@ -47,7 +47,7 @@ def seed_history(world, weights, days: int) -> int:
             conn,
             world.a.id,
             "generated",
-            (demand_db.PastRide(r.started_at, r.ended_at, r.start, r.end) for r in rides),
+            rides,
             RandomIds(),
         )
 

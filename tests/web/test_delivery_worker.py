@@ -33,6 +33,20 @@ def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[
     )
 
 
+def worker_env(engine, redis_url, cache_dir, tmp_path, clock) -> dict[str, str]:
+    """The environment of a worker or scheduler process on the test's database, Redis and
+    clock."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url(engine),
+        "REDIS_URL": redis_url,
+        "FLEETOPS_CITY": "synthetic",
+        "FLEETOPS_CACHE_DIR": str(cache_dir),
+        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
+        "FLEETOPS_FIXED_TIME": clock.now().isoformat(),
+    }
+
+
 def test_merchant_to_worker_to_courier_to_customer(
     demo, settings, clock, redis_url, cache_dir, tmp_path
 ):
@@ -55,15 +69,7 @@ def test_merchant_to_worker_to_courier_to_customer(
     (queued,) = Queue("dispatch", connection=redis).get_jobs()
     assert queued.func_name == "dispatch.queue.replans.reoptimise_deliveries"
     operator_id = client.get("/api/v1/me", headers=merchant).get_json()["operator_id"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(engine),
-        "REDIS_URL": redis_url,
-        "FLEETOPS_CITY": "synthetic",
-        "FLEETOPS_CACHE_DIR": str(cache_dir),
-        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
-        "FLEETOPS_FIXED_TIME": clock.now().isoformat(),
-    }
+    env = worker_env(engine, redis_url, cache_dir, tmp_path, clock)
     worker = run(["worker", "--burst"], env)
     assert worker.returncode == 0, worker.stderr[-2000:]
     queued.refresh()

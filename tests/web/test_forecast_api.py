@@ -4,8 +4,6 @@ GeoJSON cells whose values add up to the city's forecast."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from rq import Queue
 from sqlalchemy import func, select
@@ -17,9 +15,8 @@ from fleet.catalog import DEFAULT_CATALOG
 from fleet.db.engine import writing
 from fleet.db.tables import bookings, demand_forecasts, ride_history
 from fleet.ids import RandomIds
-from tests.dispatch.test_concurrency import _url as database_url
 from tests.web.test_bookings import login
-from tests.web.test_delivery_worker import run
+from tests.web.test_delivery_worker import run, worker_env
 from web import create_app
 
 
@@ -55,15 +52,7 @@ def test_the_scheduled_refresh_runs_on_a_worker_and_managers_read_cells(
     redis = connect(redis_url)
     for name in QUEUES:
         Queue(name, connection=redis).empty()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(engine),
-        "REDIS_URL": redis_url,
-        "FLEETOPS_CITY": "synthetic",
-        "FLEETOPS_CACHE_DIR": str(cache_dir),
-        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
-        "FLEETOPS_FIXED_TIME": clock.now().isoformat(),
-    }
+    env = worker_env(engine, redis_url, cache_dir, tmp_path, clock)
     assert run(["scheduler", "--once"], env).returncode == 0
     queued = Queue("dispatch", connection=redis).get_jobs()
     refresh = next(j for j in queued if j.func_name.endswith("forecast_refresh"))

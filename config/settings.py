@@ -86,6 +86,10 @@ class Settings:
     late_returns_every_s: int
     #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
     secure_cookies: bool = False
+    #: Wrong passwords sign-in takes per username / per client address within the window.
+    max_failures_per_username: int = 10
+    max_failures_per_address: int = 100
+    failure_window_s: int = 900
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
     #: Where people reach the platform (``https://fleet.example.org``), for the absolute links
@@ -100,6 +104,9 @@ class Settings:
         _positive("server.web_threads", self.web_threads)
         _positive("city.max_snap_distance_m", self.max_snap_distance_m)
         _positive("auth.token_ttl_s", self.token_ttl_s)
+        _positive("auth.max_failures_per_username", self.max_failures_per_username)
+        _positive("auth.max_failures_per_address", self.max_failures_per_address)
+        _positive("auth.failure_window_s", self.failure_window_s)
         _positive("api.page_size_default", self.page_size_default)
         _positive("api.page_size_max", self.page_size_max)
         _positive("booking.hold_s", self.booking_hold_s)
@@ -305,6 +312,9 @@ def load_settings(
         secret_key=secret_key,
         token_ttl_s=get("auth", "token_ttl_s", int),
         secure_cookies=get("auth", "secure_cookies", bool),
+        max_failures_per_username=get("auth", "max_failures_per_username", int),
+        max_failures_per_address=get("auth", "max_failures_per_address", int),
+        failure_window_s=get("auth", "failure_window_s", int),
         host=get("server", "host", str),
         port=get("server", "port", int),
         web_workers=get("server", "web_workers", int),

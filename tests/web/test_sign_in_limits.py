@@ -36,7 +36,6 @@ def _wrong_until_refused(client, username: str) -> int:
     pytest.fail(f"{MANY} wrong passwords in a row were never refused")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: sign-in has no rate limit")
 def test_wrong_passwords_for_one_username_are_refused_with_429(client, world):
     _wrong_until_refused(client, "a-manager")
     refused = _token(client, "a-manager", PASSWORD)  # even the right one, for the window
@@ -45,7 +44,6 @@ def test_wrong_passwords_for_one_username_are_refused_with_429(client, world):
     assert int(refused.headers["Retry-After"]) > 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: sign-in has no rate limit")
 def test_wrong_passwords_from_one_address_are_refused_across_usernames(client, world):
     for tried in range(MANY * 4):
         response = _token(client, f"nobody-{tried}", "wrong-password")
@@ -56,7 +54,6 @@ def test_wrong_passwords_from_one_address_are_refused_across_usernames(client, w
     assert_error(_token(client, "a-rider", PASSWORD), 429, "too_many_sign_ins")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: sign-in has no rate limit")
 def test_the_login_page_is_limited_too_and_says_so(client, world):
     for tried in range(MANY):
         form = client.get("/login").get_data(as_text=True)
@@ -73,7 +70,6 @@ def test_the_login_page_is_limited_too_and_says_so(client, world):
     assert "Too many" in page.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: sign-in has no rate limit")
 def test_the_counters_are_shared_by_every_web_worker(settings, world, redis_url, client):
     """Two apps on one Redis stand for two gunicorn workers: failures in one count in both."""
     allowed = _wrong_until_refused(client, "a-courier")
@@ -82,3 +78,24 @@ def test_the_counters_are_shared_by_every_web_worker(settings, world, redis_url,
     ).test_client()
     assert allowed > 0
     assert_error(_token(other, "a-courier", PASSWORD), 429, "too_many_sign_ins")
+
+
+def test_a_successful_sign_in_forgets_the_usernames_failures(settings, world, redis_url, client):
+    limited = settings.with_overrides(redis_url=redis_url, max_failures_per_username=3)
+    client = create_app(limited, engine=world.engine, clock=world.clock).test_client()
+    for _ in range(2):
+        assert _token(client, "a-merchant", "wrong-password").status_code == 401
+    assert _token(client, "a-merchant", PASSWORD).status_code == 201
+    for _ in range(2):
+        assert _token(client, "a-merchant", "wrong-password").status_code == 401
+    assert _token(client, "a-merchant", PASSWORD).status_code == 201
+    for _ in range(3):
+        assert _token(client, "a-merchant", "wrong-password").status_code == 401
+    assert_error(_token(client, "a-merchant", PASSWORD), 429, "too_many_sign_ins")
+    assert _token(client, "a-rider", PASSWORD).status_code == 201  # others are not locked out
+
+
+def test_without_redis_one_worker_counts_in_its_memory(settings, world):
+    limited = settings.with_overrides(redis_url=None, max_failures_per_username=2)
+    client = create_app(limited, engine=world.engine, clock=world.clock).test_client()
+    assert [_token(client, "a-city", "wrong-pass").status_code for _ in range(3)] == [401, 401, 429]

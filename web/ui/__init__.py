@@ -10,6 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from dispatch import accounts
+from dispatch.exceptions import TooManySignIns
 from web.browser import csrf_matches, csrf_token, end_session, session_user, start_session
 from web.context import ctx
 
@@ -35,21 +36,29 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
-    error = None
+def login() -> Response | str | tuple[str, int, dict[str, str]]:
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         _check_form_token()
-        user = accounts.check_credentials(
-            ctx().accounts, request.form.get("username", ""), request.form.get("password", "")
-        )
-        if user is not None:
-            start_session(user)
-            target = request.args.get("next", "")
-            safe = target.startswith("/") and not target.startswith("//")
-            return redirect(target if safe else url_for("ui.home"))
-        error = "Wrong username or password."
+        try:
+            user = accounts.check_credentials(
+                ctx().accounts,
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
+            )
+        except TooManySignIns as exc:
+            error, status = f"Too many wrong passwords: try again in {exc.minutes} min.", 429
+            headers["Retry-After"] = str(exc.retry_after_s)
+        else:
+            if user is not None:
+                start_session(user)
+                target = request.args.get("next", "")
+                safe = target.startswith("/") and not target.startswith("//")
+                return redirect(target if safe else url_for("ui.home"))
+            error, status = "Wrong username or password.", 401
     page = render_template("login.html", error=error, csrf=csrf_token(), city=ctx().city)
-    return (page, 401) if error else page
+    return page, status, headers
 
 
 @bp.post("/logout")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +16,17 @@ from web.browser import csrf_matches, csrf_token, end_session, session_user, sta
 from web.context import ctx
 
 bp = Blueprint("ui", __name__)
+
+#: A path of this site: one slash, then no second slash or backslash (browsers read a backslash
+#: as a slash: ``//x`` is another host), and no whitespace or control character anywhere
+#: (browsers drop tabs and newlines, so slash-tab-slash is ``//`` too).
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+
+
+def same_site(target: str) -> str | None:
+    """``target`` if it is a path of this site (a ``next`` to send the browser to), else
+    ``None``."""
+    return target if _SAME_SITE_PATH.fullmatch(target) else None
 
 
 def _check_form_token() -> None:
@@ -53,9 +65,8 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
         else:
             if user is not None:
                 start_session(user)
-                target = request.args.get("next", "")
-                safe = target.startswith("/") and not target.startswith("//")
-                return redirect(target if safe else url_for("ui.home"))
+                target = same_site(request.args.get("next", ""))
+                return redirect(target or url_for("ui.home"))
             error, status = "Wrong username or password.", 401
     page = render_template("login.html", error=error, csrf=csrf_token(), city=ctx().city)
     return page, status, headers

@@ -11,7 +11,7 @@ from config.settings import Settings
 from dispatch.platform import Platform
 from fleet.clock import Clock
 from fleet.db.engine import Engine
-from web import docs, errors, ui
+from web import docs, errors, headers, ui
 from web.api import api, register_views
 from web.context import EXTENSION
 from web.ui import tracking
@@ -72,6 +72,7 @@ def create_app(
     app.spec_processor(_session_alternative)
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     errors.install(app)
+    headers.install(app)
     register_views()
     app.register_blueprint(api)
     app.register_blueprint(docs.bp)

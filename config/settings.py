@@ -6,7 +6,6 @@ A bad value fails here, at start, with the name of the key that holds it.
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.exceptions import SettingsError
+from config.secret_key import shared_secret_key
 from fleet.clock import Clock, FixedClock, SystemClock
 
 #: The project root: relative paths in the defaults are resolved against it, so
@@ -297,7 +297,10 @@ def load_settings(
     if not database_url:
         database_url = f"sqlite:///{var_dir / 'fleetops.db'}"
     redis_url = get("storage", "redis_url", str).strip() or None
-    secret_key = get("auth", "secret_key", str) or secrets.token_hex(32)
+    secret_key = get("auth", "secret_key", str)
+    if not secret_key:
+        secret_key, key_file = shared_secret_key(var_dir)
+        sources["auth.secret_key"] = str(key_file)
     return Settings(
         database_url=database_url,
         redis_url=redis_url,

@@ -32,7 +32,6 @@ def _signed_in(client) -> str:
     return client.get_cookie("session").value
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: each worker makes its own random secret key")
 def test_a_session_from_one_worker_is_valid_in_another(env, world):
     first, second = (
         create_app(load_settings(env), engine=world.engine, clock=world.clock) for _ in range(2)

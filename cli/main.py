@@ -231,6 +231,9 @@ def web() -> None:
             bind,
             "--access-logfile",
             "-",
+            # tracking codes are secrets: the access log writes them masked
+            "--logger-class",
+            "web.access_log.TrackingCodesMasked",
             "--graceful-timeout",
             "5",
             # one control socket per user by default: two platforms on a machine would clash

@@ -14,6 +14,7 @@ from fleet.db.engine import Engine
 from web import docs, errors, headers, ui
 from web.api import api, register_views
 from web.context import EXTENSION
+from web.log_masks import TrackingCodeFilter
 from web.ui import tracking
 
 API_VERSION = "1.0.0"
@@ -73,6 +74,7 @@ def create_app(
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     errors.install(app)
     headers.install(app)
+    app.logger.addFilter(TrackingCodeFilter())
     register_views()
     app.register_blueprint(api)
     app.register_blueprint(docs.bp)

@@ -100,6 +100,9 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     SQLite files get WAL journaling (readers do not block the writer), foreign keys and a busy
     timeout; their folder is created. On PostgreSQL, ``schema`` sets the ``search_path`` so a
     test run (or a tenant of the server) keeps to its own schema.
+
+    A failed statement's error names its SQL but never its values (``hide_parameters``): the
+    error is logged, and values include password hashes, tokens and proof codes.
     """
     url = normalise_url(url)
     parsed = make_url(url)
@@ -107,7 +110,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # One connection per checkout: SQLite connections are cheap and must not cross threads.
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -120,7 +123,12 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     # Up to 30 connections a process: the web runs dozens of threads (server.web_threads) and
     # a thread should not queue for a connection behind others waiting on a slow request.
     return create_engine(
-        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=20
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
     )
 
 

@@ -4,6 +4,7 @@ taken from the command (its ``exec`` is caught), and its configured logger write
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from types import SimpleNamespace
@@ -67,7 +68,6 @@ def _request(path: str, referer: str) -> tuple:
     return resp, req, environ, timedelta(milliseconds=5)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: tracking links are written to the access log")
 def test_the_access_log_masks_tracking_codes(gunicorn_argv, tmp_path):
     log_file = tmp_path / "access.log"
     logger = _logger(gunicorn_argv, log_file)
@@ -79,3 +79,13 @@ def test_the_access_log_masks_tracking_codes(gunicorn_argv, tmp_path):
     assert written.count("\n") == 3, written
     assert CODE not in written and CODE[:8] not in written
     assert "/track/" in written and "/api/v1/vehicles" in written  # the rest is as it was
+
+
+def test_the_apps_own_log_masks_a_failed_requests_tracking_path(settings, sqlite_engine, caplog):
+    from web import create_app
+
+    app = create_app(settings, engine=sqlite_engine)
+    with caplog.at_level(logging.ERROR):
+        app.logger.error(f"Exception on /track/{CODE} [GET]")
+        app.logger.error("Exception on %s [%s]", f"/api/v1/track/{CODE}", "GET")
+    assert CODE not in caplog.text and caplog.text.count("/track/[code]") == 2

@@ -19,7 +19,6 @@ from fleet.passwords import hash_password
 log = logging.getLogger("tests.logged")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: a failed user insert logs the password hash")
 def test_a_failed_user_insert_logs_no_password_hash(world, caplog):
     stored = hash_password("a-secret-password")
     with pytest.raises(DBAPIError) as failed, writing(world.engine) as conn:
@@ -41,7 +40,6 @@ def test_a_failed_user_insert_logs_no_password_hash(world, caplog):
     assert stored not in caplog.text and stored.split("$")[-1] not in caplog.text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: a failed user insert logs the password hash")
 def test_registering_staff_with_a_value_the_column_refuses_logs_no_hash(world, caplog):
     if world.engine.dialect.name == "sqlite":
         pytest.skip("SQLite does not enforce the column's length")

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
-from fleet.exceptions import ChangedMeanwhile
+from fleet.exceptions import ChangedMeanwhile, Unreachable
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -54,7 +54,17 @@ def _sqlite_begin(conn: Connection) -> None:
 WRITE_OPTION = "fleetops_write"
 
 
-__all__ = ["Connection", "Engine", "after_fork", "make_engine", "ping", "reading", "writing"]
+__all__ = [
+    "Connection",
+    "Engine",
+    "after_fork",
+    "check_database",
+    "make_engine",
+    "masked_url",
+    "ping",
+    "reading",
+    "writing",
+]
 
 
 @contextmanager
@@ -136,3 +146,37 @@ def after_fork(engine: Engine) -> None:
     """In a forked child: forget the parent's pooled connections without closing them (they
     stay the parent's), so the child opens its own."""
     engine.dispose(close=False)
+
+
+def masked_url(url: str) -> str:
+    """``url`` as it may be shown: its password replaced by ``***``."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def check_database(url: str) -> None:
+    """Connect to the database at ``url`` once, at a start.
+
+    Raises
+    ------
+    Unreachable
+        It cannot be reached or opened: the message names it (password masked) and the
+        driver's reason in one line.
+    """
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError, ValueError, OSError) as exc:
+        raise Unreachable(_unreachable(url, str(exc))) from None
+    try:
+        ping(engine)
+    except DBAPIError as exc:
+        raise Unreachable(_unreachable(url, str(exc.orig or exc))) from None
+    finally:
+        engine.dispose()
+
+
+def _unreachable(url: str, reason: str) -> str:
+    short = " ".join(reason.strip().splitlines()[:1]) or "no reason given"
+    return f"cannot reach the database at {masked_url(url)}: {short}"

@@ -30,8 +30,9 @@ def _env(tmp_path, cache_dir, **extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: the database down at start is a traceback")
-@pytest.mark.parametrize("args", [["init-db"], ["seed-demo"], ["worker", "--burst"]])
+@pytest.mark.parametrize(
+    "args", [["init-db"], ["seed-demo"], ["worker", "--burst"], ["web"], ["run"]]
+)
 def test_a_database_that_does_not_answer_is_one_line(args, tmp_path, cache_dir):
     port = free_port()
     url = f"postgresql://fleet:{PASSWORD}@127.0.0.1:{port}/fleetops"
@@ -45,8 +46,7 @@ def test_a_database_that_does_not_answer_is_one_line(args, tmp_path, cache_dir):
     assert "refused" in lines[0].lower()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: Redis down at start is a traceback")
-@pytest.mark.parametrize("args", [["worker", "--burst"], ["scheduler", "--once"]])
+@pytest.mark.parametrize("args", [["worker", "--burst"], ["scheduler", "--once"], ["web"], ["run"]])
 def test_a_redis_that_does_not_answer_is_one_line(args, tmp_path, cache_dir):
     port = free_port()
     env = _env(tmp_path, cache_dir, REDIS_URL=f"redis://:{PASSWORD}@127.0.0.1:{port}/0")
@@ -56,3 +56,23 @@ def test_a_redis_that_does_not_answer_is_one_line(args, tmp_path, cache_dir):
     assert len(lines) == 1, result.stderr
     assert f"127.0.0.1:{port}" in lines[0] and "REDIS_URL" in lines[0]
     assert PASSWORD not in result.stderr + result.stdout
+
+
+def test_a_sqlite_file_that_cannot_be_made_is_one_line(tmp_path, cache_dir):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    env = _env(tmp_path, cache_dir, DATABASE_URL=f"sqlite:///{blocked}/fleetops.db")
+    result = _start(["init-db"], env)
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1 and "DATABASE_URL" in result.stderr
+
+
+def test_urls_are_shown_with_their_password_masked():
+    from cli.common import masked_redis_url
+    from fleet.db.engine import masked_url
+
+    assert masked_url("postgres://u:pw@h:5432/d") == "postgresql+psycopg://u:***@h:5432/d"
+    assert masked_url("sqlite:///var/x.db") == "sqlite:///var/x.db"
+    assert masked_redis_url("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
+    assert masked_redis_url("redis://user:pw@h/1") == "redis://user:***@h/1"
+    assert masked_redis_url("redis://h:6379") == "redis://h:6379"

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import pytest
-
 from dispatch.couriers import actions
 from tests.web.test_bookings import login
 from tests.web.test_delivery import courier_headers, job
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: a try between a wrong try's check and its "
-    "count gets a sixth guess at the proof code",
-)
 def test_a_try_sent_during_the_fifth_wrong_try_is_refused(demo, clock, monkeypatch):
     client = demo[0].test_client()
     posted = client.post(

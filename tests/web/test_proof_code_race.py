@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
+
 from dispatch.couriers import actions
 from tests.web.test_bookings import login
 from tests.web.test_delivery import courier_headers, job
@@ -50,3 +52,16 @@ def test_a_try_sent_during_the_fifth_wrong_try_is_refused(demo, clock, monkeypat
     assert fifth.status_code == 422
     sixth = answers[0] if answers else right_try()
     assert sixth.status_code == 409, sixth.get_json()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: a proof code with a non-ASCII character is a 500")
+def test_a_proof_code_of_other_characters_is_a_wrong_try(demo, clock):
+    client = demo[0].test_client()
+    posted = client.post(
+        "/api/v1/delivery-jobs", headers=login(client, "merchant1"), json=job(client, clock)
+    ).get_json()
+    courier = courier_headers(client, posted["courier_id"])
+    base = f"/api/v1/couriers/me/jobs/{posted['id']}"
+    assert client.post(f"{base}/picked-up", headers=courier).status_code == 200
+    r = client.post(f"{base}/delivered", headers=courier, json={"proof_code": "١٢٣٤٥٦"})
+    assert r.status_code == 422 and "4 tries left" in r.get_json()["error"]["message"]

@@ -108,7 +108,8 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
                 "merchant must issue a new code for the customer"
             )
             raise Conflict(msg)
-        if secrets.compare_digest(str(job.proof_code), proof_code):
+        # as bytes: compare_digest refuses str with characters beyond ASCII (a 500)
+        if secrets.compare_digest(str(job.proof_code).encode(), proof_code.encode()):
             stops_db.hold_plans_of(conn, courier.id)  # the plan changes now
             deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
             stops_db.close_stop(conn, stop, StopStatus.DONE, now)

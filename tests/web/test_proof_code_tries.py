@@ -1,7 +1,7 @@
-"""Proof-code tries: five wrong ones lock the code even when tries arrive together (a try that
+"""Proof-code tries. Five wrong ones lock the code even when tries arrive together: a try sent
 while another is being counted must not get a sixth guess. The interleaving is made, not waited
-for: the right code is sent at the one moment between a wrong try's check and its count (if
-the wrong try has such a moment), else just after it."""
+for: the right code is sent at the one moment between a wrong try's check and its count (if the
+wrong try has such a moment), else just after it. And any text is a try, never a 500."""
 
 from __future__ import annotations
 

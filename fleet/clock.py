@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -49,3 +49,12 @@ def require_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         msg = f"{name} must be timezone-aware, got naive {value.isoformat()}"
         raise ValueError(msg)
+
+
+def local_iso(at: datetime, zone: tzinfo) -> str:
+    """``at`` as ISO 8601 in ``zone``; in UTC if the zone's offset would take it past the year
+    9999 (a date stored by a version that did not bound dates still shows, never fails)."""
+    try:
+        return at.astimezone(zone).isoformat()
+    except OverflowError:
+        return at.astimezone(UTC).isoformat()

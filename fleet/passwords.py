@@ -12,6 +12,26 @@ import secrets
 _N, _R, _P = 2**14, 8, 1
 _DKLEN = 32
 MIN_LENGTH = 8
+#: Longer than any passphrase; scrypt of a megabyte would be work an attacker chooses.
+MAX_LENGTH = 1024
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short to guess slowly: at least ``MIN_LENGTH`` characters that
+    are not spaces (eight spaces are one keystroke held down), at most ``MAX_LENGTH``.
+
+    Raises
+    ------
+    ValueError
+        Saying what the password lacks.
+    """
+    if sum(not ch.isspace() for ch in password) < MIN_LENGTH:
+        msg = f"a password needs at least {MIN_LENGTH} characters other than spaces"
+        raise ValueError(msg)
+    if len(password) > MAX_LENGTH:
+        msg = f"a password has at most {MAX_LENGTH} characters"
+        raise ValueError(msg)
+
 
 #: A hash no password is known to match, in the current parameters: sign-in verifies against it
 #: when the username is unknown, so an unknown name costs the same work as a wrong password and
@@ -25,9 +45,7 @@ DUMMY_HASH = (
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
     """A salted scrypt hash of ``password`` (a fresh random salt unless one is given)."""
-    if len(password) < MIN_LENGTH:
-        msg = f"a password needs at least {MIN_LENGTH} characters"
-        raise ValueError(msg)
+    check_password(password)
     salt = secrets.token_bytes(16) if salt is None else salt
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN)
     return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"

@@ -151,6 +151,17 @@ def _check_text() -> None:
             raise api_error(400, f"query parameter {key!r} {BAD_TEXT}", "invalid_text")
 
 
+def _first_problem(detail: Any) -> str:
+    """The first field a validation error names, as ``"body.field: what is wrong; "``."""
+    where: list[str] = []
+    while isinstance(detail, dict) and detail:
+        key, detail = next(iter(detail.items()))
+        where.append(str(key))
+    if isinstance(detail, list) and detail and isinstance(detail[0], str):
+        return f"{'.'.join(where[1:]) or 'the request'}: {detail[0]} "
+    return ""
+
+
 def install(app: APIFlask) -> None:
     """Register the error processor, the JSON body check and the domain-error handlers on
     ``app``."""
@@ -162,7 +173,8 @@ def install(app: APIFlask) -> None:
         code = error.extra_data.get("code") if error.extra_data else None
         message = error.message
         if error.status_code == 422 and code is None:
-            code, message = "validation_error", "the request is not valid: see detail"
+            code = "validation_error"
+            message = f"the request is not valid: {_first_problem(error.detail)}(see detail)"
         body = error_body(error.status_code, message, code, error.detail)
         return body, error.status_code, error.headers
 

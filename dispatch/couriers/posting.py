@@ -6,7 +6,7 @@ re-plan requester."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dispatch.couriers.insertion import best_insertion
 from dispatch.couriers.planning import Energy, Frame, frame, insertion_change, insertion_plans
@@ -33,6 +33,10 @@ TURN_WAIT_S = 10.0
 #: Digits of the proof code the customer reads out at the door (a courier gets five tries:
 #: ``dispatch.couriers.actions.MAX_PROOF_FAILURES``).
 PROOF_DIGITS = 6
+#: How far ahead a job may be posted, and how long its windows last: a window of seconds
+#: cannot be kept, and one of days is no promise to a customer.
+JOB_HORIZON = timedelta(days=7)
+MIN_WINDOW, MAX_WINDOW = timedelta(minutes=5), timedelta(hours=24)
 #: A job whose proof code can still be issued anew (not yet delivered or failed).
 _REISSUABLE = (JobStatus.POSTED, JobStatus.ASSIGNED, JobStatus.UNASSIGNED, JobStatus.PICKED_UP)
 #: Why a job is stored unassigned when every attempt to insert it met a changed plan.
@@ -67,6 +71,22 @@ def energy(service: CourierService) -> Energy:
     return Energy(service.moped.range_full_m, service.reserve_m)
 
 
+def _check_window(name: str, window: TimeWindow, now: datetime) -> None:
+    """A window not over, not too far ahead, and neither a blink nor days long."""
+    if window.end <= now:
+        msg = f"the {name} window is in the past (it closed at {window.end.isoformat()})"
+        raise InvalidValue(msg)
+    if window.start > now + JOB_HORIZON:
+        msg = f"the {name} window opens more than {JOB_HORIZON.days} days ahead"
+        raise InvalidValue(msg)
+    if not MIN_WINDOW <= window.end - window.start <= MAX_WINDOW:
+        msg = (
+            f"the {name} window lasts at least {MIN_WINDOW / timedelta(minutes=1):.0f} minutes "
+            f"and at most {MAX_WINDOW / timedelta(hours=1):.0f} hours"
+        )
+        raise InvalidValue(msg)
+
+
 def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
     """Check, store and dispatch a new job (see the module docstring).
 
@@ -91,9 +111,7 @@ def post_job(service: CourierService, merchant: User, new: NewJob) -> Posted:
         msg = "parcel_l must be positive"
         raise InvalidValue(msg)
     for name, window in (("pick-up", new.pickup_window), ("drop-off", new.dropoff_window)):
-        if window.end <= now:
-            msg = f"the {name} window is in the past (it closed at {window.end.isoformat()})"
-            raise InvalidValue(msg)
+        _check_window(name, window, now)
     job = DeliveryJob(
         id=service.ids.new_id(),
         operator_id=merchant.operator_id,

@@ -27,6 +27,8 @@ from fleet.records import AuditEntry
 
 #: The longest shift a manager may plan.
 MAX_SHIFT_H = 12
+#: How far ahead shifts are planned.
+SHIFT_HORIZON = timedelta(days=366)
 #: A courier may start a shift this early.
 EARLY_START = timedelta(minutes=30)
 ENDED_EARLY = "the courier ended their shift before taking it; the next re-plan takes it up"
@@ -67,6 +69,9 @@ def _window(service: CourierService, start: datetime, end: datetime) -> TimeWind
         raise InvalidValue(msg)
     if end <= service.clock.now():
         msg = "the shift would be over already"
+        raise InvalidValue(msg)
+    if start > service.clock.now() + SHIFT_HORIZON:
+        msg = f"a shift is planned at most {SHIFT_HORIZON.days} days ahead"
         raise InvalidValue(msg)
     return TimeWindow(start, end)
 

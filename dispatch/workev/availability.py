@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from dispatch.workev.choice import Slot, margin_wh
-from dispatch.workev.reservations import EvService, evs_at, hub_by_id
+from dispatch.workev.reservations import HORIZON, EvService, evs_at, hub_by_id
 from fleet.db.engine import reading
 from fleet.exceptions import InvalidValue
 from fleet.identity import User
@@ -16,8 +16,6 @@ from fleet.sites import Site
 
 #: A day as the API takes it.
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-#: How far ahead a day may be asked for.
-HORIZON = timedelta(days=366)
 #: Slot lengths offered (minutes): each divides a day.
 SLOT_MINUTES = (15, 30, 60, 120, 180, 240)
 

@@ -16,7 +16,7 @@ from typing import Any
 from dispatch.exceptions import NoVehicleAvailable
 from dispatch.workev.choice import Charging, EvState, Slot, charge_pct_at, choose_ev
 from fleet.catalog import Catalog, VehicleClass, VehicleType
-from fleet.clock import Clock
+from fleet.clock import Clock, local_iso
 from fleet.db import identity as identity_db
 from fleet.db import reservations as reservations_db
 from fleet.db import vehicles as vehicles_db
@@ -36,6 +36,9 @@ HUB_RADIUS_M = 60.0
 EARLY_PICKUP = timedelta(minutes=15)
 #: Reservations starting within this window after an overdue EV's due time are moved or flagged.
 LATE_LOOKAHEAD = timedelta(minutes=30)
+#: How far ahead a slot may start, and how long it may last (a trip of several days, not years).
+HORIZON = timedelta(days=366)
+MAX_SLOT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class EvService:
 
     def local(self, at: datetime) -> str:
         """``at`` as ISO 8601 in the city's zone."""
-        return at.astimezone(self.zone).isoformat()
+        return local_iso(at, self.zone)
 
     @property
     def ev_type(self) -> VehicleType:
@@ -151,6 +154,12 @@ def reserve(
     slot = TimeWindow(start, end)
     if slot.start < now:
         msg = f"the slot starts in the past ({service.local(slot.start)})"
+        raise InvalidValue(msg)
+    if slot.start > now + HORIZON:
+        msg = f"the slot starts more than {HORIZON.days} days ahead"
+        raise InvalidValue(msg)
+    if slot.end - slot.start > MAX_SLOT:
+        msg = f"a reservation lasts at most {MAX_SLOT.days} days"
         raise InvalidValue(msg)
     if planned_distance_m <= 0:
         msg = "planned_distance_m must be positive"

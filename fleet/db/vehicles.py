@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db.audit import record
+from fleet.db.holders import check_not_taken
 from fleet.db.identity import RANDOM_IDS
 from fleet.db.sites import check_in_service_area
 from fleet.db.tables import courier_shifts, vehicles
@@ -279,6 +280,8 @@ def update_vehicle(
     if position is not None:
         check_in_service_area(conn, operator_id, position)
         changes["position"] = position
+    if changes.get("status", current.status) is not current.status:
+        check_not_taken(conn, current)
     if not changes:
         return current
     updated = replace(current, updated_at=clock.now(), **changes)  # validates

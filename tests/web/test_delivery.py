@@ -71,7 +71,10 @@ def test_bad_jobs_are_refused_and_store_nothing(demo_client, demo, clock):
     cases = [
         ({"parcel_l": 500}, "larger than any courier's box"),
         ({"pickup_window": window(clock, -3, -2)}, "in the past"),
-        ({"dropoff_window": window(clock, 0, 0.01)}, "closes before the parcel can get there"),
+        (
+            {"pickup_window": window(clock, 0.08, 1), "dropoff_window": window(clock, 0, 0.1)},
+            "closes before the parcel can get there",
+        ),
         ({"dropoff": {"lat": 37.0, "lon": 127.5}}, "outside the service area"),
     ]
     for change, words in cases:

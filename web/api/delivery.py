@@ -16,6 +16,7 @@ from web.api import api
 from web.api.idempotency import idempotent
 from web.api.schemas import (
     CourierRef,
+    Instant,
     MopedRef,
     PageInfo,
     PageQuery,
@@ -31,8 +32,8 @@ from web.links import tracking_urls
 
 
 class WindowIn(Schema):
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = Instant(required=True)
+    end = Instant(required=True)
 
 
 class JobIn(Schema):
@@ -40,7 +41,7 @@ class JobIn(Schema):
     dropoff = fields.Nested(PointIn, required=True)
     pickup_window = fields.Nested(WindowIn, required=True)
     dropoff_window = fields.Nested(WindowIn, required=True)
-    parcel_l = fields.Integer(required=True, validate=validators.Range(min=1))
+    parcel_l = fields.Integer(required=True, strict=True, validate=validators.Range(min=1))
 
 
 class JobOut(Schema):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,9 +10,26 @@ from apiflask import Schema, fields, validators
 
 from dispatch.couriers.views import JobSeen
 from dispatch.platform import Paging
+from fleet import clock
 from fleet.catalog import Catalog
 from fleet.vehicles import Vehicle
 from web.errors import api_error
+
+#: The instants any request may name: wide enough for every real use, narrow enough that no
+#: time zone takes one past the year 9999 (each use bounds its own horizon more tightly).
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class Instant(fields.AwareDateTime):
+    """An ISO 8601 instant with its offset, between :data:`EARLIEST` and :data:`LATEST`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("description", "ISO 8601 with offset")
+        kwargs["metadata"]["description"] += ", from 2000-01-01 to 2100-01-01"
+        too_far = "too far ahead or behind: an instant lies from 2000-01-01 to 2100-01-01"
+        super().__init__(
+            format="iso", validate=validators.Range(EARLIEST, LATEST, error=too_far), **kwargs
+        )
 
 
 class ErrorDetail(Schema):
@@ -135,8 +152,8 @@ class VehiclePatch(Schema):
 
 
 def local_iso(at: datetime, zone: ZoneInfo) -> str:
-    """An instant as ISO 8601 in ``zone``."""
-    return at.astimezone(zone).isoformat()
+    """An instant as ISO 8601 in ``zone`` (see ``fleet.clock.local_iso``)."""
+    return clock.local_iso(at, zone)
 
 
 def public_vehicle(v: Vehicle, catalog: Catalog) -> dict[str, Any]:

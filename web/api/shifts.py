@@ -11,7 +11,7 @@ from fleet.db.shifts import NamedShift
 from fleet.identity import Role
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import PageInfo, PageQuery, local_iso, page_info, paging
+from web.api.schemas import Instant, PageInfo, PageQuery, local_iso, page_info, paging
 from web.auth import MANAGERS, api_auth, current_user
 from web.context import ctx
 
@@ -22,14 +22,14 @@ ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such shift"}
 class ShiftIn(Schema):
     courier_id = fields.String(required=True)
     vehicle_id = fields.String(required=True)
-    start = fields.AwareDateTime(required=True, format="iso")
-    end = fields.AwareDateTime(required=True, format="iso")
+    start = Instant(required=True)
+    end = Instant(required=True)
 
 
 class ShiftPatch(Schema):
     vehicle_id = fields.String()
-    start = fields.AwareDateTime(format="iso")
-    end = fields.AwareDateTime(format="iso")
+    start = Instant()
+    end = Instant()
     status = fields.String(metadata={"description": "cancelled (scheduled) or ended (on duty)"})
 
 

@@ -14,7 +14,7 @@ from fleet.identity import Role
 from fleet.workev import Reservation
 from web.api import api
 from web.api.idempotency import idempotent
-from web.api.schemas import local_iso
+from web.api.schemas import Instant, local_iso
 from web.auth import api_auth, current_user
 from web.context import ctx
 
@@ -39,9 +39,11 @@ class StaffOut(Schema):
 
 class ReservationIn(Schema):
     hub_id = fields.String(required=True)
-    start = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
-    end = fields.AwareDateTime(required=True)
-    planned_distance_m = fields.Integer(required=True, validate=validators.Range(min=1))
+    start = Instant(required=True)
+    end = Instant(required=True)
+    planned_distance_m = fields.Integer(
+        required=True, strict=True, validate=validators.Range(min=1)
+    )
 
 
 class ReturnIn(Schema):

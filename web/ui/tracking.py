@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, render_template
 
 from dispatch.couriers import views
+from fleet.clock import local_iso
 from fleet.delivery import JobStatus
 from fleet.exceptions import NotFound
 from web.context import ctx
@@ -33,7 +34,7 @@ ON_THE_WAY = (JobStatus.ASSIGNED, JobStatus.PICKED_UP)
 def _local(at: datetime | None) -> str | None:
     if at is None:
         return None
-    local = at.astimezone(ctx().zone)
+    local = datetime.fromisoformat(local_iso(at, ctx().zone))
     return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
 
 

@@ -255,6 +255,13 @@ def _layers(
     return values, sources, base_for
 
 
+def _shared_key(var_dir: Path, sources: dict[str, str]) -> str:
+    """The session key kept in ``var_dir`` (``config.secret_key``), named as its source."""
+    key, key_file = shared_secret_key(var_dir)
+    sources["auth.secret_key"] = str(key_file)
+    return key
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -297,10 +304,7 @@ def load_settings(
     if not database_url:
         database_url = f"sqlite:///{var_dir / 'fleetops.db'}"
     redis_url = get("storage", "redis_url", str).strip() or None
-    secret_key = get("auth", "secret_key", str)
-    if not secret_key:
-        secret_key, key_file = shared_secret_key(var_dir)
-        sources["auth.secret_key"] = str(key_file)
+    secret_key = get("auth", "secret_key", str) or _shared_key(var_dir, sources)
     return Settings(
         database_url=database_url,
         redis_url=redis_url,

@@ -22,6 +22,7 @@ HOSTILE = [
     "/\x0b/evil.example",
     "/\x1f/evil.example",
     "/\u3000/evil.example",
+    "/\x9b/evil.example",
 ]
 #: Targets refused already: they stay refused.
 REFUSED = [

@@ -20,7 +20,7 @@ bp = Blueprint("ui", __name__)
 #: A path of this site: one slash, then no second slash or backslash (browsers read a backslash
 #: as a slash: ``//x`` is another host), and no whitespace or control character anywhere
 #: (browsers drop tabs and newlines, so slash-tab-slash is ``//`` too).
-_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f-\x9f]*")
 
 
 def same_site(target: str) -> str | None:

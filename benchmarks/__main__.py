@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import couriers, dispatch, routing, vrp
+from benchmarks import couriers, dispatch, forecast, routing, vrp
 
 SUITES = {
     "routing": routing.main,
     "dispatch": dispatch.main,
     "vrp": vrp.main,
     "couriers": couriers.main,
+    "forecast": forecast.main,
 }
 
 

@@ -13,6 +13,7 @@ import networkx as nx
 from tqdm import tqdm
 
 from cli.common import city_name, reachable_or_exit, settings_or_exit
+from cli.forecast import forecast
 from cli.graph import graph
 from config.cities import load_city
 from config.exceptions import SettingsError
@@ -314,6 +315,7 @@ def run(vehicles: int) -> None:
 
 
 cli.add_command(graph)
+cli.add_command(forecast)
 
 
 def main() -> None:

@@ -301,6 +301,43 @@ telemetry = Table(
     Index("ix_telemetry_vehicle_at", "vehicle_id", "at"),
 )
 
+ride_history = Table(
+    # rides of the past that were never bookings: generated for a city without data, or
+    # imported from an operator's records. Forecasts learn from them; receipts, CO2 totals and
+    # open-data trips never see them.
+    "ride_history",
+    metadata,
+    _id(),
+    _operator(),
+    Column("source", String(16), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ended_at", UTCDateTime(), nullable=False),
+    Column("start_lat", Float, nullable=False),
+    Column("start_lon", Float, nullable=False),
+    Column("end_lat", Float, nullable=False),
+    Column("end_lon", Float, nullable=False),
+    CheckConstraint("source IN ('generated', 'imported')", name="source_is_known"),
+    CheckConstraint("ended_at > started_at", name="ends_after_it_starts"),
+    Index("ix_ride_history_operator_started", "operator_id", "started_at"),
+)
+
+demand_forecasts = Table(
+    # the latest forecast of each operator's demand cell and hour (a refresh replaces them)
+    "demand_forecasts",
+    metadata,
+    Column("operator_id", String(ID), ForeignKey("operators.id"), primary_key=True),
+    Column("cell", String(16), primary_key=True),
+    Column("hour_start", UTCDateTime(), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("run_at", UTCDateTime(), nullable=False),
+    Column("pickups", Float, nullable=False),
+    Column("pickups_p10", Float, nullable=False),
+    Column("pickups_p90", Float, nullable=False),
+    Column("dropoffs", Float, nullable=False),
+    Column("dropoffs_p10", Float, nullable=False),
+    Column("dropoffs_p90", Float, nullable=False),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,

@@ -1,0 +1,183 @@
+"""Hourly demand tables: the counts of rentals per hour with that hour's weather and calendar.
+
+The columns are those of the UCI "Seoul Bike Sharing Demand" data (Sathishkumar V E and Cho Y,
+2020; CC BY 4.0), found by their header names; other columns are ignored. Parsing is pure: it
+takes the text's lines and the file's name (for messages) and does no IO.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+
+COUNT = "Rented Bike Count"
+#: The weather columns, in the order models see them.
+WEATHER = (
+    "Temperature",
+    "Humidity",
+    "Wind speed",
+    "Visibility",
+    "Dew point temperature",
+    "Solar Radiation",
+    "Rainfall",
+    "Snowfall",
+)
+REQUIRED = ("Date", "Hour", COUNT, *WEATHER, "Holiday", "Functioning Day")
+#: The fewest hours of history a forecast starts from: one week.
+MIN_HISTORY = 168
+_FLAGS = {"Holiday": ("Holiday", "No Holiday"), "Functioning Day": ("Yes", "No")}
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+class BadTable(ValueError):
+    """A table that cannot be read, with where: ``file``, ``line`` (1 = the header; 0 = the
+    file as a whole) and ``problem``."""
+
+    def __init__(self, file: str, line: int, problem: str) -> None:
+        self.file, self.line, self.problem = file, line, problem
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Consecutive hours, in time order: the start of each (local time), its count, weather,
+    holiday flag (as the table says) and whether the system was open."""
+
+    starts: tuple[datetime, ...]
+    counts: Floats
+    weather: Floats  # one column per name of ``WEATHER``
+    holiday: Bools
+    open: Bools
+    labels: tuple[tuple[str, str], ...]  # date and hour as written, for the output
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def then(self, later: Hours) -> Hours:
+        """These hours followed by ``later``'s."""
+        return Hours(
+            self.starts + later.starts,
+            np.concatenate([self.counts, later.counts]),
+            np.vstack([self.weather, later.weather]),
+            np.concatenate([self.holiday, later.holiday]),
+            np.concatenate([self.open, later.open]),
+            self.labels + later.labels,
+        )
+
+
+def read_hours(lines: Iterable[str], file: str) -> Hours:
+    """Parse a table of consecutive hours (``lines`` with or without their line ends).
+
+    Raises
+    ------
+    BadTable
+        A missing column, a value that does not parse, or hours out of order, repeated or
+        missing, naming the line.
+    """
+    reader = csv.reader(line.rstrip("\r\n") for line in lines)
+    header = next(reader, None)
+    if header is None:
+        raise BadTable(file, 0, "the file is empty")
+    names = [name.strip().lstrip("\ufeff") for name in header]
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise BadTable(file, 1, f"missing column(s): {', '.join(missing)}")
+    at = {name: names.index(name) for name in REQUIRED}
+    rows = [_row(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
+    if not rows:
+        raise BadTable(file, 0, "no rows after the header")
+    check_consecutive([r[0] for r in rows], file, first_line=2)
+    return Hours(
+        starts=tuple(r[0] for r in rows),
+        counts=np.array([r[1] for r in rows], dtype=np.float64),
+        weather=np.array([r[2] for r in rows], dtype=np.float64),
+        holiday=np.array([r[3] for r in rows], dtype=np.bool_),
+        open=np.array([r[4] for r in rows], dtype=np.bool_),
+        labels=tuple(r[5] for r in rows),
+    )
+
+
+_Row = tuple[datetime, float, list[float], bool, bool, tuple[str, str]]
+
+
+def _row(cells: Sequence[str], at: dict[str, int], file: str, line: int) -> _Row:
+    if len(cells) < len(at) or max(at.values()) >= len(cells):
+        raise BadTable(file, line, f"{len(cells)} cells, fewer than the header's columns")
+
+    def cell(name: str) -> str:
+        return cells[at[name]].strip()
+
+    day = _date(cell("Date"), file, line)
+    hour = _number(cell("Hour"), "Hour", file, line)
+    if hour not in range(24) or not cell("Hour").isdigit():
+        raise BadTable(file, line, f"Hour {cell('Hour')!r} is not a whole number 0-23")
+    count = _number(cell(COUNT), COUNT, file, line)
+    if count < 0 or count != int(count):
+        raise BadTable(file, line, f"{COUNT} {cell(COUNT)!r} is not a whole number >= 0")
+    flags = []
+    for name, (yes, no) in _FLAGS.items():
+        if cell(name) not in (yes, no):
+            raise BadTable(file, line, f"{name} {cell(name)!r} is neither {yes!r} nor {no!r}")
+        flags.append(cell(name) == yes)
+    start = datetime(day.year, day.month, day.day) + timedelta(hours=int(hour))
+    weather = [_number(cell(name), name, file, line) for name in WEATHER]
+    return start, count, weather, flags[0], flags[1], (cell("Date"), cell("Hour"))
+
+
+def _date(text: str, file: str, line: int) -> date:
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise BadTable(file, line, f"Date {text!r} is not dd/mm/yyyy") from None
+
+
+def _number(text: str, name: str, file: str, line: int) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadTable(file, line, f"{name} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise BadTable(file, line, f"{name} {text!r} is not a finite number")
+    return value
+
+
+def check_consecutive(starts: Sequence[datetime], file: str, *, first_line: int) -> None:
+    """Every hour one hour after the one before (no gap, repeat or step back).
+
+    Raises
+    ------
+    BadTable
+        Naming the first line that breaks the run.
+    """
+    for n in range(1, len(starts)):
+        if starts[n] - starts[n - 1] != timedelta(hours=1):
+            kind = "repeats or goes back from" if starts[n] <= starts[n - 1] else "skips after"
+            problem = f"the hour {starts[n]:%d/%m/%Y %H}h {kind} {starts[n - 1]:%d/%m/%Y %H}h"
+            raise BadTable(file, first_line + n, problem)
+
+
+def check_pair(history: Hours, actuals: Hours, history_file: str, actuals_file: str) -> None:
+    """The history is long enough and the actuals start the hour after it ends.
+
+    Raises
+    ------
+    BadTable
+    """
+    if len(history) < MIN_HISTORY:
+        problem = f"{len(history)} hours of history; at least {MIN_HISTORY} are needed"
+        raise BadTable(history_file, 0, problem)
+    if actuals.starts[0] - history.starts[-1] != timedelta(hours=1):
+        problem = (
+            f"the first hour {actuals.starts[0]:%d/%m/%Y %H}h is not the hour after the "
+            f"history's last ({history.starts[-1]:%d/%m/%Y %H}h)"
+        )
+        raise BadTable(actuals_file, 2, problem)

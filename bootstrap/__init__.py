@@ -23,12 +23,14 @@ from dispatch.couriers.service import (
 from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
+from dispatch.queue.attempts import RedisAttempts
 from dispatch.queue.connection import connect
 from dispatch.queue.health import queue_probes
 from dispatch.queue.replans import QueueReplans
 from dispatch.queue.schedule import ScheduleRules
 from dispatch.riders.bookings import RiderService
 from dispatch.riders.ranking import RiderRules
+from dispatch.sign_in_limits import Attempts, MemoryAttempts, SignInLimits
 from dispatch.workev.reservations import EvService
 from fleet.catalog import DEFAULT_CATALOG, Catalog
 from fleet.clock import Clock
@@ -64,6 +66,15 @@ def solver_limits(settings: Settings) -> SolverLimits:
     return SolverLimits(
         time_limit_s=float(settings.reoptimise_time_limit_s),
         solution_limit=settings.reoptimise_solution_limit or None,
+    )
+
+
+def sign_in_limits(settings: Settings) -> SignInLimits:
+    """How many wrong passwords sign-in takes, and in what window."""
+    return SignInLimits(
+        per_username=settings.max_failures_per_username,
+        per_address=settings.max_failures_per_address,
+        window_s=settings.failure_window_s,
     )
 
 
@@ -110,6 +121,8 @@ def build_platform(
         )
     elif replans == "queue" and redis is not None:
         requester = QueueReplans(redis, settings.reoptimise_after_jobs, settings.reoptimise_every_s)
+    # Sign-in failures counted where every web worker sees them: in Redis when there is one.
+    attempts: Attempts = RedisAttempts(redis) if redis is not None else MemoryAttempts()
     rules = RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m)
     return Platform(
         engine=engine,
@@ -119,7 +132,9 @@ def build_platform(
         catalog=catalog,
         routers=routers,
         paging=Paging(settings.page_size_default, settings.page_size_max),
-        accounts=AccountService(engine, clock, ids, settings.token_ttl_s),
+        accounts=AccountService(
+            engine, clock, ids, settings.token_ttl_s, attempts, sign_in_limits(settings)
+        ),
         riders=RiderService(
             engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
         ),

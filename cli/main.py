@@ -12,7 +12,7 @@ import click
 import networkx as nx
 from tqdm import tqdm
 
-from cli.common import city_name, settings_or_exit
+from cli.common import city_name, reachable_or_exit, settings_or_exit
 from cli.forecast import forecast
 from cli.graph import graph
 from cli.history import history
@@ -81,6 +81,7 @@ def cli(verbose: bool) -> None:
 def init_db() -> None:
     """Create or migrate the database schema to the newest version."""
     settings = settings_or_exit()
+    reachable_or_exit(settings, redis=False)
     upgrade(make_engine(settings.database_url))
     click.echo(f"database at head: {settings.database_url}")
 
@@ -138,6 +139,7 @@ def _platform(settings: Settings) -> Platform:
 def seed_demo_command(city: str | None, vehicles: int, seed: int) -> None:
     """Create a demo operator, fleet, sites and people on a city's roads."""
     settings = settings_or_exit()
+    reachable_or_exit(settings, redis=False)
     name = city_name(settings, city)
     try:
         seed_if_empty(settings, name, vehicles, seed, only_if_empty=False)
@@ -167,6 +169,7 @@ def worker(burst: bool) -> None:
 
     settings = settings_or_exit()
     redis_url = _redis_url(settings)
+    reachable_or_exit(settings)
     platform = _platform(settings)
     # Re-plans search for seconds at full speed: on a small machine they must yield the CPU to
     # the web's requests (a rider's booking), never the other way round.
@@ -195,6 +198,7 @@ def scheduler(once: bool) -> None:
 
     settings = settings_or_exit()
     redis_url = _redis_url(settings)
+    reachable_or_exit(settings, database=False)
     connection = connect(redis_url)
     cron = CronScheduler(connection, logging_level="WARNING")
     for job in periodic_jobs(schedule_rules(settings)):
@@ -217,6 +221,7 @@ def web() -> None:
     from cli.graph import build_missing_networks
 
     settings = settings_or_exit()
+    reachable_or_exit(settings)
     # Each gunicorn worker loads every network before it serves (web.wsgi); build what the cache
     # lacks once here, not in every worker at once, where it could outlast gunicorn's timeout.
     build_missing_networks(settings)
@@ -237,6 +242,9 @@ def web() -> None:
             bind,
             "--access-logfile",
             "-",
+            # tracking codes are secrets: the access log writes them masked
+            "--logger-class",
+            "web.access_log.TrackingCodesMasked",
             "--graceful-timeout",
             "5",
             # one control socket per user by default: two platforms on a machine would clash
@@ -299,6 +307,7 @@ def run(vehicles: int) -> None:
     from cli.supervisor import run_platform
 
     settings = settings_or_exit()
+    reachable_or_exit(settings)
     name = city_name(settings, None)
     try:
         seed_if_empty(settings, name, vehicles, 0, only_if_empty=True)

@@ -6,7 +6,6 @@ A bad value fails here, at start, with the name of the key that holds it.
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.exceptions import SettingsError
+from config.secret_key import shared_secret_key
 from fleet.clock import Clock, FixedClock, SystemClock
 
 #: The project root: relative paths in the defaults are resolved against it, so
@@ -87,6 +87,10 @@ class Settings:
     forecast_every_s: int
     #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
     secure_cookies: bool = False
+    #: Wrong passwords sign-in takes per username / per client address within the window.
+    max_failures_per_username: int = 10
+    max_failures_per_address: int = 100
+    failure_window_s: int = 900
     #: A frozen "now" (ISO 8601 with offset) for simulations and tests; ``None``: the real clock.
     fixed_time: str | None = None
     #: Where people reach the platform (``https://fleet.example.org``), for the absolute links
@@ -101,6 +105,9 @@ class Settings:
         _positive("server.web_threads", self.web_threads)
         _positive("city.max_snap_distance_m", self.max_snap_distance_m)
         _positive("auth.token_ttl_s", self.token_ttl_s)
+        _positive("auth.max_failures_per_username", self.max_failures_per_username)
+        _positive("auth.max_failures_per_address", self.max_failures_per_address)
+        _positive("auth.failure_window_s", self.failure_window_s)
         _positive("api.page_size_default", self.page_size_default)
         _positive("api.page_size_max", self.page_size_max)
         _positive("booking.hold_s", self.booking_hold_s)
@@ -250,6 +257,13 @@ def _layers(
     return values, sources, base_for
 
 
+def _shared_key(var_dir: Path, sources: dict[str, str]) -> str:
+    """The session key kept in ``var_dir`` (``config.secret_key``), named as its source."""
+    key, key_file = shared_secret_key(var_dir)
+    sources["auth.secret_key"] = str(key_file)
+    return key
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -292,7 +306,7 @@ def load_settings(
     if not database_url:
         database_url = f"sqlite:///{var_dir / 'fleetops.db'}"
     redis_url = get("storage", "redis_url", str).strip() or None
-    secret_key = get("auth", "secret_key", str) or secrets.token_hex(32)
+    secret_key = get("auth", "secret_key", str) or _shared_key(var_dir, sources)
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
@@ -307,6 +321,9 @@ def load_settings(
         secret_key=secret_key,
         token_ttl_s=get("auth", "token_ttl_s", int),
         secure_cookies=get("auth", "secure_cookies", bool),
+        max_failures_per_username=get("auth", "max_failures_per_username", int),
+        max_failures_per_address=get("auth", "max_failures_per_address", int),
+        failure_window_s=get("auth", "failure_window_s", int),
         host=get("server", "host", str),
         port=get("server", "port", int),
         web_workers=get("server", "web_workers", int),

@@ -33,3 +33,17 @@ class OpenBookingExists(Conflict):
     def __init__(self, message: str, booking_id: str) -> None:
         self.detail = {"open_booking_id": booking_id}
         super().__init__(message)
+
+
+class TooManySignIns(FleetError, PermissionError):
+    """Too many wrong passwords for a username or from an address: ``retry_after_s`` until
+    sign-in is open to them again."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        #: The wait in whole minutes (at least one), for people.
+        self.minutes = max(round(retry_after_s / 60), 1)
+        super().__init__(
+            "too many wrong passwords for this username or from this address: try again in "
+            f"{self.minutes} min"
+        )

@@ -47,3 +47,8 @@ class Conflict(FleetError, RuntimeError):
 class ChangedMeanwhile(Conflict):
     """A row changed between being read and being written over: the write was refused so
     nothing is lost; read again and retry."""
+
+
+class Unreachable(FleetError, ConnectionError):
+    """A service the platform runs on (the database) does not answer; the message names it
+    (password masked) and why."""

@@ -33,6 +33,16 @@ def check_password(password: str) -> None:
         raise ValueError(msg)
 
 
+#: A hash no password is known to match, in the current parameters: sign-in verifies against it
+#: when the username is unknown, so an unknown name costs the same work as a wrong password and
+#: answer times do not tell which usernames exist. (A literal: computing it would cost a hash
+#: at import or on first use; tests check its parameters are the current ones.)
+DUMMY_HASH = (
+    "scrypt$16384$8$1$000102030405060708090a0b0c0d0e0f$"
+    "3838e7bf53035666be08b06a593d762092c22d6fc606e4f60733e137dc3b7259"
+)
+
+
 def hash_password(password: str, salt: bytes | None = None) -> str:
     """A salted scrypt hash of ``password`` (a fresh random salt unless one is given)."""
     check_password(password)

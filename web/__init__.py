@@ -9,9 +9,10 @@ from config.settings import Settings
 from dispatch.platform import Platform
 from fleet.clock import Clock
 from fleet.db.engine import Engine
-from web import docs, errors, openapi, ui
+from web import docs, errors, headers, openapi, ui
 from web.api import api, register_views
 from web.context import EXTENSION
+from web.log_masks import TrackingCodeFilter
 from web.ui import tracking
 
 API_VERSION = "1.0.0"
@@ -72,6 +73,8 @@ def create_app(
     app.extensions[EXTENSION] = platform or build_platform(settings, engine=engine, clock=clock)
     app.spec_processor(openapi.processor(app.extensions[EXTENSION]))
     errors.install(app)
+    headers.install(app)
+    app.logger.addFilter(TrackingCodeFilter())
     register_views()
     app.register_blueprint(api)
     app.register_blueprint(docs.bp)

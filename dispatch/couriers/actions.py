@@ -38,11 +38,15 @@ def route_of(service: CourierService, courier: User) -> list[RouteStop]:
 
 
 def _my_job(
-    conn: Connection, courier: User, job_id: str, kind: StopKind
+    conn: Connection, courier: User, job_id: str, kind: StopKind, *, changes: bool = True
 ) -> tuple[PlannedStop, DeliveryJob]:
     """The courier's stop of a job in their plan, and the job, with the courier's plans held
-    (``hold_plans_of``) so no re-plan moves the job away meanwhile."""
-    stops_db.hold_plans_of(conn, courier.id)
+    (``hold_plans_of``) so no re-plan moves the job away meanwhile; only locked, not marked
+    changed, unless the action ``changes`` them for certain."""
+    if changes:
+        stops_db.hold_plans_of(conn, courier.id)
+    else:
+        stops_db.lock_plans_of(conn, courier.id)
     stop, _vehicle = stops_db.stop_of_courier(conn, courier.id, job_id=job_id, kind=kind)
     job = deliveries_db.get_job(conn, courier.operator_id, job_id)
     if job.courier_id != courier.id:
@@ -94,25 +98,24 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
         ``MAX_PROOF_FAILURES`` wrong codes were tried: the merchant must issue a new one.
     """
     now = service.clock.now()
-    try:
-        with writing(service.engine) as conn:
-            stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF)
-            if deliveries_db.proof_failures(conn, job.id) >= MAX_PROOF_FAILURES:
-                msg = (
-                    f"the proof code is locked after {MAX_PROOF_FAILURES} wrong tries: the "
-                    "merchant must issue a new code for the customer"
-                )
-                raise Conflict(msg)
-            if not secrets.compare_digest(str(job.proof_code), proof_code):
-                raise _WrongCode
+    # One transaction, the courier's plans locked from the check to the count: a try sent
+    # while another is being counted waits for it, so no try gets a sixth guess.
+    with writing(service.engine) as conn:
+        stop, job = _my_job(conn, courier, job_id, StopKind.DROPOFF, changes=False)
+        if deliveries_db.proof_failures(conn, job.id) >= MAX_PROOF_FAILURES:
+            msg = (
+                f"the proof code is locked after {MAX_PROOF_FAILURES} wrong tries: the "
+                "merchant must issue a new code for the customer"
+            )
+            raise Conflict(msg)
+        # as bytes: compare_digest refuses str with characters beyond ASCII (a 500)
+        if secrets.compare_digest(str(job.proof_code).encode(), proof_code.encode()):
+            stops_db.hold_plans_of(conn, courier.id)  # the plan changes now
             deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
             stops_db.close_stop(conn, stop, StopStatus.DONE, now)
             window = job.dropoff_window
             return bool(window.start <= now <= window.end)
-    except _WrongCode:
-        pass  # rolled back (the plans stay as they were); only the wrong try is counted
-    with writing(service.engine) as conn:
-        tries = deliveries_db.proof_failed(conn, job_id)
+        tries = deliveries_db.proof_failed(conn, job_id)  # only the wrong try is kept
     left = max(MAX_PROOF_FAILURES - tries, 0)
     then = (
         f"{left} {'try' if left == 1 else 'tries'} left"
@@ -121,10 +124,6 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
     )
     msg = f"the proof code does not match: ask the customer for the code they received ({then})"
     raise InvalidValue(msg)
-
-
-class _WrongCode(Exception):
-    """The proof code given does not match (internal: rolls the delivery back)."""
 
 
 def failed(service: CourierService, courier: User, job_id: str, reason: str) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.pool import NullPool
 
-from fleet.exceptions import ChangedMeanwhile
+from fleet.exceptions import ChangedMeanwhile, Unreachable
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -54,7 +54,17 @@ def _sqlite_begin(conn: Connection) -> None:
 WRITE_OPTION = "fleetops_write"
 
 
-__all__ = ["Connection", "Engine", "after_fork", "make_engine", "ping", "reading", "writing"]
+__all__ = [
+    "Connection",
+    "Engine",
+    "after_fork",
+    "check_database",
+    "make_engine",
+    "masked_url",
+    "ping",
+    "reading",
+    "writing",
+]
 
 
 @contextmanager
@@ -100,6 +110,9 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     SQLite files get WAL journaling (readers do not block the writer), foreign keys and a busy
     timeout; their folder is created. On PostgreSQL, ``schema`` sets the ``search_path`` so a
     test run (or a tenant of the server) keeps to its own schema.
+
+    A failed statement's error names its SQL but never its values (``hide_parameters``): the
+    error is logged, and values include password hashes, tokens and proof codes.
     """
     url = normalise_url(url)
     parsed = make_url(url)
@@ -107,7 +120,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # One connection per checkout: SQLite connections are cheap and must not cross threads.
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url, poolclass=NullPool, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -120,7 +133,12 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     # Up to 30 connections a process: the web runs dozens of threads (server.web_threads) and
     # a thread should not queue for a connection behind others waiting on a slow request.
     return create_engine(
-        url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=20
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        hide_parameters=True,
     )
 
 
@@ -128,3 +146,37 @@ def after_fork(engine: Engine) -> None:
     """In a forked child: forget the parent's pooled connections without closing them (they
     stay the parent's), so the child opens its own."""
     engine.dispose(close=False)
+
+
+def masked_url(url: str) -> str:
+    """``url`` as it may be shown: its password replaced by ``***``."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a database URL)"
+
+
+def check_database(url: str) -> None:
+    """Connect to the database at ``url`` once, at a start.
+
+    Raises
+    ------
+    Unreachable
+        It cannot be reached or opened: the message names it (password masked) and the
+        driver's reason in one line.
+    """
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError, ValueError, OSError) as exc:
+        raise Unreachable(_unreachable(url, str(exc))) from None
+    try:
+        ping(engine)
+    except DBAPIError as exc:
+        raise Unreachable(_unreachable(url, str(exc.orig or exc))) from None
+    finally:
+        engine.dispose()
+
+
+def _unreachable(url: str, reason: str) -> str:
+    short = " ".join(reason.strip().splitlines()[:1]) or "no reason given"
+    return f"cannot reach the database at {masked_url(url)}: {short}"

@@ -15,7 +15,7 @@ from fleet.db.tables import api_tokens, companies, operators, users
 from fleet.exceptions import Conflict, InvalidValue, NotFound
 from fleet.identity import Operator, Role, User
 from fleet.ids import Ids, RandomIds
-from fleet.passwords import hash_password, verify_password
+from fleet.passwords import DUMMY_HASH, hash_password, verify_password
 from fleet.records import AuditEntry
 from fleet.workev import Company
 
@@ -194,9 +194,14 @@ def users_by_id(conn: Connection, user_ids: Iterable[str]) -> dict[str, User]:
 
 
 def authenticate(conn: Connection, username: str, password: str) -> User | None:
-    """The active user with these credentials, or ``None``."""
+    """The active user with these credentials, or ``None``.
+
+    The password is checked against a hash whether or not the user exists and is active (an
+    unknown user's against ``DUMMY_HASH``), so each answer costs one hash computation."""
     row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
-    if row is None or not row["active"] or not verify_password(password, row["password_hash"]):
+    stored = DUMMY_HASH if row is None else row["password_hash"]
+    matches = verify_password(password, stored)
+    if row is None or not row["active"] or not matches:
         return None
     return _user(dict(row))
 

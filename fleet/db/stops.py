@@ -129,6 +129,20 @@ def hold_plans_of(conn: Connection, courier_id: str) -> None:
     )
 
 
+def lock_plans_of(conn: Connection, courier_id: str) -> None:
+    """Lock the courier's open shifts for this transaction, as :func:`hold_plans_of` does, but
+    without marking their plans changed: for a courier's try that may change nothing (a proof
+    code), so that tries take turns and a wrong one leaves the plans as they were."""
+    conn.execute(
+        select(courier_shifts.c.id)
+        .where(
+            courier_shifts.c.courier_id == courier_id,
+            courier_shifts.c.status.in_([str(ShiftStatus.SCHEDULED), str(ShiftStatus.ON_DUTY)]),
+        )
+        .with_for_update()
+    )
+
+
 def close_stop(
     conn: Connection, stop: PlannedStop, status: StopStatus, at: datetime, *, touch: bool = True
 ) -> None:

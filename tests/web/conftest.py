@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
 from cli.demo import seed_demo
 from cli.main import prepare_city
@@ -14,7 +15,14 @@ from web import create_app
 
 @pytest.fixture
 def app(settings, world, redis_url):
-    """The app on the world's database (SQLite, then PostgreSQL), the test Redis and clock."""
+    """The app on the world's database (SQLite, then PostgreSQL), the test Redis and clock.
+
+    Sign-in failures counted by earlier tests (the Redis database lives for the whole run) are
+    forgotten first, so no test is refused for another's wrong passwords."""
+    connection = redis.Redis.from_url(redis_url)
+    for key in connection.scan_iter(match="fleetops:sign-in:*"):
+        connection.delete(key)
+    connection.close()
     return create_app(
         settings.with_overrides(redis_url=redis_url), engine=world.engine, clock=world.clock
     )

@@ -8,6 +8,7 @@ from apiflask import Schema, fields
 from flask import request
 
 from dispatch import accounts
+from dispatch.exceptions import TooManySignIns
 from web.api import api
 from web.auth import api_auth, current_user
 from web.browser import CSRF_HEADER, csrf_token, end_session, session_user
@@ -47,10 +48,21 @@ class UserOut(Schema):
 @api.output(TokenOut, status_code=201)
 @api.doc(
     summary="Sign in: exchange a username and password for a bearer token",
-    responses={401: "wrong username or password"},
+    responses={
+        401: "wrong username or password",
+        429: "too many wrong passwords for this username or from this address lately: wait "
+        "the Retry-After header's seconds",
+    },
 )
 def sign_in(credentials: dict[str, str]) -> dict[str, Any]:
-    signed = accounts.sign_in(ctx().accounts, credentials["username"], credentials["password"])
+    try:
+        signed = accounts.sign_in(
+            ctx().accounts, credentials["username"], credentials["password"], request.remote_addr
+        )
+    except TooManySignIns as exc:
+        error = api_error(429, str(exc), "too_many_sign_ins")
+        error.headers = {"Retry-After": str(exc.retry_after_s)}
+        raise error from None
     if signed is None:
         raise api_error(401, "wrong username or password", "bad_credentials")
     return {

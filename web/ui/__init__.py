@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,10 +11,22 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from dispatch import accounts
+from dispatch.exceptions import TooManySignIns
 from web.browser import csrf_matches, csrf_token, end_session, session_user, start_session
 from web.context import ctx
 
 bp = Blueprint("ui", __name__)
+
+#: A path of this site: one slash, then no second slash or backslash (browsers read a backslash
+#: as a slash: ``//x`` is another host), and no whitespace or control character anywhere
+#: (browsers drop tabs and newlines, so slash-tab-slash is ``//`` too).
+_SAME_SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f-\x9f]*")
+
+
+def same_site(target: str) -> str | None:
+    """``target`` if it is a path of this site (a ``next`` to send the browser to), else
+    ``None``."""
+    return target if _SAME_SITE_PATH.fullmatch(target) else None
 
 
 def _check_form_token() -> None:
@@ -35,21 +48,28 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
-    error = None
+def login() -> Response | str | tuple[str, int, dict[str, str]]:
+    error, status, headers = None, 200, {}
     if request.method == "POST":
         _check_form_token()
-        user = accounts.check_credentials(
-            ctx().accounts, request.form.get("username", ""), request.form.get("password", "")
-        )
-        if user is not None:
-            start_session(user)
-            target = request.args.get("next", "")
-            safe = target.startswith("/") and not target.startswith("//")
-            return redirect(target if safe else url_for("ui.home"))
-        error = "Wrong username or password."
+        try:
+            user = accounts.check_credentials(
+                ctx().accounts,
+                request.form.get("username", ""),
+                request.form.get("password", ""),
+                request.remote_addr,
+            )
+        except TooManySignIns as exc:
+            error, status = f"Too many wrong passwords: try again in {exc.minutes} min.", 429
+            headers["Retry-After"] = str(exc.retry_after_s)
+        else:
+            if user is not None:
+                start_session(user)
+                target = same_site(request.args.get("next", ""))
+                return redirect(target or url_for("ui.home"))
+            error, status = "Wrong username or password.", 401
     page = render_template("login.html", error=error, csrf=csrf_token(), city=ctx().city)
-    return (page, 401) if error else page
+    return page, status, headers
 
 
 @bp.post("/logout")

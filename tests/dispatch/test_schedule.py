@@ -81,10 +81,16 @@ def test_the_scheduler_enqueues_the_periodic_jobs(redis_url, settings, tmp_path,
     result = scheduler_once(env)
     assert result.returncode == 0, result.stderr
     assert "every 120 s: replan-couriers" in result.stderr
+    assert "every 3600 s: forecast-refresh" in result.stderr
     queued = Queue("dispatch", connection=connect(redis_url)).get_jobs()
     assert sorted(j.func_name for j in queued) == sorted(
         f"{f.__module__}.{f.__name__}"
-        for f in (jobs.expire_holds, jobs.handle_late_returns, replans.replan_all)
+        for f in (
+            jobs.expire_holds,
+            jobs.handle_late_returns,
+            replans.replan_all,
+            jobs.forecast_refresh,
+        )
     )
     assert all(j.args == () and j.kwargs == {} for j in queued)  # the worker's platform has all
 

@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import networkx as nx
 
@@ -158,7 +159,7 @@ def seed_demo(
     riders_fleet = counts[VehicleClass.E_KICKBOARD] + counts[VehicleClass.E_BIKE]
     history = seed_history(
         conn, operator.id, layout.service_area, graphs[Mode.BIKE], riders_fleet, clock, ids,
-        days=history_days, seed=seed,
+        ZoneInfo(profile.timezone), days=history_days, seed=seed,
     )  # fmt: skip
     return DemoSummary(
         operator_id=operator.id,

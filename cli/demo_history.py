@@ -3,7 +3,7 @@ exist from the first start. Stored as ride history (source ``generated``), never
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 import networkx as nx
 import numpy as np
@@ -29,6 +29,7 @@ def seed_history(
     rider_vehicles: int,
     clock: Clock,
     ids: Ids,
+    zone: tzinfo,
     *,
     days: int,
     seed: int,
@@ -38,7 +39,8 @@ def seed_history(
     cells = cells_over_area(service_area.to_geojson())
     junctions = [Position(float(d["y"]), float(d["x"])) for _, d in bike_graph.nodes(data=True)]
     weights = weights_from_points(junctions, cells)
-    last_hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    # the profile is local time: hours of the week in the city's zone
+    last_hour = clock.now().astimezone(zone).replace(minute=0, second=0, microsecond=0)
     first = last_hour - timedelta(days=days)
     rides = generate(
         first,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -47,7 +47,8 @@ def generate(
 ) -> list[PastRide]:
     """Rides over ``hours`` hours from ``first_hour`` (timezone-aware, on the hour).
 
-    Each hour's expected number of rides is ``profile`` at its hour of the week, scaled so a
+    Each hour's expected number of rides is ``profile`` at its hour of the week in
+    ``first_hour``'s zone (give it in the city's zone: the profile is local time), scaled so a
     mean day has ``rides_per_day``; the number is Poisson. Origins and destinations are drawn
     by their cell weights, independently; positions lie near the cells' centres.
     """
@@ -56,8 +57,9 @@ def generate(
     o_cells, o_weights = _cells(origins)
     d_cells, d_weights = _cells(destinations)
     rides = []
+    zone, first = first_hour.tzinfo, first_hour.astimezone(UTC)
     for h in range(hours):
-        start = first_hour + timedelta(hours=h)
+        start = (first + timedelta(hours=h)).astimezone(zone)
         expected = profile[start.weekday() * 24 + start.hour] * scale
         n = int(rng.poisson(expected))
         if n == 0:

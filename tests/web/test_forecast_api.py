@@ -4,6 +4,9 @@ GeoJSON cells whose values add up to the city's forecast."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import UTC
+
 import pytest
 from rq import Queue
 from sqlalchemy import func, select
@@ -12,9 +15,11 @@ from cli.demo import seed_demo
 from cli.main import prepare_city
 from dispatch.queue.connection import QUEUES, connect
 from fleet.catalog import DEFAULT_CATALOG
+from fleet.clock import FixedClock
 from fleet.db.engine import writing
 from fleet.db.tables import bookings, demand_forecasts, ride_history
 from fleet.ids import RandomIds
+from tests.conftest import SEOUL
 from tests.web.test_bookings import login
 from tests.web.test_delivery_worker import run, worker_env
 from web import create_app
@@ -24,10 +29,11 @@ from web import create_app
 def history_demo(engine, settings, clock, redis_url):
     """The demo on the synthetic city with 15 days of generated ride history."""
     prepared = prepare_city(settings, "synthetic")
+    utc = FixedClock(clock.now().astimezone(UTC))  # as the system clock tells it
     with writing(engine) as conn:
         summary = seed_demo(
             conn, profile=prepared.profile, layout=prepared.layout, graphs=prepared.graphs,
-            n_vehicles=40, clock=clock, ids=RandomIds(), catalog=DEFAULT_CATALOG, seed=2,
+            n_vehicles=40, clock=utc, ids=RandomIds(), catalog=DEFAULT_CATALOG, seed=2,
             history_days=15,
         )  # fmt: skip
     app = create_app(settings.with_overrides(redis_url=redis_url), engine=engine, clock=clock)
@@ -46,6 +52,10 @@ def test_the_scheduled_refresh_runs_on_a_worker_and_managers_read_cells(
         stored = conn.execute(select(func.count()).select_from(ride_history)).scalar_one()
         assert conn.execute(select(func.count()).select_from(bookings)).scalar_one() == 0
     assert stored == summary.history_rides > 1000  # history, never bookings
+    with engine.connect() as conn:
+        starts = conn.execute(select(ride_history.c.started_at)).scalars().all()
+    local = Counter(s.astimezone(SEOUL).hour for s in starts)
+    assert local[8] > 3 * local[3] and local[18] > 3 * local[4]  # Seoul's hours, not UTC's
     empty = client.get("/api/v1/ops/forecast?hours=3", headers=manager).get_json()
     assert empty["features"] == [] and empty["model"] is None
 

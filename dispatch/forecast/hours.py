@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,9 +29,13 @@ WEATHER = (
     "Rainfall",
     "Snowfall",
 )
-REQUIRED = ("Date", "Hour", COUNT, *WEATHER, "Holiday", "Functioning Day")
+REQUIRED = ("Date", "Hour", COUNT)
+#: Read when present: without them the weather is unknown (NaN: the models that use it run
+#: without it), no day is a holiday beyond the public calendar, and every hour was open.
+OPTIONAL = (*WEATHER, "Holiday", "Functioning Day")
 #: The fewest hours of history a forecast starts from: one week.
 MIN_HISTORY = 168
+NAN = float("nan")
 _FLAGS = {"Holiday": ("Holiday", "No Holiday"), "Functioning Day": ("Yes", "No")}
 
 Floats = npt.NDArray[np.float64]
@@ -84,7 +89,7 @@ def read_hours(lines: Iterable[str], file: str) -> Hours:
         missing, naming the line.
     """
     reader = csv.reader(line.rstrip("\r\n") for line in lines)
-    at = columns(reader, REQUIRED, file)
+    at = columns(reader, REQUIRED, file, optional=OPTIONAL)
     rows = [_row(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
     if not rows:
         raise BadTable(file, 0, "no rows after the header")
@@ -99,9 +104,12 @@ def read_hours(lines: Iterable[str], file: str) -> Hours:
     )
 
 
-def columns(reader: Iterator[list[str]], required: Sequence[str], file: str) -> dict[str, int]:
-    """Read the header row: where each required column is (by name; a BOM and spaces around
-    names are ignored).
+def columns(
+    reader: Iterator[list[str]], required: Sequence[str], file: str, optional: Sequence[str] = ()
+) -> dict[str, int]:
+    """Read the header row: where each required column is, and each optional one present (by
+    name; a BOM, spaces around names and a unit in brackets after them, as in the UCI
+    original's ``Temperature(°C)``, are ignored).
 
     Raises
     ------
@@ -111,11 +119,14 @@ def columns(reader: Iterator[list[str]], required: Sequence[str], file: str) -> 
     header = next(reader, None)
     if header is None:
         raise BadTable(file, 0, "the file is empty")
-    names = [name.strip().lstrip("\ufeff") for name in header]
+    names = [_UNIT.sub("", name.strip().lstrip("\ufeff")) for name in header]
     missing = [name for name in required if name not in names]
     if missing:
         raise BadTable(file, 1, f"missing column(s): {', '.join(missing)}")
-    return {name: names.index(name) for name in required}
+    return {name: names.index(name) for name in (*required, *optional) if name in names}
+
+
+_UNIT = re.compile(r"\s*\([^()]*\)$")
 
 
 _Row = tuple[datetime, float, list[float], bool, bool, tuple[str, str]]
@@ -125,8 +136,8 @@ def _row(cells: Sequence[str], at: dict[str, int], file: str, line: int) -> _Row
     if len(cells) < len(at) or max(at.values()) >= len(cells):
         raise BadTable(file, line, f"{len(cells)} cells, fewer than the header's columns")
 
-    def cell(name: str) -> str:
-        return cells[at[name]].strip()
+    def cell(name: str, absent: str = "") -> str:
+        return cells[at[name]].strip() if name in at else absent
 
     day = _date(cell("Date"), file, line)
     hour = _number(cell("Hour"), "Hour", file, line)
@@ -137,11 +148,12 @@ def _row(cells: Sequence[str], at: dict[str, int], file: str, line: int) -> _Row
         raise BadTable(file, line, f"{COUNT} {cell(COUNT)!r} is not a whole number >= 0")
     flags = []
     for name, (yes, no) in _FLAGS.items():
-        if cell(name) not in (yes, no):
-            raise BadTable(file, line, f"{name} {cell(name)!r} is neither {yes!r} nor {no!r}")
-        flags.append(cell(name) == yes)
+        value = cell(name, absent=no if name == "Holiday" else yes)
+        if value not in (yes, no):
+            raise BadTable(file, line, f"{name} {value!r} is neither {yes!r} nor {no!r}")
+        flags.append(value == yes)
     start = datetime(day.year, day.month, day.day) + timedelta(hours=int(hour))
-    weather = [_number(cell(name), name, file, line) for name in WEATHER]
+    weather = [_number(cell(name), name, file, line) if name in at else NAN for name in WEATHER]
     return start, count, weather, flags[0], flags[1], (cell("Date"), cell("Hour"))
 
 

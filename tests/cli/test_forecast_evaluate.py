@@ -140,7 +140,7 @@ def _table(lines: list[str], path: Path) -> Path:
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        ("drop-column", ["H.csv:1", "missing column", "Rainfall"]),
+        ("drop-column", ["H.csv:1", "missing column", "Rented Bike Count"]),
         ("text-count", ["H.csv:6", "Rented Bike Count", "'many'"]),
         ("duplicate-hour", ["H.csv:11", "repeats"]),
         ("missing-hour", ["A.csv:3", "skips"]),
@@ -154,7 +154,7 @@ def test_bad_tables_are_named_by_file_and_line_and_nothing_is_written(
     history = list(seoul[: 1 + HISTORY_ROWS])
     actuals = [seoul[0], *seoul[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 10]]
     if change == "drop-column":
-        history = [",".join(c for i, c in enumerate(r.split(",")) if i != 9) for r in history]
+        history = [",".join(c for i, c in enumerate(r.split(",")) if i != 1) for r in history]
         history = [r if r.endswith("\n") else r + "\n" for r in history]
     elif change == "text-count":
         cells = history[5].split(",")
@@ -199,3 +199,31 @@ def test_bad_options_exit_2_with_one_line(files, tmp_path, option, value, words)
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+UCI_HEADER = (
+    "Date,Rented Bike Count,Hour,Temperature(\u00b0C),Humidity(%),Wind speed (m/s),"
+    "Visibility (10m),Dew point temperature(\u00b0C),Solar Radiation (MJ/m2),Rainfall(mm),"
+    "Snowfall (cm),Seasons,Holiday,Functioning Day\r\n"
+)
+
+
+def test_the_uci_originals_headers_with_units_read_the_same(seoul):
+    plain = read_hours(seoul[:200], "H.csv")
+    with_units = read_hours([UCI_HEADER, *seoul[1:200]], "H.csv")
+    assert np.array_equal(plain.weather, with_units.weather)
+    assert np.array_equal(plain.counts, with_units.counts)
+
+
+def test_a_table_without_weather_serves_the_weather_free_model(seoul):
+    keep = 3  # Date, Rented Bike Count, Hour
+    bare = [",".join(line.split(",")[:keep]) + "\n" for line in seoul]
+    history = read_hours(bare[: 1 + HISTORY_ROWS], "H.csv")
+    actuals = read_hours([bare[0], *bare[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 24]], "A.csv")
+    assert np.isnan(history.weather).all() and history.open.all()
+    full_h = read_hours(seoul[: 1 + HISTORY_ROWS], "H.csv")
+    full_a = read_hours([seoul[0], *seoul[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 24]], "A.csv")
+    model = "gbm-weekly-no-weather"
+    without = evaluate(history, actuals, 3, model).predicted
+    assert np.array_equal(without, evaluate(full_h, full_a, 3, model).predicted)
+    assert np.isfinite(evaluate(history, actuals, 3, "gbm-weekly").predicted).all()

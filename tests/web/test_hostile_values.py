@@ -187,3 +187,15 @@ def test_a_ride_on_a_vehicle_at_the_largest_odometer_still_ends(client, demo, cl
     assert r.status_code == 200, r.get_json()
     seen = client.get(f"/api/v1/fleet/vehicles/{kick['id']}", headers=manager).get_json()
     assert seen["odometer_m"] > 2**31 - 1
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: a display name of spaces is accepted")
+def test_a_name_of_spaces_is_refused(client):
+    admin = login(client, "admin-hanul")
+    for name in ["   ", "\t\n"]:
+        r = client.post(
+            "/api/v1/staff",
+            headers=admin,
+            json={"username": "blank-name", "display_name": name, "password": "a-long-password"},
+        )
+        refused(r, 422, "display_name")

@@ -124,6 +124,9 @@ def create_user(
     Conflict
         The username is taken.
     """
+    if not display_name.strip():
+        msg = "display_name must not be blank: it is how others see the user"
+        raise InvalidValue(msg)
     user = User(
         id=ids.new_id(),
         operator_id=operator_id,

@@ -189,7 +189,6 @@ def test_a_ride_on_a_vehicle_at_the_largest_odometer_still_ends(client, demo, cl
     assert seen["odometer_m"] > 2**31 - 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12: a display name of spaces is accepted")
 def test_a_name_of_spaces_is_refused(client):
     admin = login(client, "admin-hanul")
     for name in ["   ", "\t\n"]:

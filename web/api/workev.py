@@ -26,7 +26,14 @@ ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such reservat
 class StaffIn(Schema):
     username = fields.String(required=True, metadata={"pattern": USERNAME_PATTERN, "maxLength": 63})
     display_name = fields.String(required=True, validate=validators.Length(min=1, max=200))
-    password = fields.String(required=True)
+    password = fields.String(
+        required=True,
+        metadata={
+            "minLength": 8,
+            "maxLength": 1024,
+            "description": "at least 8 characters other than spaces",
+        },
+    )
 
 
 class StaffOut(Schema):

@@ -74,9 +74,9 @@ def scores_json(result: Evaluation) -> str:
 
 
 def _table(result: Evaluation) -> str:
-    lines = [f"{'model':<24} {'MAE':>10} {'RMSE':>10} {'R²':>8}"]
-    for s in (result.model, result.baseline):
-        lines.append(f"{s.name:<24} {s.mae:>10.2f} {s.rmse:>10.2f} {s.r2:>8.4f}")
+    lines = [f"{'model':<32} {'MAE':>10} {'RMSE':>10} {'R²':>8}"]
+    for s, role in ((result.model, ""), (result.baseline, " (baseline)")):
+        lines.append(f"{s.name + role:<32} {s.mae:>10.2f} {s.rmse:>10.2f} {s.r2:>8.4f}")
     return "\n".join(lines)
 
 
@@ -85,7 +85,7 @@ def _table(result: Evaluation) -> str:
 @click.option("--actuals", "actuals_path", required=True, type=click.Path(path_type=Path))
 @click.option("--horizon-h", "horizon", required=True, type=int, help="hours ahead, 1 to 168")
 @click.option("--predictions", "predictions_path", required=True, type=click.Path(path_type=Path))
-@click.option("--model", default=DEFAULT, show_default=True, help="one of the named models")
+@click.option("--model", default=DEFAULT, show_default=True, help=f"one of: {', '.join(MODELS)}")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="scores as JSON")
 @click.option("--seed", default=0, show_default=True, type=int)
 def evaluate_command(

@@ -82,7 +82,8 @@ def test_the_scheduled_refresh_runs_on_a_worker_and_managers_read_cells(
     assert len(body["hours"]) == 6 and body["run_at"].endswith("+09:00")
     for n, hour in enumerate(body["hours"]):
         cells = sum(f["properties"]["hours"][n]["pickups"] for f in body["features"])
-        assert cells == pytest.approx(hour["pickups"], rel=1e-9)
+        rounding = 0.0005 * (len(body["features"]) + 1)  # values are given to 0.001
+        assert cells == pytest.approx(hour["pickups"], abs=rounding)
         assert hour["pickups"] > 0
     first = body["features"][0]
     assert first["geometry"]["type"] == "Polygon" and len(first["geometry"]["coordinates"][0]) == 7

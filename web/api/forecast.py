@@ -54,12 +54,12 @@ def get_forecast(query: dict[str, Any]) -> dict[str, Any]:
         per_cell[r.cell].append(
             {
                 "start": start,
-                "pickups": r.pickups,
-                "pickups_p10": r.pickups_p10,
-                "pickups_p90": r.pickups_p90,
-                "dropoffs": r.dropoffs,
-                "dropoffs_p10": r.dropoffs_p10,
-                "dropoffs_p90": r.dropoffs_p90,
+                "pickups": round(r.pickups, 3),
+                "pickups_p10": round(r.pickups_p10, 3),
+                "pickups_p90": round(r.pickups_p90, 3),
+                "dropoffs": round(r.dropoffs, 3),
+                "dropoffs_p10": round(r.dropoffs_p10, 3),
+                "dropoffs_p90": round(r.dropoffs_p90, 3),
             }
         )
         total = city.setdefault(start, {"pickups": 0.0, "dropoffs": 0.0})
@@ -69,7 +69,10 @@ def get_forecast(query: dict[str, Any]) -> dict[str, Any]:
         "type": "FeatureCollection",
         "model": rows[0].model if rows else None,
         "run_at": local_iso(rows[0].run_at, app.zone) if rows else None,
-        "hours": [{"start": start, **totals} for start, totals in city.items()],
+        "hours": [
+            {"start": start, **{k: round(v, 3) for k, v in totals.items()}}
+            for start, totals in city.items()
+        ],
         "features": [
             {
                 "type": "Feature",

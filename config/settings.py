@@ -48,6 +48,18 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
 }
 
 
+#: The [schedule] settings, all whole numbers (seconds or counts).
+SCHEDULE_INTS = (
+    "reoptimise_every_s",
+    "reoptimise_after_jobs",
+    "reoptimise_time_limit_s",
+    "reoptimise_solution_limit",
+    "expire_holds_every_s",
+    "late_returns_every_s",
+    "forecast_every_s",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the platform is configured with. Build with :func:`load_settings`.
@@ -113,15 +125,9 @@ class Settings:
         _positive("booking.hold_s", self.booking_hold_s)
         _positive("booking.walk_limit_s", self.walk_limit_s)
         _positive("booking.min_range_m", self.min_range_m)
-        for name in (
-            "reoptimise_every_s",
-            "reoptimise_after_jobs",
-            "reoptimise_time_limit_s",
-            "expire_holds_every_s",
-            "late_returns_every_s",
-            "forecast_every_s",
-        ):
-            _positive(f"schedule.{name}", getattr(self, name))
+        for name in SCHEDULE_INTS:
+            if name != "reoptimise_solution_limit":  # 0 means none: checked below
+                _positive(f"schedule.{name}", getattr(self, name))
         if self.reoptimise_solution_limit < 0:
             msg = (
                 "schedule.reoptimise_solution_limit must be 0 (none) or positive, got "
@@ -334,13 +340,7 @@ def load_settings(
         walk_limit_s=get("booking", "walk_limit_s", int),
         reserve_pct=get("booking", "reserve_pct", int),
         min_range_m=get("booking", "min_range_m", int),
-        reoptimise_every_s=get("schedule", "reoptimise_every_s", int),
-        reoptimise_after_jobs=get("schedule", "reoptimise_after_jobs", int),
-        reoptimise_time_limit_s=get("schedule", "reoptimise_time_limit_s", int),
-        reoptimise_solution_limit=get("schedule", "reoptimise_solution_limit", int),
-        expire_holds_every_s=get("schedule", "expire_holds_every_s", int),
-        late_returns_every_s=get("schedule", "late_returns_every_s", int),
-        forecast_every_s=get("schedule", "forecast_every_s", int),
+        **{name: get("schedule", name, int) for name in SCHEDULE_INTS},
         fixed_time=get("server", "fixed_time", str).strip() or None,
         public_url=get("server", "public_url", str).strip().rstrip("/") or None,
         sources=sources,

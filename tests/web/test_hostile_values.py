@@ -198,3 +198,55 @@ def test_a_name_of_spaces_is_refused(client):
             json={"username": "blank-name", "display_name": name, "password": "a-long-password"},
         )
         refused(r, 422, "display_name")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: a deeply nested JSON body answers 500")
+def test_a_deeply_nested_body_is_a_400(client):
+    manager = login(client, "manager")
+    for body in ["[" * 100_000 + "]" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000]:
+        r = client.post(
+            "/api/v1/fleet/vehicles",
+            headers={**manager, "Content-Type": "application/json"},
+            data=body,
+        )
+        refused(r, 400, "nested")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: reservations and shifts of 1 µs are accepted")
+def test_a_reservation_or_shift_of_a_microsecond_is_refused(client, demo, staff, clock):
+    manager = login(client, "manager")
+    hub, _ = hub_with_evs(client, manager)
+    start = clock.now() + timedelta(hours=2)
+    blink = start + timedelta(microseconds=1)
+    r = client.post("/api/v1/reservations", headers=staff[0], json=reservation(hub, start, blink))
+    refused(r, 422, "at least")
+    courier = client.get("/api/v1/me", headers=login(client, "courier1")).get_json()["id"]
+    shift = {"courier_id": courier, "vehicle_id": spare_moped(client, manager)}
+    r = client.post(
+        "/api/v1/courier-shifts",
+        headers=manager,
+        json={**shift, "start": start.isoformat(), "end": blink.isoformat()},
+    )
+    refused(r, 422, "at least")
+    assert count(demo, reservations) == 0
+
+
+@pytest.mark.xfail(strict=True, reason="issue 12: a shift months ahead hides its moped now")
+def test_a_shift_planned_far_ahead_leaves_its_moped_to_riders_until_then(client, clock):
+    manager = login(client, "manager")
+    courier = client.get("/api/v1/me", headers=login(client, "courier1")).get_json()["id"]
+    moped = spare_moped(client, manager)
+    assert moped in {v["id"] for v in available(client, "e_moped")}
+    later = clock.now() + timedelta(days=30)
+    r = client.post(
+        "/api/v1/courier-shifts",
+        headers=manager,
+        json={
+            "courier_id": courier,
+            "vehicle_id": moped,
+            "start": later.isoformat(),
+            "end": (later + timedelta(hours=4)).isoformat(),
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    assert moped in {v["id"] for v in available(client, "e_moped")}

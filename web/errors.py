@@ -108,6 +108,9 @@ def _check_json_body() -> None:
         body = json.loads(raw)
     except ValueError as exc:
         raise api_error(400, f"the body is not valid JSON: {exc}", "invalid_json") from None
+    except RecursionError:
+        msg = "the body is nested too deeply to read: no request of this API nests like that"
+        raise api_error(400, msg, "invalid_json") from None
     if not isinstance(body, dict):
         msg = f"the body must be a JSON object, not {type(body).__name__}"
         raise api_error(400, msg, "invalid_json")

@@ -27,6 +27,7 @@ from fleet.records import AuditEntry
 
 #: The longest shift a manager may plan.
 MAX_SHIFT_H = 12
+MIN_SHIFT = timedelta(minutes=30)
 #: How far ahead shifts are planned.
 SHIFT_HORIZON = timedelta(days=366)
 #: A courier may start a shift this early.
@@ -63,6 +64,9 @@ def _status(name: str) -> ShiftStatus:
 def _window(service: CourierService, start: datetime, end: datetime) -> TimeWindow:
     if end <= start:
         msg = "a shift must end after it starts"
+        raise InvalidValue(msg)
+    if end - start < MIN_SHIFT:
+        msg = f"a shift lasts at least {MIN_SHIFT.seconds // 60} minutes"
         raise InvalidValue(msg)
     if end - start > timedelta(hours=MAX_SHIFT_H):
         msg = f"a shift lasts at most {MAX_SHIFT_H} hours"

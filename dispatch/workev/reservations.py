@@ -38,7 +38,7 @@ EARLY_PICKUP = timedelta(minutes=15)
 LATE_LOOKAHEAD = timedelta(minutes=30)
 #: How far ahead a slot may start, and how long it may last (a trip of several days, not years).
 HORIZON = timedelta(days=366)
-MAX_SLOT = timedelta(days=7)
+MIN_SLOT, MAX_SLOT = timedelta(minutes=15), timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +157,9 @@ def reserve(
         raise InvalidValue(msg)
     if slot.start > now + HORIZON:
         msg = f"the slot starts more than {HORIZON.days} days ahead"
+        raise InvalidValue(msg)
+    if slot.end - slot.start < MIN_SLOT:
+        msg = f"a reservation lasts at least {MIN_SLOT.seconds // 60} minutes"
         raise InvalidValue(msg)
     if slot.end - slot.start > MAX_SLOT:
         msg = f"a reservation lasts at most {MAX_SLOT.days} days"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -297,6 +297,8 @@ def update_vehicle(
     return updated
 
 
+#: How long before a shift starts its moped stops being offered to riders: longer than a ride.
+SHIFT_CLAIM = timedelta(hours=2)
 #: Shift statuses that keep a courier's moped from riders.
 _SHIFT_HOLDS = ("scheduled", "on_duty")
 #: Classes riders book themselves (work EVs go through their company's reservations).
@@ -304,10 +306,13 @@ RIDER_CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_M
 
 
 def on_courier_shift(now: datetime) -> Any:
-    """A condition: the vehicle is a courier's for a shift not yet over (never a rider's)."""
+    """A condition: the vehicle is a courier's for a shift under way or starting within
+    :data:`SHIFT_CLAIM` (never a rider's then); until then riders may take it."""
     return vehicles.c.id.in_(
         select(courier_shifts.c.vehicle_id).where(
-            courier_shifts.c.status.in_(_SHIFT_HOLDS), courier_shifts.c.end_at > now
+            courier_shifts.c.status.in_(_SHIFT_HOLDS),
+            courier_shifts.c.end_at > now,
+            courier_shifts.c.start_at <= now + SHIFT_CLAIM,
         )
     )
 

@@ -41,16 +41,38 @@ def _read(path: Path) -> Hours:
         raise BadTable(str(path), 0, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` (LF line ends) next to ``path`` and move it over ``path`` in one step."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _write_all(outputs: dict[Path, str]) -> None:
+    """Write every file next to its place first (LF line ends, the usual permissions), then
+    move each over its place: a failure while writing replaces none of them."""
+    mask = os.umask(0)
+    os.umask(mask)
+    written: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        for path, text in outputs.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            written.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+            os.chmod(tmp, 0o666 & ~mask)
+        for tmp, path in written:
+            os.replace(tmp, path)
+    except OSError as exc:
+        for tmp, _ in written:
+            Path(tmp).unlink(missing_ok=True)
+        _fail(f"cannot write {exc.filename}: {exc.strerror}")
+
+
+def _check_outputs(paths: list[Path]) -> None:
+    """Each output goes to a file (not a folder) in a folder we may write, and no two to one."""
+    if len({p.resolve() for p in paths}) < len(paths):
+        _fail("--predictions and --json name the same file")
+    for path in paths:
+        if path.is_dir():
+            _fail(f"{path} is a folder: name a file to write")
+        if not path.parent.is_dir():
+            _fail(f"{path}: no folder {path.parent} to write it in")
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            _fail(f"{path}: not writable")
 
 
 def predictions_csv(actuals: Hours, result: Evaluation) -> str:
@@ -70,7 +92,7 @@ def scores_json(result: Evaluation) -> str:
         "horizon_h": result.horizon,
         "rows": result.rows,
     }
-    return json.dumps(body, indent=2) + "\n"
+    return json.dumps(body, indent=2, allow_nan=False) + "\n"
 
 
 def _table(result: Evaluation) -> str:
@@ -87,7 +109,7 @@ def _table(result: Evaluation) -> str:
 @click.option("--predictions", "predictions_path", required=True, type=click.Path(path_type=Path))
 @click.option("--model", default=DEFAULT, show_default=True, help=f"one of: {', '.join(MODELS)}")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="scores as JSON")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1))
 def evaluate_command(
     history_path: Path,
     actuals_path: Path,
@@ -107,9 +129,7 @@ def evaluate_command(
     for option, path in (("--history", history_path), ("--actuals", actuals_path)):
         if not path.is_file():
             _fail(f"{option} {path}: no such file")
-    for path in (predictions_path, json_path):
-        if path is not None and not path.parent.is_dir():
-            _fail(f"{path}: no folder {path.parent} to write it in")
+    _check_outputs([p for p in (predictions_path, json_path) if p is not None])
     try:
         history, actuals = _read(history_path), _read(actuals_path)
         check_pair(history, actuals, str(history_path), str(actuals_path))
@@ -125,6 +145,5 @@ def evaluate_command(
     outputs = {predictions_path: predictions_csv(actuals, result)}
     if json_path is not None:
         outputs[json_path] = scores_json(result)
-    for path, text in outputs.items():
-        _write_atomically(path, text)
+    _write_all(outputs)
     click.echo(_table(result))

@@ -23,8 +23,10 @@ class Score:
     rmse: float
     r2: float
 
-    def as_dict(self) -> dict[str, str | float]:
-        return {"name": self.name, "mae": self.mae, "rmse": self.rmse, "r2": self.r2}
+    def as_dict(self) -> dict[str, str | float | None]:
+        """As JSON has it: R² is null where the actuals never vary (it is undefined)."""
+        r2 = None if math.isnan(self.r2) else self.r2
+        return {"name": self.name, "mae": self.mae, "rmse": self.rmse, "r2": r2}
 
 
 def score(name: str, actual: Floats, predicted: Floats) -> Score:

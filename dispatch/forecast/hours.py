@@ -36,6 +36,11 @@ OPTIONAL = (*WEATHER, "Holiday", "Functioning Day")
 #: The fewest hours of history a forecast starts from: one week.
 MIN_HISTORY = 168
 NAN = float("nan")
+_DIGITS = re.compile(r"[0-9]+")
+#: Counts have at most this many digits: a billion rentals in an hour is no city's.
+MAX_COUNT_DIGITS = 9
+#: The years a table may hold: the calendar of holidays is known for them.
+YEARS = range(1900, 3000)
 _FLAGS = {"Holiday": ("Holiday", "No Holiday"), "Functioning Day": ("Yes", "No")}
 
 Floats = npt.NDArray[np.float64]
@@ -90,7 +95,10 @@ def read_hours(lines: Iterable[str], file: str) -> Hours:
     """
     reader = csv.reader(line.rstrip("\r\n") for line in lines)
     at = columns(reader, REQUIRED, file, optional=OPTIONAL)
-    rows = [_row(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
+    try:
+        rows = [_row(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
+    except csv.Error as exc:  # a cell past the csv module's field limit, a NUL in a quote
+        raise BadTable(file, reader.line_num, f"unreadable CSV: {exc}") from None
     if not rows:
         raise BadTable(file, 0, "no rows after the header")
     check_consecutive([r[0] for r in rows], file, first_line=2)
@@ -140,12 +148,13 @@ def _row(cells: Sequence[str], at: dict[str, int], file: str, line: int) -> _Row
         return cells[at[name]].strip() if name in at else absent
 
     day = _date(cell("Date"), file, line)
-    hour = _number(cell("Hour"), "Hour", file, line)
-    if hour not in range(24) or not cell("Hour").isdigit():
+    if not _DIGITS.fullmatch(cell("Hour")) or int(cell("Hour")) > 23:
         raise BadTable(file, line, f"Hour {cell('Hour')!r} is not a whole number 0-23")
-    count = _number(cell(COUNT), COUNT, file, line)
-    if count < 0 or count != int(count):
-        raise BadTable(file, line, f"{COUNT} {cell(COUNT)!r} is not a whole number >= 0")
+    hour = int(cell("Hour"))
+    if not _DIGITS.fullmatch(cell(COUNT)) or len(cell(COUNT)) > MAX_COUNT_DIGITS:
+        problem = f"{COUNT} {cell(COUNT)!r} is not a whole number from 0 to 10^9 - 1"
+        raise BadTable(file, line, problem)
+    count = float(cell(COUNT))
     flags = []
     for name, (yes, no) in _FLAGS.items():
         value = cell(name, absent=no if name == "Holiday" else yes)
@@ -159,9 +168,12 @@ def _row(cells: Sequence[str], at: dict[str, int], file: str, line: int) -> _Row
 
 def _date(text: str, file: str, line: int) -> date:
     try:
-        return datetime.strptime(text, "%d/%m/%Y").date()
+        day = datetime.strptime(text, "%d/%m/%Y").date()
     except ValueError:
         raise BadTable(file, line, f"Date {text!r} is not dd/mm/yyyy") from None
+    if day.year not in YEARS:
+        raise BadTable(file, line, f"Date {text!r} is not in the years {YEARS[0]}-{YEARS[-1]}")
+    return day
 
 
 def _number(text: str, name: str, file: str, line: int) -> float:

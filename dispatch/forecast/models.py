@@ -130,9 +130,12 @@ class Gbm:
             )
             # a feature never known in the training hours (a lag longer than the history so
             # far) says nothing yet: leave it out of this fit
-            seen = ~np.all(np.isnan(x[train]), axis=0)
-            model.fit(x[train][:, seen], y[train])
-            out[start - first : end - first] = model.predict(x[start:end][:, seen])
+            if not train.any() or y[train].sum() <= 0:  # nothing ridden yet: expect nothing
+                out[start - first : end - first] = 0.0
+            else:
+                seen = ~np.all(np.isnan(x[train]), axis=0)
+                model.fit(x[train][:, seen], y[train])
+                out[start - first : end - first] = model.predict(x[start:end][:, seen])
             if progress is not None:
                 progress(done + 1, len(starts))
         return np.where(hours.open[first:], np.maximum(out, 0.0), 0.0)

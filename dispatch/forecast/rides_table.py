@@ -29,7 +29,10 @@ def read_rides(lines: Iterable[str], file: str) -> list[PastRide]:
     reader = csv.reader(line.rstrip("\r\n") for line in lines)
     where = columns(reader, COLUMNS, file)
     at = [where[c] for c in COLUMNS]
-    rides = [_ride(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
+    try:
+        rides = [_ride(cells, at, file, n) for n, cells in enumerate(reader, start=2) if cells]
+    except csv.Error as exc:
+        raise BadTable(file, reader.line_num, f"unreadable CSV: {exc}") from None
     if not rides:
         raise BadTable(file, 0, "no rides after the header")
     return rides

@@ -227,3 +227,91 @@ def test_a_table_without_weather_serves_the_weather_free_model(seoul):
     without = evaluate(history, actuals, 3, model).predicted
     assert np.array_equal(without, evaluate(full_h, full_a, 3, model).predicted)
     assert np.isfinite(evaluate(history, actuals, 3, "gbm-weekly").predicted).all()
+
+
+def _history_with(seoul, change) -> list[str]:
+    rows = list(seoul[: 1 + HISTORY_ROWS])
+    for n in range(1, len(rows)):
+        cells = rows[n].split(",")
+        rows[n] = ",".join(change(cells, n))
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda c, n: [c[0], "1" + "0" * 308, *c[2:]] if n == 4 else c, ["H.csv:5", "10^9"]),
+        (lambda c, n: [c[0], c[1], "\u0663", *c[3:]] if n == 4 else c, ["H.csv:5", "Hour"]),
+        (lambda c, n: [c[0], "-0", *c[2:]] if n == 4 else c, ["H.csv:5", "whole number"]),
+        (lambda c, n: [c[0][:6] + "9999", *c[1:]], ["H.csv:2", "years"]),
+        (lambda c, n: [c[0], c[1], c[2], '"' + "x" * 200_000 + '"', *c[4:]], ["H.csv", "CSV"]),
+    ],
+)
+def test_more_bad_tables_exit_2_with_one_line(seoul, tmp_path, change, words):
+    actuals = [seoul[0], *seoul[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 10]]
+    result = invoke(
+        "--history", _table(_history_with(seoul, change), tmp_path / "H.csv"),
+        "--actuals", _table(actuals, tmp_path / "A.csv"),
+        "--horizon-h", "3", "--predictions", tmp_path / "out.csv",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert all(word in line for word in words), line
+
+
+@pytest.mark.parametrize("model", ["plain-gbm", "gbm-weekly"])
+def test_a_history_with_no_rides_or_no_open_hour_forecasts_zero(seoul, tmp_path, model):
+    actuals = [seoul[0], *seoul[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 10]]
+    for name, change in [
+        ("zero", lambda c, n: [c[0], "0", *c[2:]]),
+        ("closed", lambda c, n: [*c[:-1], "No\r\n"]),
+    ]:
+        out = tmp_path / f"{name}.csv"
+        result = invoke(
+            "--history", _table(_history_with(seoul, change), tmp_path / "H.csv"),
+            "--actuals", _table(actuals, tmp_path / "A.csv"),
+            "--horizon-h", "3", "--model", model, "--predictions", out,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert {r.split(",")[2] for r in out.read_text().splitlines()[1:]} == {"0.000"}
+
+
+def test_outputs_are_all_written_or_none(files, tmp_path):
+    history, actuals = files
+    old = tmp_path / "old.csv"
+    old.write_text("OLD\n")
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    base = ["--history", history, "--actuals", actuals, "--horizon-h", "3"]
+    for extra, words in [
+        (["--predictions", old, "--json", folder], "is a folder"),
+        (["--predictions", folder], "is a folder"),
+        (["--predictions", old, "--json", old], "same file"),
+        (["--predictions", old, "--seed", "-1"], "--seed"),
+    ]:
+        result = invoke(*base, *extra)
+        assert result.exit_code == 2 and words in result.stderr, result.stderr
+        assert old.read_text() == "OLD\n"
+
+
+def test_an_undefined_r2_is_null_in_the_json(seoul, tmp_path):
+    constant = [seoul[0], *seoul[1 + HISTORY_ROWS : 1 + HISTORY_ROWS + 5]]
+    constant = [constant[0]] + [
+        ",".join([r.split(",")[0], "7", *r.split(",")[2:]]) for r in constant[1:]
+    ]
+    out, js = tmp_path / "p.csv", tmp_path / "s.json"
+    result = invoke(
+        "--history", _table(seoul[: 1 + HISTORY_ROWS], tmp_path / "H.csv"),
+        "--actuals", _table(constant, tmp_path / "A.csv"),
+        "--horizon-h", "1", "--model", "seasonal-naive", "--predictions", out, "--json", js,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scores = json.loads(js.read_text())  # strict JSON: no NaN
+    assert scores["model"]["r2"] is None and scores["baseline"]["r2"] is None
+    assert (out.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

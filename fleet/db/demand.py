@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from fleet.db.tables import bookings, demand_forecasts, ride_history
+from fleet.db.tables import bookings, demand_forecasts, operators, ride_history
 from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.ids import Ids
@@ -104,7 +104,9 @@ class CellForecast:
 
 def replace_forecasts(conn: Connection, operator_id: str, forecasts: Sequence[CellForecast]) -> int:
     """The operator's forecasts become ``forecasts`` (the old ones go, in the same
-    transaction); how many."""
+    transaction); how many. Refreshes of one operator take turns on its row (``FOR UPDATE``
+    on PostgreSQL; SQLite's writers take turns anyway), so two at once never collide."""
+    conn.execute(select(operators.c.id).where(operators.c.id == operator_id).with_for_update())
     conn.execute(delete(demand_forecasts).where(demand_forecasts.c.operator_id == operator_id))
     rows = [{"operator_id": operator_id, **_fields(f)} for f in forecasts]
     for n in range(0, len(rows), _BATCH):

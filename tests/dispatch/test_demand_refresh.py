@@ -94,7 +94,6 @@ def test_too_little_history_or_a_bad_horizon_is_refused_and_stores_nothing(world
         assert conn.execute(select(func.count()).select_from(ride_history)).scalar_one() > 0
 
 
-@pytest.mark.xfail(strict=True, reason="two refreshes at once: unique violation on PostgreSQL")
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite's writers take turns
 def test_two_refreshes_storing_at_once_both_succeed_and_one_set_remains(world):
     """Two workers' refreshes may store at the same moment: they take turns (PostgreSQL would

@@ -142,9 +142,15 @@ def seed_demo_command(city: str | None, vehicles: int, seed: int) -> None:
     reachable_or_exit(settings, redis=False)
     name = city_name(settings, city)
     try:
-        seed_if_empty(settings, name, vehicles, seed, only_if_empty=False)
+        seeded = seed_if_empty(settings, name, vehicles, seed, only_if_empty=True)
     except (FleetError, GraphBuildError) as exc:
         raise click.ClickException(str(exc)) from None
+    if not seeded:
+        msg = (
+            "the database already holds a fleet: the demo seeds an empty database (point "
+            "DATABASE_URL at a new one, or remove the SQLite file under the var dir)"
+        )
+        raise click.ClickException(msg)
     from cli.demo import DEMO_PASSWORD
 
     click.echo(f"demo logins use the password {DEMO_PASSWORD!r}")

@@ -62,7 +62,8 @@ def import_command(file: Path, operator_name: str | None) -> None:
         names = ", ".join(repr(o.name) for o in operators) or "none"
         _fail(f"name one operator with --operator (there are: {names})")
     try:
-        stored = import_history(platform.demand, chosen[0].id, rides)
+        stored, known = import_history(platform.demand, chosen[0].id, rides)
     except InvalidValue as exc:
         _fail(f"{file}: {exc}; nothing was stored")
-    click.echo(f"stored {stored} rides of history for {chosen[0].name}")
+    skipped = f" ({known} stored already were left out)" if known else ""
+    click.echo(f"stored {stored} rides of history for {chosen[0].name}{skipped}")

@@ -179,8 +179,11 @@ def forecast(service: DemandService, operator_id: str, hours: int) -> list[deman
         return demand_db.forecasts_between(conn, operator_id, start, start + timedelta(hours=hours))
 
 
-def import_history(service: DemandService, operator_id: str, rides: Sequence[PastRide]) -> int:
-    """Store imported rides as the operator's history, all or none; how many.
+def import_history(
+    service: DemandService, operator_id: str, rides: Sequence[PastRide]
+) -> tuple[int, int]:
+    """Store imported rides as the operator's history, all or none: how many were stored, and
+    how many were left out as stored already (an import run twice, or a ride twice in a file).
 
     Raises
     ------
@@ -199,4 +202,24 @@ def import_history(service: DemandService, operator_id: str, rides: Sequence[Pas
             if ride.ended_at > now:
                 msg = f"ride {n} ends in the future ({ride.ended_at.isoformat()})"
                 raise InvalidValue(msg)
-        return demand_db.add_history(conn, operator_id, "imported", rides, service.ids)
+        known = demand_db.stored_history(
+            conn,
+            operator_id,
+            min(r.started_at for r in rides),
+            max(r.started_at for r in rides),
+        )
+        fresh = []
+        for ride in rides:
+            utc = _in_utc(ride)
+            if utc not in known:
+                known.add(utc)
+                fresh.append(ride)
+        stored = demand_db.add_history(conn, operator_id, "imported", fresh, service.ids)
+        return stored, len(rides) - stored
+
+
+def _in_utc(ride: PastRide) -> PastRide:
+    """The ride with its times in UTC, as the database gives them back."""
+    return PastRide(
+        ride.started_at.astimezone(UTC), ride.ended_at.astimezone(UTC), ride.start, ride.end
+    )

@@ -62,6 +62,20 @@ def add_history(
     return stored
 
 
+def stored_history(
+    conn: Connection, operator_id: str, since: datetime, until: datetime
+) -> set[PastRide]:
+    """The operator's ride history that started from ``since`` to ``until`` (inclusive), as
+    values, for telling a ride already stored."""
+    h = ride_history.c
+    rows = conn.execute(
+        select(h.started_at, h.ended_at, h.start_lat, h.start_lon, h.end_lat, h.end_lon).where(
+            h.operator_id == operator_id, h.started_at >= since, h.started_at <= until
+        )
+    ).all()
+    return {PastRide(r[0], r[1], Position(r[2], r[3]), Position(r[4], r[5])) for r in rows}
+
+
 def rides_since(conn: Connection, operator_id: str, since: datetime) -> list[PastRide]:
     """The operator's rides started since ``since``, oldest first: its history and its own
     finished trips."""

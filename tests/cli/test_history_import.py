@@ -74,6 +74,16 @@ def test_rides_are_imported_as_history_never_bookings(env, clock, tmp_path):
     assert count(engine, ride_history) == 40 and count(engine, bookings) == 0
     with engine.connect() as conn:
         assert set(conn.execute(select(ride_history.c.source)).scalars()) == {"imported"}
+    # the same file again, and a file holding one ride twice: nothing counted twice
+    again = CliRunner().invoke(cli, ["history", "import", str(path)], env=values)
+    assert again.exit_code == 0 and "stored 0 rides" in again.stdout
+    assert "40 stored already were left out" in again.stdout
+    twice = tmp_path / "twice.csv"
+    one = rows(clock, 41).splitlines(keepends=True)[-1]
+    twice.write_text(HEADER + one + one, encoding="utf-8")
+    third = CliRunner().invoke(cli, ["history", "import", str(twice)], env=values)
+    assert "stored 1 rides" in third.stdout and "1 stored already" in third.stdout
+    assert count(engine, ride_history) == 41
 
 
 @pytest.mark.parametrize(

@@ -247,3 +247,23 @@ def test_a_shift_planned_far_ahead_leaves_its_moped_to_riders_until_then(client,
     )
     assert r.status_code == 201, r.get_json()
     assert moped in {v["id"] for v in available(client, "e_moped")}
+
+
+@pytest.mark.xfail(strict=True, reason="a vehicle registered empty is offered to riders")
+def test_a_vehicle_registered_with_an_empty_battery_is_low_on_battery(client, demo):
+    manager = login(client, "manager")
+    spot = available(client, "e_kickboard")[0]
+    r = client.post(
+        "/api/v1/fleet/vehicles",
+        headers=manager,
+        json={
+            "code": "K-EMPTY",
+            "vehicle_class": "e_kickboard",
+            "lat": spot["lat"],
+            "lon": spot["lon"],
+            "soc_pct": 0,
+        },
+    )
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["status"] == "low_battery"
+    assert "K-EMPTY" not in {v["code"] for v in available(client, "e_kickboard")}

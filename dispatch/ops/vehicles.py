@@ -16,7 +16,7 @@ from fleet.db.engine import Engine, reading, writing
 from fleet.geo import Position
 from fleet.identity import User
 from fleet.ids import Ids
-from fleet.vehicles import Vehicle, VehicleStatus, parse_vehicle_status
+from fleet.vehicles import Vehicle, VehicleStatus, parse_vehicle_status, status_for_charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,11 @@ def get_vehicle(service: FleetService, staff: User, vehicle_id: str) -> Vehicle:
 
 
 def register(service: FleetService, manager: User, new: NewVehicle) -> Vehicle:
-    """Store a new vehicle (see ``fleet.db.vehicles.register_vehicle`` for what is checked)."""
+    """Store a new vehicle (see ``fleet.db.vehicles.register_vehicle`` for what is checked).
+    Its status follows its charge as a change would: one registered below its class's
+    low-battery threshold is low on battery, not offered to riders."""
+    low = service.catalog[parse_vehicle_class(new.vehicle_class)].low_battery_pct
+    status = status_for_charge(parse_vehicle_status(new.status), new.soc_pct, low)
     with writing(service.engine) as conn:
         return vehicles_db.register_vehicle(
             conn,
@@ -100,7 +104,7 @@ def register(service: FleetService, manager: User, new: NewVehicle) -> Vehicle:
             position=new.position,
             soc_pct=new.soc_pct,
             odometer_m=new.odometer_m,
-            status=parse_vehicle_status(new.status),
+            status=status,
             battery_serial=new.battery_serial,
             plate=new.plate,
             model=new.model,

@@ -249,7 +249,6 @@ def test_a_shift_planned_far_ahead_leaves_its_moped_to_riders_until_then(client,
     assert moped in {v["id"] for v in available(client, "e_moped")}
 
 
-@pytest.mark.xfail(strict=True, reason="a vehicle registered empty is offered to riders")
 def test_a_vehicle_registered_with_an_empty_battery_is_low_on_battery(client, demo):
     manager = login(client, "manager")
     spot = available(client, "e_kickboard")[0]

@@ -30,10 +30,10 @@ class IllegalTransition(FleetError, ValueError):
 class OutsideServiceArea(InvalidValue):
     """A position lies outside the operator's service area."""
 
-    def __init__(self, lat: float, lon: float, detail: str = "") -> None:
+    def __init__(self, lat: float, lon: float, detail: str = "", what: str = "position") -> None:
         self.lat, self.lon = lat, lon
         extra = f" ({detail})" if detail else ""
-        super().__init__(f"position ({lat:.6f}, {lon:.6f}) is outside the service area{extra}")
+        super().__init__(f"{what} ({lat:.6f}, {lon:.6f}) is outside the service area{extra}")
 
 
 class NotFound(FleetError, LookupError):

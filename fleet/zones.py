@@ -112,11 +112,15 @@ def barred(zones: Iterable[Zone], positions: Sequence[Position], at: datetime) -
     return blocked
 
 
-def check_in_service_area(zones: Iterable[Zone], position: Position) -> None:
-    """Raise ``OutsideServiceArea`` unless ``position`` is in one of the service areas among
-    ``zones``; an operator without any has not said where it operates, and that is named."""
+def check_in_service_area(
+    zones: Iterable[Zone], position: Position, what: str = "position"
+) -> None:
+    """Raise ``OutsideServiceArea`` (naming the place as ``what``) unless ``position`` is in
+    one of the service areas among ``zones``; an operator without any has not said where it
+    operates, and that is named."""
     areas = [z for z in zones if z.kind is ZoneKind.SERVICE_AREA]
     if not areas:
-        raise OutsideServiceArea(position.lat, position.lon, "the operator has no service area")
+        none = "the operator has no service area"
+        raise OutsideServiceArea(position.lat, position.lon, none, what)
     if first_inside(areas, position) is None:
-        raise OutsideServiceArea(position.lat, position.lon)
+        raise OutsideServiceArea(position.lat, position.lon, what=what)

@@ -197,8 +197,8 @@ def _decide(
 ) -> tuple[DeliveryJob, PlanChange | None, dict[str, str | None]]:
     """The job as it is to be stored, the plan change that takes it (if any courier can),
     and the audit of the post."""
-    for place in (job.pickup, job.dropoff):
-        check_in_service_area(snapshot.zones, place)
+    for what, place in (("the pick-up", job.pickup), ("the drop-off", job.dropoff)):
+        check_in_service_area(snapshot.zones, place, what)
     biggest = max((s.shift.box_capacity_l for s in snapshot.shifts), default=service.moped.cargo_l)
     if job.parcel_l > biggest:
         msg = f"a {job.parcel_l} l parcel is larger than any courier's box ({biggest} l)"

@@ -75,7 +75,7 @@ def test_bad_jobs_are_refused_and_store_nothing(demo_client, demo, clock):
             {"pickup_window": window(clock, 0.08, 1), "dropoff_window": window(clock, 0, 0.1)},
             "closes before the parcel can get there",
         ),
-        ({"dropoff": {"lat": 37.0, "lon": 127.5}}, "outside the service area"),
+        ({"dropoff": {"lat": 37.0, "lon": 127.5}}, "the drop-off (37.000000, 127.500000)"),
     ]
     for change, words in cases:
         r = demo_client.post(

@@ -266,3 +266,11 @@ def test_a_vehicle_registered_with_an_empty_battery_is_low_on_battery(client, de
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["status"] == "low_battery"
     assert "K-EMPTY" not in {v["code"] for v in available(client, "e_kickboard")}
+
+
+def test_a_time_without_its_offset_is_refused_saying_so(client, demo, staff, clock):
+    hub, _ = hub_with_evs(client, login(client, "manager"))
+    start = (clock.now() + timedelta(hours=2)).replace(tzinfo=None)
+    body = reservation(hub, start, start + timedelta(hours=1))
+    r = client.post("/api/v1/reservations", headers=staff[0], json=body)
+    refused(r, 422, "start", "UTC offset")

@@ -28,6 +28,10 @@ class Instant(fields.AwareDateTime):
         kwargs.setdefault("metadata", {}).setdefault("description", "ISO 8601 with offset")
         kwargs["metadata"]["description"] += ", from 2000-01-01 to 2100-01-01"
         too_far = "too far ahead or behind: an instant lies from 2000-01-01 to 2100-01-01"
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_awareness": "needs its UTC offset, as in 2026-03-02T09:00:00+09:00"},
+        )
         super().__init__(
             format="iso", validate=validators.Range(EARLIEST, LATEST, error=too_far), **kwargs
         )

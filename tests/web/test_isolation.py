@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
 
+from dispatch.forecast.cells import cell_of
+from fleet.db.demand import CellForecast, replace_forecasts
+from fleet.db.engine import writing
+from fleet.geo import Position
 from fleet.identity import Role
 from tests.web.tenants import PEOPLE, Tenant, tenant_rows, two_tenants
 from tests.web.test_authz_matrix import ACCESS, PUBLIC, SESSION, SIGNED_IN
@@ -102,7 +106,8 @@ def test_lists_never_hold_another_operators_objects(tenants):
     a, b, _engine = tenants
     lists = {e for e, access in ACCESS.items() if e.startswith("GET ") and "<" not in e}
     assert lists - LISTS.keys() == {e for e in lists if ACCESS[e] in (PUBLIC, SESSION)} | {
-        "GET /api/v1/me"
+        "GET /api/v1/me",
+        "GET /api/v1/ops/forecast",  # below: B's forecast is stored, not made through the API
     }
     theirs = [v for k, v in b.ids.items() if k != "tracking_url"]
     for endpoint, key in LISTS.items():
@@ -111,6 +116,15 @@ def test_lists_never_hold_another_operators_objects(tenants):
         for role in roles:
             seen = listed(a, role, endpoint)
             assert [i for i in theirs if i in seen] == [], (endpoint, role)
+    # a forecast stored for B alone reaches B's manager, never A's
+    with writing(_engine) as conn:
+        now = b.client.application.extensions["fleetops"].clock.now()
+        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        cell = CellForecast(cell_of(Position(37.55, 126.95)), hour, "m", hour, 5, 1, 9, 4, 1, 8)
+        replace_forecasts(conn, b.operator_id, [cell])
+    forecast = "/api/v1/ops/forecast?hours=1"
+    assert cell.cell in str(b.get("manager", forecast))
+    assert a.get("manager", forecast)["features"] == []
     # the public map and zones show every operator's, but asked for A's, nothing of B's
     mine = a.operator_id
     fleet = "/api/v1/fleet/vehicles?status=available&per_page=500"

@@ -58,6 +58,8 @@ class VehicleType:
     seats: int
     replaced_car_co2_g_per_km: int
     low_battery_pct: int
+    #: power a swap station's charger gives one pack of this class (0: no swappable pack)
+    pack_charger_w: int = 0
 
     def __post_init__(self) -> None:
         for name in ("battery_wh", "energy_wh_per_km", "seats", "replaced_car_co2_g_per_km"):
@@ -66,6 +68,9 @@ class VehicleType:
                 raise InvalidValue(msg)
         if self.max_speed_kph is not None and self.max_speed_kph <= 0:
             msg = f"max_speed_kph must be positive for {self.vehicle_class}"
+            raise InvalidValue(msg)
+        if self.pack_charger_w < 0:
+            msg = f"pack_charger_w must not be negative for {self.vehicle_class}"
             raise InvalidValue(msg)
         if not 0 <= self.low_battery_pct < 100:
             msg = f"low_battery_pct must be within 0–99 for {self.vehicle_class}"
@@ -98,6 +103,7 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         seats=1,
         replaced_car_co2_g_per_km=122,
         low_battery_pct=15,
+        pack_charger_w=180,
     ),
     VehicleClass.E_BIKE: VehicleType(
         vehicle_class=VehicleClass.E_BIKE,
@@ -110,6 +116,7 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         seats=1,
         replaced_car_co2_g_per_km=122,
         low_battery_pct=15,
+        pack_charger_w=150,
     ),
     VehicleClass.E_MOPED: VehicleType(
         vehicle_class=VehicleClass.E_MOPED,
@@ -122,6 +129,7 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         seats=1,
         replaced_car_co2_g_per_km=122,
         low_battery_pct=20,
+        pack_charger_w=600,
     ),
     VehicleClass.WORK_EV: VehicleType(
         vehicle_class=VehicleClass.WORK_EV,

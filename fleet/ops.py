@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from fleet.catalog import VehicleClass
 from fleet.clock import require_aware
 from fleet.exceptions import InvalidValue
+from fleet.geo import Position
 from fleet.statemachine import Machine
 
 
@@ -61,6 +63,19 @@ class OpsTask:
     site_id: str | None = None
     assignee_id: str | None = None
     note: str = ""
+    plan_id: str | None = None
+    shift_id: str | None = None
+    sequence: int | None = None  # place in the van's route, from 1
+    target: Position | None = None  # where the crew does it (a move's drop: where it leaves)
+    arrive_at: datetime | None = None  # planned arrival
+    reason: str = ""  # why the plan has it, in words
+    pack_class: VehicleClass | None = None  # packs loaded at a station, of this class
+    packs: int = 0
+    pair_sequence: int | None = None  # a move's other half
+    is_drop: bool = False  # a move's second half
+    gain_trips: float = 0.0
+    failure_reason: str | None = None
+    version: int = 1
 
     def __post_init__(self) -> None:
         if not PRIORITY_MIN <= self.priority <= PRIORITY_MAX:
@@ -70,3 +85,6 @@ class OpsTask:
             msg = "a task concerns a vehicle or a site"
             raise InvalidValue(msg)
         require_aware("created_at", self.created_at)
+        if self.packs < 0:
+            msg = "a task loads a non-negative number of packs"
+            raise InvalidValue(msg)

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 import networkx as nx
 
+from cli.demo_crews import seed_crews, stock_extra_cabinets
 from cli.demo_history import seed_history
 from cli.demo_zones import seed_no_parking
-from fleet.catalog import Catalog, VehicleClass
+from fleet.catalog import BatteryKind, Catalog, VehicleClass
 from fleet.city import CityProfile
 from fleet.clock import Clock
 from fleet.db import couriers as couriers_db
@@ -153,8 +154,16 @@ def seed_demo(
     vehicle_ids, packs = _place_vehicles(
         how, operator, counts, placed[SiteKind.EV_HUB], layout, graphs, packs, progress
     )
+    packs += stock_extra_cabinets(
+        conn, placed[SiteKind.SWAP_STATION], catalog, clock, seed, first_serial=packs
+    )
     users = _people(how, operator)
     _shifts(how, operator, profile, users, vehicle_ids[VehicleClass.E_MOPED])
+    if placed[SiteKind.DEPOT]:
+        seed_crews(
+            conn, operator_id=operator.id, depot=placed[SiteKind.DEPOT][0], users=users,
+            profile=profile, clock=clock, ids=ids,
+        )  # fmt: skip
     seed_no_parking(conn, operator.id, layout.service_area, graphs[Mode.BIKE], clock, ids)
     riders_fleet = counts[VehicleClass.E_KICKBOARD] + counts[VehicleClass.E_BIKE]
     history = seed_history(
@@ -213,6 +222,7 @@ def _stock_stations(how: Seeding, operator: Operator, stations: list[Site]) -> i
                     location_id=station.id,
                     slot=slot,
                 ),
+                soc_at=how.clock.now(),  # it charges from now on
             )
     return packs
 
@@ -247,7 +257,7 @@ def _place_vehicles(
     progress: Callable[[Iterable[int], str], Iterable[int]],
 ) -> tuple[dict[VehicleClass, list[str]], int]:
     """Vehicles on random road nodes of their mode in the service area (work EVs at the hubs);
-    mopeds with a pack of their own. The vehicles' ids by class, and the packs made so far."""
+    swappable classes with a pack of their own. The vehicles' ids by class, and the packs made so far."""
     candidates = {mode: nodes_inside(graph, layout.service_area) for mode, graph in graphs.items()}
     vehicle_ids: dict[VehicleClass, list[str]] = {c: [] for c in VehicleClass}
     order = [c for c in VehicleClass for _ in range(counts[c])]
@@ -264,7 +274,7 @@ def _place_vehicles(
         is_ev = vehicle_class is VehicleClass.WORK_EV
         soc, status = _initial_charge(how.rng, kind.low_battery_pct)
         serial = None
-        if vehicle_class is VehicleClass.E_MOPED:
+        if kind.battery_kind is BatteryKind.SWAPPABLE:
             packs += 1
             serial = f"PK-{packs:05d}"
         vehicle = vehicles_db.register_vehicle(
@@ -290,9 +300,13 @@ def _place_vehicles(
                     operator_id=operator.id,
                     capacity_wh=kind.battery_wh,
                     soc_pct=soc,
-                    health_pct=round(how.rng.uniform(82, 100), 1),
+                    # mopeds' packs draw their health as they always did (same demo fleet)
+                    health_pct=round(how.rng.uniform(82, 100), 1)
+                    if vehicle_class is VehicleClass.E_MOPED
+                    else 80.0 + packs % 20,
                     location=PackLocation.VEHICLE,
                     location_id=vehicle.id,
+                    pack_class=vehicle_class,
                 ),
             )
         vehicle_ids[vehicle_class].append(vehicle.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fleet.catalog import VehicleClass
 from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.vehicles import check_soc
@@ -93,6 +94,7 @@ class BatteryPack:
     location: PackLocation
     location_id: str
     slot: int | None = None  # slot number when in a station
+    pack_class: VehicleClass = VehicleClass.E_MOPED  # the class of vehicle it fits
 
     def __post_init__(self) -> None:
         if not self.serial.strip():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from fleet.catalog import VehicleClass
 from fleet.clock import Clock
 from fleet.db.audit import record
 from fleet.db.tables import battery_packs, sites, zones
@@ -72,8 +74,9 @@ def list_sites(conn: Connection, operator_id: str, kind: SiteKind | None = None)
     return [_site(r) for r in conn.execute(query.order_by(sites.c.name)).mappings()]
 
 
-def insert_pack(conn: Connection, pack: BatteryPack) -> BatteryPack:
-    """Store a battery pack."""
+def insert_pack(conn: Connection, pack: BatteryPack, soc_at: datetime | None = None) -> BatteryPack:
+    """Store a battery pack; ``soc_at``: when its charge was read (a docked pack charges on
+    from then)."""
     conn.execute(
         insert(battery_packs).values(
             serial=pack.serial,
@@ -84,6 +87,8 @@ def insert_pack(conn: Connection, pack: BatteryPack) -> BatteryPack:
             location=str(pack.location),
             location_id=pack.location_id,
             slot=pack.slot,
+            pack_class=str(pack.pack_class),
+            soc_at=soc_at,
         )
     )
     return pack
@@ -107,6 +112,7 @@ def list_packs(
             location=PackLocation(r["location"]),
             location_id=r["location_id"],
             slot=r["slot"],
+            pack_class=VehicleClass(r["pack_class"]),
         )
         for r in rows
     ]

@@ -1,0 +1,250 @@
+"""The crew room's service: read what a crew plan is computed from, and store what the planner
+proposes, once per operator, kind and 15-minute bucket.
+
+A plan is read in one short transaction (:func:`snapshot`), computed with no lock held
+(``dispatch.ops.crew_plan``), and stored in another (:func:`propose`); the bucket's unique key
+makes a second run (a retried job, two managers at once) return the first plan instead of
+storing another.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from dispatch.forecast.cells import cell_of, centre
+from dispatch.ops.crew_input import (
+    CellDemand,
+    CrewSnapshot,
+    FleetVehicle,
+    PlanKind,
+    ServiceTimes,
+    StationStock,
+    Van,
+)
+from dispatch.ops.demand import DemandService
+from fleet.catalog import Catalog
+from fleet.clock import Clock
+from fleet.crews import CARRIED
+from fleet.db import crews as crews_db
+from fleet.db import demand as demand_db
+from fleet.db import ops_plans as plans_db
+from fleet.db import stock as stock_db
+from fleet.db.engine import Engine, writing
+from fleet.db.sites import list_zones
+from fleet.db.tables import vehicles
+from fleet.db.vehicles import list_vehicles, on_courier_shift
+from fleet.exceptions import InvalidValue
+from fleet.geo import Position
+from fleet.ids import Ids, RandomIds
+from fleet.vehicles import Vehicle, VehicleStatus
+from fleet.zones import Zone, ZoneKind, inside
+from routing.modes import Mode
+from routing.routers import CityRouters
+
+#: How far ahead a plan looks: the next two hours of demand.
+HORIZON = timedelta(hours=2)
+#: A ride's typical length, to foresee the charge a vehicle will use (metres).
+RIDE_M = 2_500
+#: Drop points per demand cell: road nodes nearest its centre where a vehicle may be left.
+DROP_POINTS = 3
+#: Statuses a crew may take a vehicle in (not booked, ridden, or in the workshop).
+TAKEABLE = (VehicleStatus.AVAILABLE, VehicleStatus.LOW_BATTERY)
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CrewService:
+    """What crew plans run on."""
+
+    engine: Engine
+    clock: Clock
+    catalog: Catalog
+    routers: CityRouters
+    demand: DemandService
+    service_times: ServiceTimes = field(default_factory=ServiceTimes)
+    ids: Ids = field(default_factory=RandomIds)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """What a manager (or the scheduler) asks for: a plan's kind, optionally a swap threshold
+    for every class (percent) and the demand cells to work in (all when empty)."""
+
+    kind: PlanKind
+    threshold_pct: float | None = None
+    cells: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.threshold_pct is not None and not 0 <= self.threshold_pct <= 100:
+            msg = f"threshold_pct must be within 0-100, got {self.threshold_pct}"
+            raise InvalidValue(msg)
+
+
+def _may_drop(zones: Sequence[Zone], at: datetime) -> Callable[[Position], bool]:
+    areas = [z for z in zones if z.kind is ZoneKind.SERVICE_AREA]
+    barring = [
+        z for z in zones if z.kind in (ZoneKind.NO_PARKING, ZoneKind.NO_RIDE) or z.closes_roads(at)
+    ]
+
+    def may_drop(p: Position) -> bool:
+        in_area = any(bool(inside(a, [p])[0]) for a in areas)
+        return in_area and not any(bool(inside(z, [p])[0]) for z in barring)
+
+    return may_drop
+
+
+def _cells(
+    service: CrewService,
+    rows: Sequence[demand_db.CellForecast],
+    may_drop: Callable[[Position], bool],
+    wanted: frozenset[str],
+) -> list[CellDemand]:
+    """Cell demand over the horizon: the forecast hours added up, with drop points on the car
+    network near each cell's centre."""
+    total: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for r in rows:
+        if wanted and r.cell not in wanted:
+            continue
+        t = total[r.cell]
+        t[0] += r.pickups
+        t[1] += r.pickups_p10
+        t[2] += r.pickups_p90
+        t[3] += r.dropoffs
+    net = service.routers.router(Mode.CAR).network
+    lat, lon = np.asarray(net.lat), np.asarray(net.lon)
+    cells = []
+    for cell, (mean, p10, p90, drops) in sorted(total.items()):
+        mid = centre(cell)
+        order = np.argsort((lat - mid.lat) ** 2 + ((lon - mid.lon) * 0.8) ** 2)[: DROP_POINTS * 4]
+        points = [Position(float(lat[i]), float(lon[i])) for i in order]
+        points = [p for p in points if cell_of(p, service.demand.resolution) == cell]
+        points = [p for p in points if may_drop(p)][:DROP_POINTS]
+        cells.append(CellDemand(cell, mid, mean, p10, p90, drops, tuple(points)))
+    return cells
+
+
+def _fleet(
+    service: CrewService, all_vehicles: Sequence[Vehicle], busy: set[str], courier_held: set[str]
+) -> list[FleetVehicle]:
+    """The carried classes' vehicles a van can reach, movable or not."""
+    mine = [v for v in all_vehicles if v.vehicle_class in CARRIED]
+    router = service.routers.router(Mode.CAR)
+    snaps = router.snap_many([v.position for v in mine], strict=False)
+    res = service.demand.resolution
+    return [
+        FleetVehicle(
+            v.id,
+            v.vehicle_class,
+            v.position,
+            v.soc_pct,
+            v.status in TAKEABLE and v.id not in busy and v.id not in courier_held,
+            cell_of(v.position, res),
+        )
+        for v, s in zip(mine, snaps, strict=True)
+        if s.edge >= 0  # a van cannot reach it: no crew plan touches it
+    ]
+
+
+def _vans(
+    shifts: Sequence[crews_db.ShiftWithVan],
+    active: Mapping[str, tuple[datetime, Position]],
+    at: datetime,
+) -> list[Van]:
+    """The vans on (or about to start) shift, each free from the end of the work it has."""
+    vans = []
+    for s in shifts:
+        busy_until, where = active.get(s.shift.id, (at, s.depot))
+        free = max(at, s.shift.start_at, busy_until)
+        if free >= s.shift.end_at:
+            continue
+        vans.append(
+            Van(
+                s.shift.id,
+                s.shift.crew_id,
+                where,
+                s.depot,
+                free,
+                s.shift.end_at,
+                dict(s.van.capacity_vehicles),
+                s.van.capacity_packs,
+            )
+        )
+    return vans
+
+
+def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> CrewSnapshot:
+    """Read everything a plan of ``request.kind`` is computed from, bringing the stations' packs'
+    charge up to now.
+
+    Raises
+    ------
+    InvalidValue
+        A requested cell that is not one of the operator's demand cells.
+    """
+    at = service.clock.now()
+    hours = max(1, int(HORIZON.total_seconds() // 3600))
+    with writing(service.engine) as conn:
+        stock_db.charge_docked(conn, operator_id, at, service.catalog)
+        stock = stock_db.station_stock(conn, operator_id)
+        zones = list_zones(conn, operator_id)
+        page = list_vehicles(conn, operator_id=operator_id, limit=1_000_000)
+        busy = plans_db.vehicles_in_active_tasks(conn, operator_id)
+        courier_held = set(
+            conn.execute(
+                vehicles.select()
+                .with_only_columns(vehicles.c.id)
+                .where(vehicles.c.operator_id == operator_id, on_courier_shift(at))
+            ).scalars()
+        )
+        shifts = crews_db.shifts_on(conn, operator_id, at)
+        active = plans_db.busy_until(conn, [s.shift.id for s in shifts])
+        start = at.replace(minute=0, second=0, microsecond=0)
+        rows = demand_db.forecasts_between(conn, operator_id, start, start + HORIZON)
+    may_drop = _may_drop(zones, at)
+    known = {r.cell for r in rows}
+    unknown = sorted(request.cells - known)
+    if unknown:
+        msg = f"unknown demand cell(s) {', '.join(unknown[:5])}: not cells of the forecast"
+        raise InvalidValue(msg)
+    closures = [z for z in zones if z.closes_roads(at)]
+    router = service.routers.router(Mode.CAR)
+
+    def matrix(points: Sequence[Position]) -> tuple[Sequence[Sequence[int]], ...]:
+        m = router.matrix(points, points, closures=closures, at=at)
+        return m.duration_s.tolist(), m.distance_m.tolist()
+
+    thresholds = {
+        c: float(request.threshold_pct)
+        if request.threshold_pct is not None
+        else float(service.catalog[c].low_battery_pct)
+        for c in CARRIED
+    }
+    return CrewSnapshot(
+        operator_id=operator_id,
+        kind=request.kind,
+        at=at,
+        horizon_s=hours * 3600,
+        vehicles=_fleet(service, page.items, busy, courier_held),
+        stations=[
+            StationStock(s.site_id, s.name, s.position, s.charged, s.free_slots) for s in stock
+        ],
+        vans=_vans(shifts, active, at),
+        cells=_cells(service, rows, may_drop, request.cells),
+        swap_threshold_pct=thresholds,
+        soc_per_ride_pct={
+            c: service.catalog[c].energy_wh_per_km
+            * RIDE_M
+            / 1000
+            / service.catalog[c].battery_wh
+            * 100
+            for c in CARRIED
+        },
+        service=service.service_times,
+        matrix=matrix,  # type: ignore[arg-type]
+        may_drop=may_drop,
+    )

@@ -257,7 +257,8 @@ def _place_vehicles(
     progress: Callable[[Iterable[int], str], Iterable[int]],
 ) -> tuple[dict[VehicleClass, list[str]], int]:
     """Vehicles on random road nodes of their mode in the service area (work EVs at the hubs);
-    swappable classes with a pack of their own. The vehicles' ids by class, and the packs made so far."""
+    swappable classes with a pack of their own. The vehicles' ids by class, and the packs made
+    so far."""
     candidates = {mode: nodes_inside(graph, layout.service_area) for mode, graph in graphs.items()}
     vehicle_ids: dict[VehicleClass, list[str]] = {c: [] for c in VehicleClass}
     order = [c for c in VehicleClass for _ in range(counts[c])]

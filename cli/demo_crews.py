@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import update
-
 from fleet.catalog import Catalog, VehicleClass
 from fleet.city import CityProfile
 from fleet.clock import Clock
@@ -15,7 +13,6 @@ from fleet.crews import CrewShift, Van
 from fleet.db import crews as crews_db
 from fleet.db import sites as sites_db
 from fleet.db.engine import Connection
-from fleet.db.tables import sites
 from fleet.identity import Role, User
 from fleet.ids import Ids
 from fleet.sites import BatteryPack, PackLocation, Site
@@ -67,9 +64,6 @@ def stock_extra_cabinets(
                 )
             base += slots[cls]
         crews_db.set_station_slots(conn, station.id, slots)
-        conn.execute(
-            update(sites).where(sites.c.id == station.id).values(slots=sum(slots.values()))
-        )
     return made
 
 

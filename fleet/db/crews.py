@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from fleet.catalog import VehicleClass
 from fleet.crews import CARRIED, CrewShift, Van
@@ -117,10 +117,12 @@ def get_shift(conn: Connection, operator_id: str, shift_id: str) -> CrewShift:
 
 
 def set_station_slots(conn: Connection, site_id: str, slots: Mapping[VehicleClass, int]) -> None:
-    """Give a swap station its slots per pack type (replacing what it had)."""
+    """Give a swap station its slots per pack type (replacing what it had); its total slots
+    follow."""
     conn.execute(station_slots.delete().where(station_slots.c.site_id == site_id))
     rows = [
         {"site_id": site_id, "pack_class": str(c), "slots": n} for c, n in slots.items() if n > 0
     ]
     if rows:
         conn.execute(insert(station_slots), rows)
+    conn.execute(update(sites).where(sites.c.id == site_id).values(slots=sum(slots.values())))

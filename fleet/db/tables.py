@@ -148,72 +148,6 @@ battery_packs = Table(
     CheckConstraint("soc_pct >= 0 AND soc_pct <= 100", name="soc_range"),
 )
 
-station_slots = Table(
-    # a swap station's slots per pack type
-    "station_slots",
-    metadata,
-    Column("site_id", String(ID), ForeignKey("sites.id"), primary_key=True),
-    Column("pack_class", String(32), primary_key=True),
-    Column("slots", Integer, nullable=False),
-    CheckConstraint("slots >= 0", name="slots_nonneg"),
-)
-
-vans = Table(
-    "vans",
-    metadata,
-    _id(),
-    _operator(),
-    Column("name", String(200), nullable=False),
-    Column("depot_id", String(ID), ForeignKey("sites.id"), nullable=False),
-    Column("capacity_e_kickboard", Integer, nullable=False),
-    Column("capacity_e_bike", Integer, nullable=False),
-    Column("capacity_e_moped", Integer, nullable=False),
-    Column("capacity_packs", Integer, nullable=False),
-    UniqueConstraint("operator_id", "name", name="uq_vans_operator_name"),
-    CheckConstraint(
-        "capacity_e_kickboard >= 0 AND capacity_e_bike >= 0 AND capacity_e_moped >= 0 "
-        "AND capacity_packs >= 0",
-        name="capacities_nonneg",
-    ),
-)
-
-crew_shifts = Table(
-    "crew_shifts",
-    metadata,
-    _id(),
-    _operator(),
-    Column("crew_id", String(ID), ForeignKey("users.id"), nullable=False, index=True),
-    Column("van_id", String(ID), ForeignKey("vans.id"), nullable=False),
-    Column("start_at", UTCDateTime(), nullable=False),
-    Column("end_at", UTCDateTime(), nullable=False),
-    CheckConstraint("end_at > start_at", name="ends_after_it_starts"),
-)
-
-ops_plans = Table(
-    # a crew plan (rebalancing or battery swaps) from proposal to approval, rejection or expiry
-    "ops_plans",
-    metadata,
-    _id(),
-    _operator(),
-    Column("kind", String(16), nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("created_at", UTCDateTime(), nullable=False),
-    Column("expires_at", UTCDateTime(), nullable=False),
-    Column("decided_at", UTCDateTime(), nullable=True),
-    Column("decided_by", String(ID), ForeignKey("users.id"), nullable=True),
-    # the 15-minute bucket a scheduled or requested plan belongs to: one plan per bucket
-    Column("bucket", String(32), nullable=False),
-    Column("idempotency_key", String(255), nullable=True),
-    Column("job_id", String(64), nullable=True),
-    Column("horizon_s", Integer, nullable=False),
-    Column("expected_gain_trips", Float, nullable=False),
-    Column("solver", String(64), nullable=False),
-    Column("summary", JSON, nullable=False),
-    Column("version", Integer, nullable=False, default=1),
-    UniqueConstraint("operator_id", "kind", "bucket", name="uq_ops_plans_operator_kind_bucket"),
-    UniqueConstraint("operator_id", "idempotency_key", name="uq_ops_plans_operator_key"),
-)
-
 zones = Table(
     "zones",
     metadata,
@@ -453,3 +387,10 @@ idempotency_keys = Table(
     Column("response_body", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# The crew room's tables live beside this module (the schema is one MetaData).
+# (import fleet.db.tables, never fleet.db.crew_tables itself: this line completes the schema)
+from fleet.db.crew_tables import crew_shifts as crew_shifts  # noqa: E402
+from fleet.db.crew_tables import ops_plans as ops_plans  # noqa: E402
+from fleet.db.crew_tables import station_slots as station_slots  # noqa: E402
+from fleet.db.crew_tables import vans as vans  # noqa: E402

@@ -152,7 +152,9 @@ def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> 
     order = np.random.default_rng(seed).permutation(len(problem.visits)) if seed else None
     shuffled = _reorder(problem, order)
     nodes = CrewNodes(shuffled)
-    manager = pywrapcp.RoutingIndexManager(nodes.count, len(shuffled.vans), nodes.starts, nodes.ends)
+    manager = pywrapcp.RoutingIndexManager(
+        nodes.count, len(shuffled.vans), nodes.starts, nodes.ends
+    )
     model = pywrapcp.RoutingModel(manager)
     _build(model, manager, shuffled, nodes)
     search = _search_parameters(time_limit_s)
@@ -201,10 +203,12 @@ def _restore(solution: CrewSolution, order: NDArray[np.int64] | None) -> CrewSol
     if order is None:
         return solution
     routes = [
-        [Stop(s.arrival_s, None if s.visit is None else int(order[s.visit]), s.station, s.loaded)
-         for s in route]
+        [
+            Stop(s.arrival_s, None if s.visit is None else int(order[s.visit]), s.station, s.loaded)
+            for s in route
+        ]
         for route in solution.routes
-    ]  # fmt: skip
+    ]
     dropped = sorted(int(order[k]) for k in solution.dropped)
     return CrewSolution(routes, solution.ends_s, dropped, solution.status, solution.objective)
 
@@ -261,7 +265,9 @@ def _add_time(
     model: pywrapcp.RoutingModel, problem: CrewProblem, transit: NDArray[np.int64]
 ) -> pywrapcp.RoutingDimension:
     horizon = max(v.shift_end_s for v in problem.vans)
-    model.AddDimension(model.RegisterTransitMatrix(transit.tolist()), horizon, horizon, False, "time")
+    model.AddDimension(
+        model.RegisterTransitMatrix(transit.tolist()), horizon, horizon, False, "time"
+    )
     time = model.GetDimensionOrDie("time")
     for v, van in enumerate(problem.vans):
         time.CumulVar(model.Start(v)).SetRange(min(van.ready_s, van.shift_end_s), van.shift_end_s)

@@ -61,13 +61,15 @@ def problems(snapshot: CrewSnapshot, proposal: Proposal) -> list[str]:
     return found
 
 
-def _service(snapshot: CrewSnapshot, task: ProposedTask, previous: ProposedTask | None) -> int:
+def _service(snapshot: CrewSnapshot, task: ProposedTask, following: ProposedTask | None) -> int:
+    """Seconds on site; a station stop loading several classes (one task each, same arrival)
+    takes its service once, counted after its last task."""
     s = snapshot.service
     if task.kind is TaskKind.SWAP:
         return s.swap_s
     if task.kind is TaskKind.CHARGE:
-        if previous is not None and previous.kind is TaskKind.CHARGE:
-            return 0 if previous.site_id == task.site_id else s.load_packs_s
+        if following is not None and following.kind is TaskKind.CHARGE:
+            return 0 if following.site_id == task.site_id else s.load_packs_s
         return s.load_packs_s
     if task.kind is TaskKind.REBALANCE:
         return s.drop_s if task.is_drop else s.pickup_s
@@ -80,16 +82,15 @@ def _times(
     out = []
     clock: datetime = max(van.available_from, snapshot.at)
     here: Position = van.start
-    previous: ProposedTask | None = None
-    for t in tasks:
-        service = _service(snapshot, t, previous)
+    for n, t in enumerate(tasks):
+        service = _service(snapshot, t, tasks[n + 1] if n + 1 < len(tasks) else None)
         earliest = clock + timedelta(seconds=drive(here, t.target))
         if t.arrive_at + TOLERANCE < earliest:
             out.append(f"{van.shift_id} task {t.sequence}: arrives {t.arrive_at} before {earliest}")
         if t.arrive_at < van.available_from - TOLERANCE:
             out.append(f"{van.shift_id} task {t.sequence}: before the van is available")
         clock = max(earliest, t.arrive_at) + timedelta(seconds=service)
-        here, previous = t.target, t
+        here = t.target
     back = clock + timedelta(seconds=drive(here, van.end))
     if back > van.shift_end + TOLERANCE:
         out.append(f"{van.shift_id}: back at {back}, after the shift ends at {van.shift_end}")

@@ -20,11 +20,14 @@ from dispatch.couriers.service import (
     ReplanRequester,
     SolverLimits,
 )
+from dispatch.ops.crew_input import ServiceTimes
+from dispatch.ops.crews import CrewService
 from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
 from dispatch.queue.attempts import RedisAttempts
 from dispatch.queue.connection import connect
+from dispatch.queue.crew_jobs import QueueCrewPlans
 from dispatch.queue.health import queue_probes
 from dispatch.queue.replans import QueueReplans
 from dispatch.queue.schedule import ScheduleRules
@@ -58,6 +61,7 @@ def schedule_rules(settings: Settings) -> ScheduleRules:
         expire_holds_every_s=settings.expire_holds_every_s,
         late_returns_every_s=settings.late_returns_every_s,
         forecast_every_s=settings.forecast_every_s,
+        crew_plans_every_s=settings.crew_plans_every_s,
     )
 
 
@@ -124,6 +128,9 @@ def build_platform(
     # Sign-in failures counted where every web worker sees them: in Redis when there is one.
     attempts: Attempts = RedisAttempts(redis) if redis is not None else MemoryAttempts()
     rules = RiderRules(settings.walk_limit_s, settings.reserve_pct, settings.min_range_m)
+    demand = DemandService(
+        engine, clock, city.zone, prior_points(city.demand, routers), ids, city.demand.resolution
+    )
     return Platform(
         engine=engine,
         clock=clock,
@@ -143,13 +150,19 @@ def build_platform(
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
-        demand=DemandService(
+        demand=demand,
+        crews=CrewService(
             engine,
             clock,
-            city.zone,
-            prior_points(city.demand, routers),
+            catalog,
+            routers,
+            demand,
+            ServiceTimes(**city.crew_service_s),
             ids,
-            city.demand.resolution,
+            float(settings.crew_plan_time_limit_s),
+            QueueCrewPlans(redis, float(settings.crew_plan_time_limit_s))
+            if redis is not None
+            else None,
         ),
         probes={
             "database": lambda: database_health(engine),

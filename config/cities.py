@@ -9,7 +9,7 @@ from typing import Any
 
 from config.exceptions import SettingsError, UnknownCity
 from fleet.catalog import parse_vehicle_class
-from fleet.city import CityProfile, DemandSpec, OsmSource, SiteSpec, SyntheticSpec
+from fleet.city import CREW_SERVICE_S, CityProfile, DemandSpec, OsmSource, SiteSpec, SyntheticSpec
 from fleet.exceptions import InvalidValue
 from fleet.geo import Area, Position
 from fleet.pricing import Tariff
@@ -126,6 +126,7 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
         service_area=area,
         tariff=tariff,
         demand=demand,
+        crew_service_s={**CREW_SERVICE_S, **{k: int(v) for k, v in doc.get("crews", {}).items()}},
     )
 
 

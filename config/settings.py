@@ -57,6 +57,8 @@ SCHEDULE_INTS = (
     "expire_holds_every_s",
     "late_returns_every_s",
     "forecast_every_s",
+    "crew_plans_every_s",
+    "crew_plan_time_limit_s",
 )
 
 
@@ -97,6 +99,10 @@ class Settings:
     expire_holds_every_s: int
     late_returns_every_s: int
     forecast_every_s: int
+    #: How often the scheduler proposes battery-swap and rebalancing plans for crews on shift.
+    crew_plans_every_s: int = 1800
+    #: OR-Tools' search time per crew plan.
+    crew_plan_time_limit_s: int = 5
     #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
     secure_cookies: bool = False
     #: Wrong passwords sign-in takes per username / per client address within the window.

@@ -109,6 +109,10 @@ class DemandSpec:
     resolution: int = 9
 
 
+#: Minutes a crew spends on site per task kind, unless the profile's ``[crews]`` says otherwise.
+CREW_SERVICE_S = {"pickup_s": 120, "drop_s": 90, "swap_s": 180, "load_packs_s": 300}
+
+
 @dataclass(frozen=True, slots=True)
 class CityProfile:
     """Everything fleetops needs to know about a city to run in it."""
@@ -123,8 +127,17 @@ class CityProfile:
     service_area: Area | None = None
     tariff: Tariff | None = None
     demand: DemandSpec = DemandSpec()
+    #: seconds a crew spends per task kind (``CREW_SERVICE_S``'s keys), from ``[crews]``
+    crew_service_s: Mapping[str, int] = field(default_factory=lambda: dict(CREW_SERVICE_S))
 
     def __post_init__(self) -> None:
+        for key, value in self.crew_service_s.items():
+            if key not in CREW_SERVICE_S or not 0 <= value <= 3600:
+                msg = (
+                    f"[crews] {key} = {value}: the keys are {', '.join(CREW_SERVICE_S)}, each "
+                    "0-3600 seconds"
+                )
+                raise InvalidValue(msg)
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,9 +58,24 @@ TAKEABLE = (VehicleStatus.AVAILABLE, VehicleStatus.LOW_BATTERY)
 Progress = Callable[[float, str], None]
 
 
+class PlanQueue(Protocol):
+    """Where plan requests go (``dispatch.queue.crew_jobs.QueueCrewPlans``)."""
+
+    def request(
+        self, operator_id: str, kind: PlanKind, options: dict[str, Any], bucket: str
+    ) -> str:
+        """Enqueue (once per bucket or key) the plan job; its id."""
+        ...
+
+    def status(self, operator_id: str, jid: str) -> dict[str, Any]:
+        """A plan job's status, progress and plan id."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CrewService:
-    """What crew plans run on."""
+    """What crew plans run on. ``queue`` is ``None`` without Redis: plans are then made only by
+    code that calls ``dispatch.ops.crew_plans.propose`` itself."""
 
     engine: Engine
     clock: Clock
@@ -68,6 +84,8 @@ class CrewService:
     demand: DemandService
     service_times: ServiceTimes = field(default_factory=ServiceTimes)
     ids: Ids = field(default_factory=RandomIds)
+    time_limit_s: float = 5.0
+    queue: PlanQueue | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dispatch.queue import jobs, replans
+from dispatch.queue import crew_jobs, jobs, replans
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class ScheduleRules:
     expire_holds_every_s: int
     late_returns_every_s: int
     forecast_every_s: int = 3600
+    crew_plans_every_s: int = 1800
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,4 +41,16 @@ def periodic_jobs(rules: ScheduleRules) -> list[Periodic]:
         Periodic("late-returns", jobs.handle_late_returns, "dispatch", rules.late_returns_every_s),
         Periodic("replan-couriers", replans.replan_all, "dispatch", rules.reoptimise_every_s),
         Periodic("forecast-refresh", jobs.forecast_refresh, "dispatch", rules.forecast_every_s),
+        Periodic(
+            "battery-swap-plans",
+            crew_jobs.scheduled_swap_plans,
+            "operations",
+            rules.crew_plans_every_s,
+        ),
+        Periodic(
+            "rebalancing-plans",
+            crew_jobs.scheduled_rebalancing_plans,
+            "operations",
+            rules.crew_plans_every_s,
+        ),
     ]

@@ -11,10 +11,12 @@ def register_views() -> None:
     """Import the view modules so their routes attach to :data:`api` (called by create_app)."""
     from web.api import (  # noqa: F401
         bookings,
+        crew_tasks,
         delivery,
         forecast,
         health,
         job_ends,
+        plans,
         session,
         shifts,
         vehicles,

@@ -1,0 +1,348 @@
+"""What crews do with their tasks: read them in route order, start, complete, fail.
+
+Starting a task on a vehicle holds it (``in_transit``: riders cannot book it) from the moment the
+crew heads for it. Completing a swap moves a charged pack from the van into the vehicle and the
+spent one into the van, updating the vehicle's charge and status, in one transaction; completing
+a station visit loads the packs reserved for it into the van and docks the van's spent packs in
+free slots; completing a drop puts the vehicle where it was left. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from dispatch.ops.crews import CrewService
+from fleet.db import crews as crews_db
+from fleet.db import ops_plans as plans_db
+from fleet.db.audit import record
+from fleet.db.engine import Connection, reading, writing
+from fleet.db.sites import list_zones
+from fleet.db.tables import battery_packs, station_slots
+from fleet.db.vehicles import vehicle_version, write_if_version
+from fleet.exceptions import Conflict, InvalidValue, NotFound
+from fleet.geo import Position
+from fleet.identity import User
+from fleet.ops import OpsTask, TaskKind, TaskStatus
+from fleet.records import AuditEntry
+from fleet.sites import CHARGED_PCT, PackLocation
+from fleet.vehicles import Vehicle, VehicleStatus, status_for_charge
+from fleet.zones import ZoneKind, inside
+from routing.modes import Mode
+
+#: What a held vehicle was, by the task kind that holds it.
+HELD = VehicleStatus.IN_TRANSIT
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    """A crew's task with the road from the previous stop (GeoJSON coordinates, or empty)."""
+
+    task: OpsTask
+    route: list[tuple[float, float]]
+    distance_m: int
+    duration_s: int
+
+
+def my_tasks(service: CrewService, crew: User) -> list[TaskView]:
+    """The crew member's tasks of approved plans, open ones first in route order, each with the
+    road from the one before (the depot for the first)."""
+    now = service.clock.now()
+    with reading(service.engine) as conn:
+        shifts = [
+            s for s in crews_db.shifts_on(conn, crew.operator_id, now) if s.shift.crew_id == crew.id
+        ]
+        tasks = plans_db.shift_tasks(conn, [s.shift.id for s in shifts])
+        zones = list_zones(conn, crew.operator_id)
+    depots = {s.shift.id: s.depot for s in shifts}
+    router = service.routers.router(Mode.CAR)
+    closures = [z for z in zones if z.closes_roads(now)]
+    views, last = [], dict(depots)
+    for t in tasks:
+        where, here = last.get(t.shift_id or ""), t.target
+        route = None
+        if where is not None and here is not None and t.status is not TaskStatus.CANCELLED:
+            try:
+                route = router.route(where, here, closures=closures, at=now)
+            except InvalidValue:  # a stop inside a closure made since: no road drawn
+                route = None
+            last[t.shift_id or ""] = here
+        views.append(
+            TaskView(
+                t,
+                list(route.coordinates) if route else [],
+                route.distance_m if route else 0,
+                route.duration_s if route else 0,
+            )
+        )
+    return views
+
+
+def _mine(conn: Connection, crew: User, task_id: str) -> OpsTask:
+    task = plans_db.get_task(conn, crew.operator_id, task_id)
+    if task.assignee_id != crew.id:
+        msg = f"no task {task_id} of yours"
+        raise NotFound(msg)
+    return task
+
+
+def _audit(
+    conn: Connection, task: OpsTask, crew: User, at: datetime, action: str, **c: Any
+) -> None:
+    record(
+        conn,
+        AuditEntry(at, task.operator_id, crew.id, f"task.{action}", "ops_task", task.id, dict(c)),
+    )
+
+
+def _move(conn: Connection, task: OpsTask, target: TaskStatus, at: datetime, **values: Any) -> None:
+    if not plans_db.set_task_status(conn, task, target, at, **values):
+        msg = f"task {task.id} changed meanwhile; read your tasks again"
+        raise Conflict(msg)
+
+
+def start(service: CrewService, crew: User, task_id: str) -> OpsTask:
+    """Start a task: the crew heads for it, and its vehicle is held.
+
+    Raises
+    ------
+    NotFound
+        No such task assigned to the crew member.
+    Conflict
+        The task is not assigned (started, done, cancelled), or its vehicle was booked meanwhile.
+    """
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        task = _mine(conn, crew, task_id)
+        if task.status is not TaskStatus.ASSIGNED:
+            msg = f"task {task_id} is {task.status}; only an assigned task can be started"
+            raise Conflict(msg)
+        if task.vehicle_id is not None and not task.is_drop:
+            vehicle, version = vehicle_version(conn, task.vehicle_id)
+            if vehicle.status not in (VehicleStatus.AVAILABLE, VehicleStatus.LOW_BATTERY):
+                msg = f"the vehicle is {vehicle.status} now: fail the task with that reason"
+                raise Conflict(msg)
+            write_if_version(conn, replace(vehicle, status=HELD, updated_at=now), version)
+        _move(conn, task, TaskStatus.IN_PROGRESS, now)
+        _audit(conn, task, crew, now, "start")
+        return plans_db.get_task(conn, crew.operator_id, task_id)
+
+
+def _release(vehicle: Vehicle, low_pct: float, at: datetime, **changes: Any) -> Vehicle:
+    """A held vehicle back in service, its status following its charge."""
+    moved = replace(vehicle, updated_at=at, **changes)
+    free = status_for_charge(VehicleStatus.AVAILABLE, moved.soc_pct, low_pct)
+    return replace(moved, status=free)
+
+
+def _swap(service: CrewService, conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
+    assert task.vehicle_id is not None
+    vehicle, version = vehicle_version(conn, task.vehicle_id)
+    cls = str(vehicle.vehicle_class)
+    fresh = conn.execute(
+        select(battery_packs.c.serial, battery_packs.c.soc_pct)
+        .where(
+            battery_packs.c.location == str(PackLocation.VAN),
+            battery_packs.c.location_id == task.shift_id,
+            battery_packs.c.pack_class == cls,
+            battery_packs.c.soc_pct >= CHARGED_PCT,
+        )
+        .order_by(battery_packs.c.soc_pct.desc(), battery_packs.c.serial)
+        .limit(1)
+    ).first()
+    if fresh is None:
+        msg = f"the van has no charged {cls} pack: load packs at a station first"
+        raise Conflict(msg)
+    spent = vehicle.battery_serial
+    if spent is not None:
+        conn.execute(
+            update(battery_packs)
+            .where(
+                battery_packs.c.serial == spent,
+                battery_packs.c.location == str(PackLocation.VEHICLE),
+                battery_packs.c.location_id == vehicle.id,
+            )
+            .values(
+                location=str(PackLocation.VAN),
+                location_id=task.shift_id,
+                soc_pct=vehicle.soc_pct,
+                soc_at=at,
+            )
+        )
+    conn.execute(
+        update(battery_packs)
+        .where(battery_packs.c.serial == fresh.serial)
+        .values(location=str(PackLocation.VEHICLE), location_id=vehicle.id, reserved_by=None)
+    )
+    low = service.catalog[vehicle.vehicle_class].low_battery_pct
+    done = _release(vehicle, low, at, soc_pct=float(fresh.soc_pct), battery_serial=fresh.serial)
+    write_if_version(conn, done, version)
+    return {"pack_in": fresh.serial, "pack_out": spent, "soc_pct": [vehicle.soc_pct, done.soc_pct]}
+
+
+def _load(conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
+    """Reserved packs into the van; the van's spent packs into the station's free slots."""
+    loaded = conn.execute(
+        update(battery_packs)
+        .where(battery_packs.c.reserved_by == task.id)
+        .values(
+            location=str(PackLocation.VAN), location_id=task.shift_id, slot=None, reserved_by=None
+        )
+    ).rowcount
+    assert task.site_id is not None
+    docked = _dock_spent(conn, task.site_id, task.shift_id or "", at)
+    return {"station": task.site_id, "loaded": loaded, "docked": docked}
+
+
+def _dock_spent(conn: Connection, site_id: str, shift_id: str, at: datetime) -> int:
+    capacity = dict(
+        conn.execute(
+            select(station_slots.c.pack_class, station_slots.c.slots).where(
+                station_slots.c.site_id == site_id
+            )
+        ).all()
+    )
+    rows = conn.execute(
+        select(battery_packs.c.location_id, battery_packs.c.slot, battery_packs.c.pack_class).where(
+            battery_packs.c.location == str(PackLocation.STATION),
+            battery_packs.c.location_id == site_id,
+        )
+    ).all()
+    used = {r.slot for r in rows}
+    per_class: dict[str, int] = {}
+    for r in rows:
+        per_class[r.pack_class] = per_class.get(r.pack_class, 0) + 1
+    spent = conn.execute(
+        select(battery_packs.c.serial, battery_packs.c.pack_class)
+        .where(
+            battery_packs.c.location == str(PackLocation.VAN),
+            battery_packs.c.location_id == shift_id,
+            battery_packs.c.soc_pct < CHARGED_PCT,
+        )
+        .order_by(battery_packs.c.serial)
+    ).all()
+    free_slot, docked = 1, 0
+    for serial, cls in spent:
+        if per_class.get(cls, 0) >= capacity.get(cls, 0):
+            continue  # that cabinet is full: the pack stays in the van
+        while free_slot in used:
+            free_slot += 1
+        conn.execute(
+            update(battery_packs)
+            .where(battery_packs.c.serial == serial)
+            .values(
+                location=str(PackLocation.STATION), location_id=site_id, slot=free_slot, soc_at=at
+            )
+        )
+        used.add(free_slot)
+        per_class[cls] = per_class.get(cls, 0) + 1
+        docked += 1
+    return docked
+
+
+def _drop(
+    service: CrewService, conn: Connection, task: OpsTask, at: datetime, where: Position | None
+) -> dict[str, Any]:
+    assert task.vehicle_id is not None and task.target is not None
+    place = where or task.target
+    zones = list_zones(conn, task.operator_id)
+    barring = [
+        z for z in zones if z.kind in (ZoneKind.NO_PARKING, ZoneKind.NO_RIDE) or z.closes_roads(at)
+    ]
+    hit = next((z for z in barring if bool(inside(z, [place])[0])), None)
+    if hit is not None:
+        msg = f"a vehicle may not be left in {hit.kind} {hit.name!r}: leave it elsewhere"
+        raise InvalidValue(msg)
+    vehicle, version = vehicle_version(conn, task.vehicle_id)
+    if vehicle.status is not HELD:
+        msg = f"the vehicle is {vehicle.status}, not in the van"
+        raise Conflict(msg)
+    low = service.catalog[vehicle.vehicle_class].low_battery_pct
+    write_if_version(conn, _release(vehicle, low, at, position=place), version)
+    return {"lat": place.lat, "lon": place.lon}
+
+
+def complete(
+    service: CrewService, crew: User, task_id: str, where: Position | None = None
+) -> OpsTask:
+    """Complete a started task (``where``: a drop's actual place, if not the planned one).
+
+    Raises
+    ------
+    NotFound
+        As for :func:`start`.
+    Conflict
+        The task is not in progress, or the van has no charged pack for a swap.
+    InvalidValue
+        A drop in a no-parking or no-ride zone or an active closure.
+    """
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        task = _mine(conn, crew, task_id)
+        if task.status is not TaskStatus.IN_PROGRESS:
+            msg = f"task {task_id} is {task.status}; start it before completing it"
+            raise Conflict(msg)
+        changes: dict[str, Any] = {}
+        if task.kind is TaskKind.SWAP:
+            changes = _swap(service, conn, task, now)
+        elif task.kind is TaskKind.CHARGE:
+            changes = _load(conn, task, now)
+        elif task.kind is TaskKind.REBALANCE and task.is_drop:
+            changes = _drop(service, conn, task, now, where)
+        _move(conn, task, TaskStatus.DONE, now)
+        _audit(conn, task, crew, now, "complete", **changes)
+        return plans_db.get_task(conn, crew.operator_id, task_id)
+
+
+def fail(service: CrewService, crew: User, task_id: str, reason: str) -> OpsTask:
+    """Fail a started task with its reason: its vehicle goes back in service (a move's drop is
+    cancelled with it), a station visit's packs are released.
+
+    Raises
+    ------
+    InvalidValue
+        An empty reason.
+    NotFound, Conflict
+        As for :func:`start`.
+    """
+    if not reason.strip():
+        msg = "say why the task failed"
+        raise InvalidValue(msg)
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        task = _mine(conn, crew, task_id)
+        if task.status is not TaskStatus.IN_PROGRESS:
+            msg = f"task {task_id} is {task.status}; only a started task can fail"
+            raise Conflict(msg)
+        if task.vehicle_id is not None and not task.is_drop:
+            vehicle, version = vehicle_version(conn, task.vehicle_id)
+            if vehicle.status is HELD:
+                low = service.catalog[vehicle.vehicle_class].low_battery_pct
+                write_if_version(conn, _release(vehicle, low, now), version)
+            if task.pair_sequence is not None:
+                _cancel_pair(conn, task, now, reason)
+        if task.kind is TaskKind.CHARGE:
+            conn.execute(
+                update(battery_packs)
+                .where(battery_packs.c.reserved_by == task.id)
+                .values(reserved_by=None)
+            )
+        _move(conn, task, TaskStatus.FAILED, now, failure_reason=reason.strip()[:500])
+        _audit(conn, task, crew, now, "fail", reason=reason.strip()[:500])
+        return plans_db.get_task(conn, crew.operator_id, task_id)
+
+
+def _cancel_pair(conn: Connection, task: OpsTask, at: datetime, reason: str) -> None:
+    for other in plans_db.plan_tasks(conn, task.plan_id or ""):
+        same = other.shift_id == task.shift_id and other.sequence == task.pair_sequence
+        if same and other.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED):
+            plans_db.set_task_status(
+                conn,
+                other,
+                TaskStatus.CANCELLED,
+                at,
+                failure_reason=f"pick-up failed: {reason}",
+            )

@@ -47,8 +47,9 @@ from fleet.zones import Zone, ZoneKind, inside
 from routing.modes import Mode
 from routing.routers import CityRouters
 
-#: How far ahead a plan looks: the next two hours of demand.
-HORIZON = timedelta(hours=2)
+#: How far ahead a plan looks. Moves serve the next two hours' demand (it shifts after); a flat
+#: vehicle stays out of service until a crew swaps it, so a swap serves the rest of a shift.
+HORIZON = {PlanKind.REBALANCING: timedelta(hours=2), PlanKind.BATTERY_SWAPS: timedelta(hours=8)}
 #: A ride's typical length, to foresee the charge a vehicle will use (metres).
 RIDE_M = 2_500
 #: Drop points per demand cell: road nodes nearest its centre where a vehicle may be left.
@@ -205,7 +206,8 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         A requested cell that is not one of the operator's demand cells.
     """
     at = service.clock.now()
-    hours = max(1, int(HORIZON.total_seconds() // 3600))
+    horizon = HORIZON[request.kind]
+    hours = max(1, int(horizon.total_seconds() // 3600))
     with writing(service.engine) as conn:
         stock_db.charge_docked(conn, operator_id, at, service.catalog)
         stock = stock_db.station_stock(conn, operator_id)
@@ -222,7 +224,7 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         shifts = crews_db.shifts_on(conn, operator_id, at)
         active = plans_db.busy_until(conn, [s.shift.id for s in shifts])
         start = at.replace(minute=0, second=0, microsecond=0)
-        rows = demand_db.forecasts_between(conn, operator_id, start, start + HORIZON)
+        rows = demand_db.forecasts_between(conn, operator_id, start, start + horizon)
     may_drop = _may_drop(zones, at)
     known = {r.cell for r in rows}
     unknown = sorted(request.cells - known)

@@ -66,13 +66,17 @@ PER_RIDE = {VehicleClass.E_KICKBOARD: 6.0, VehicleClass.E_BIKE: 4.0, VehicleClas
 RIDE_S = 14 * 60
 DRAWS = 3
 GOAL = 1.3
-NOTES = """Why the gain goal is not met where it is not (read with the rows above): both planners
-route the same pruned candidates with the same price of a trip, and greedy takes the most
-valuable ones first, so on the forecast's own terms (``expected gain``) the solver gains a few
-percent more with fewer kilometres, not 30 %. Scored on realised demand (perturbed weights, three
-draws), the difference between the two is within the noise of the simulation. Reaching 1.3× needs
-a planner that can see more than greedy does: moves chained with swaps on one van, a price of a
-trip tuned per city, and a larger candidate set at the 20 s budget. Left open."""
+NOTES = """Distance to the goal, honestly: not met. At 5 s no row reaches 1.3× greedy's realised
+gain with no more kilometres; the best is 1.27× (500 vehicles, 10 crews, rebalancing) at 40 %
+more km. The solver's plans score higher on the forecast's own terms (``expected gain``) in most
+rows and rebalance with fewer km, but on realised demand (perturbed weights, three draws) the
+two planners are mostly within noise of each other. Weak points seen: with 10 crews the 1 s
+budget leaves the solver at a poor first solution; swap plans with 10 crews drive more km than
+greedy (the price of a trip, ``TRIP_VALUE_S`` = 300 s, makes far swaps look worth it); both
+planners route the same pruned candidates, so greedy, taking the most valuable first, is a strong
+baseline. Open: tune the trip price and the pruning per size, more draws in the score, moves and
+swaps on one van. The 2,000-vehicle, 10-crew plan at the 20 s budget took just over 20 s (the
+travel matrix comes on top of the solver's limit): the limit should be given net of it."""
 
 
 def city(
@@ -334,7 +338,7 @@ def verdict(found: list[dict[str, Any]]) -> list[str]:
             )
     big = [r for r in found if r["vehicles"] == 2000 and r["crews"] == 10]
     slowest = max((r["seconds"] for r in big), default=0.0)
-    within = all(r["seconds"] <= 20.5 for r in big)
+    within = all(r["seconds"] <= 20.0 for r in big)
     lines.append(
         f"- 2,000 vehicles, 10 crews: the slowest plan took {slowest:.1f} s, matrix included "
         f"(goal: within 20 s: {'met' if within else 'not met'})."

@@ -315,6 +315,7 @@ COLUMNS = [
     ("greedy_swapped_pct", "greedy swapped %"),
     ("seconds", "seconds"),
     ("expected_gain", "expected gain"),
+    ("greedy_expected_gain", "greedy expected"),
     ("check_problems", "check problems"),
 ]
 

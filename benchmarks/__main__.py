@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import couriers, dispatch, forecast, routing, vrp
+from benchmarks import couriers, dispatch, forecast, ops, routing, vrp
 
 SUITES = {
     "routing": routing.main,
@@ -13,6 +13,7 @@ SUITES = {
     "vrp": vrp.main,
     "couriers": couriers.main,
     "forecast": forecast.main,
+    "ops": ops.main,
 }
 
 

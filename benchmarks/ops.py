@@ -1,0 +1,372 @@
+"""Crew plans at scale: the OR-Tools planner against the greedy baseline (``python -m benchmarks
+ops``; issue 14).
+
+A synthetic city (a 30×30-block generated grid, about 3.3 km across) on the car graph; vehicles
+of three classes on random road points with charges spread from 5 to 100 %; eight swap stations
+with ten charged packs of each class; vans at a central depot on a two-hour shift. Demand per H3
+cell over the two-hour horizon follows cell weights drawn from a seed, as the forecast generator
+spreads a city's rides (``dispatch.forecast.history``), with P10/P90 from the forecast's own law
+(``dispatch.forecast.spread.quantiles``).
+
+Each plan is scored on **realised** demand the planner never saw: cell weights perturbed by a
+log-normal factor under another seed, rides drawn as Poisson per cell, simulated over the horizon
+(a rider takes a vehicle of the cell charged at or above its threshold; the ride lasts 14 min and
+ends in a cell drawn from the realised destination weights). ``gain_trips`` = rides served with
+the plan minus rides served with no plan, on the same draws (mean of three); ``ops_km`` the
+vans' kilometres; ``swapped_pct`` the share of at-risk vehicles (those the swap needs named)
+swapped. ``seconds`` is the planner's wall time, travel matrix included.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from benchmarks.common import machine, settings_for_bench, table, write
+from benchmarks.routing import road_points, warm_up
+from dispatch.forecast.cells import cell_of, centre
+from dispatch.forecast.spread import quantiles
+from dispatch.ops.crew_input import (
+    CellDemand,
+    CrewSnapshot,
+    FleetVehicle,
+    PlanKind,
+    Proposal,
+    ServiceTimes,
+    StationStock,
+    Van,
+)
+from dispatch.ops.crew_plan import plan_crews
+from dispatch.ops.greedy import plan_greedy
+from dispatch.ops.needs import needs_of
+from dispatch.ops.plan_check import problems
+from fleet.catalog import VehicleClass
+from fleet.city import OsmSource, SyntheticSpec
+from fleet.geo import Position
+from fleet.ops import TaskKind
+from routing.engine import Router
+from routing.load import load_network
+from routing.modes import Mode
+
+CITY = SyntheticSpec(blocks_x=30, blocks_y=30, seed=7)
+AT = datetime(2026, 7, 14, 8, 0, tzinfo=UTC)
+HORIZON_S = 7200
+SIZES = (500, 2000)
+CREWS = (3, 10)
+BUDGETS = (1.0, 5.0, 20.0)
+#: Rides expected over the horizon per vehicle of the fleet.
+RIDES_PER_VEHICLE = 0.6
+CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_MOPED)
+THRESHOLD = {VehicleClass.E_KICKBOARD: 15.0, VehicleClass.E_BIKE: 20.0, VehicleClass.E_MOPED: 20.0}
+PER_RIDE = {VehicleClass.E_KICKBOARD: 6.0, VehicleClass.E_BIKE: 4.0, VehicleClass.E_MOPED: 5.0}
+RIDE_S = 14 * 60
+DRAWS = 3
+GOAL = 1.3
+NOTES = """Distance to the goal, honestly: not met. At 5 s no row reaches 1.3× greedy's realised
+gain with no more kilometres; the best is 1.27× (500 vehicles, 10 crews, rebalancing) at 40 %
+more km. The solver's plans score higher on the forecast's own terms (``expected gain``) in most
+rows and rebalance with fewer km, but on realised demand (perturbed weights, three draws) the
+two planners are mostly within noise of each other. Weak points seen: with 10 crews the 1 s
+budget leaves the solver at a poor first solution; swap plans with 10 crews drive more km than
+greedy (the price of a trip, ``TRIP_VALUE_S`` = 300 s, makes far swaps look worth it); both
+planners route the same pruned candidates, so greedy, taking the most valuable first, is a strong
+baseline. Open: tune the trip price and the pruning per size, more draws in the score, moves and
+swaps on one van. The 2,000-vehicle, 10-crew plan at the 20 s budget took just over 20 s (the
+travel matrix comes on top of the solver's limit): the limit should be given net of it."""
+
+
+def city(
+    router: Router, n: int, crews: int, kind: PlanKind, seed: int
+) -> tuple[CrewSnapshot, dict[str, float], dict[str, float]]:
+    """The snapshot the planner sees, and the realised origin and destination weights."""
+    rng = np.random.default_rng(seed)
+    net = router.network
+    points = road_points(net, n + 9, rng)
+    fleet = [
+        FleetVehicle(
+            f"v{k}",
+            CLASSES[k % 3],
+            p,
+            float(rng.uniform(5, 100)),
+            bool(rng.uniform() > 0.05),
+            cell_of(p),
+        )
+        for k, p in enumerate(points[:n])
+    ]
+    junctions = [Position(float(a), float(o)) for a, o in zip(net.lat, net.lon, strict=True)]
+    names = sorted({cell_of(p) for p in junctions})
+    origins = dict(zip(names, rng.gamma(0.8, 1.0, len(names)), strict=True))
+    ends = dict(zip(names, rng.gamma(0.8, 1.0, len(names)), strict=True))
+    total = RIDES_PER_VEHICLE * n
+    means = np.array([origins[c] for c in names]) * total / sum(origins.values())
+    p10, p90 = quantiles(means, 0.3)
+    drops = np.array([ends[c] for c in names]) * total / sum(ends.values())
+    by_cell: dict[str, list[Position]] = {}
+    for p in junctions:
+        by_cell.setdefault(cell_of(p), []).append(p)
+    cells = [
+        CellDemand(c, centre(c), float(m), float(lo), float(hi), float(d), by_cell[c][:3])
+        for c, m, lo, hi, d in zip(names, means, p10, p90, drops, strict=True)
+    ]
+    stations = [
+        StationStock(
+            f"s{j}",
+            f"Station {j}",
+            points[n + j],
+            {k: 10 for k in CLASSES},
+            {k: 10 for k in CLASSES},
+        )
+        for j in range(8)
+    ]
+    depot = points[n + 8]
+    vans = [
+        Van(
+            f"shift{k}",
+            f"crew{k}",
+            depot,
+            depot,
+            AT,
+            AT + timedelta(seconds=HORIZON_S),
+            {VehicleClass.E_KICKBOARD: 6, VehicleClass.E_BIKE: 3, VehicleClass.E_MOPED: 2},
+            20,
+            {k: 3 for k in CLASSES},
+        )
+        for k in range(crews)
+    ]
+
+    def matrix(positions):  # type: ignore[no-untyped-def]
+        m = router.matrix(positions, positions)
+        return m.duration_s, m.distance_m
+
+    snapshot = CrewSnapshot(
+        "bench",
+        kind,
+        AT,
+        HORIZON_S,
+        fleet,
+        stations,
+        vans,
+        cells,
+        THRESHOLD,
+        PER_RIDE,
+        ServiceTimes(),
+        matrix,
+        lambda p: True,
+    )
+    noise = np.random.default_rng(seed + 1000)
+    real_o = {c: w * float(noise.lognormal(0, 0.35)) for c, w in origins.items()}
+    real_d = {c: w * float(noise.lognormal(0, 0.35)) for c, w in ends.items()}
+    return snapshot, real_o, real_d
+
+
+def served(
+    snapshot: CrewSnapshot,
+    plan: Proposal | None,
+    origins: dict[str, float],
+    ends: dict[str, float],
+    draw: int,
+) -> int:
+    """Rides served over the horizon on one realised draw, with or without the plan."""
+    rng = np.random.default_rng(10_000 + draw)
+    names = sorted(origins)
+    w = np.array([origins[c] for c in names])
+    total = RIDES_PER_VEHICLE * len(snapshot.vehicles)
+    counts = rng.poisson(w * total / w.sum())
+    d_names = sorted(ends)
+    d_w = np.array([ends[c] for c in d_names])
+    events: list[tuple[float, int, str, Any]] = []
+    for c, k in zip(names, counts, strict=True):
+        for t in rng.uniform(0, HORIZON_S, k):
+            events.append(
+                (float(t), 2, c, d_names[int(rng.choice(len(d_names), p=d_w / d_w.sum()))])
+            )
+    cls = {v.id: v.vehicle_class for v in snapshot.vehicles}
+    soc = {v.id: v.soc_pct for v in snapshot.vehicles}
+    where: dict[str, str | None] = {v.id: v.cell for v in snapshot.vehicles}
+    busy: dict[str, float] = {}
+    if plan is not None:
+        for t in plan.tasks:
+            at = (t.arrive_at - snapshot.at).total_seconds()
+            if t.kind is TaskKind.SWAP:
+                events.append((at, 0, "swap", t.vehicle_id))
+            elif t.kind is TaskKind.REBALANCE and not t.is_drop:
+                events.append((at, 0, "pick", t.vehicle_id))
+            elif t.kind is TaskKind.REBALANCE:
+                events.append((at, 1, "drop", (t.vehicle_id, cell_of(t.target))))
+    events.sort(key=lambda e: (e[0], e[1]))
+    done = 0
+    for t, _, what, arg in events:
+        if what == "swap":
+            soc[arg] = 100.0
+        elif what == "pick":
+            if busy.get(arg, 0) <= t:
+                where[arg] = None
+        elif what == "drop":
+            vid, cell = arg
+            where[vid] = cell
+        else:
+            free = [
+                v
+                for v, c in where.items()
+                if c == what and busy.get(v, 0) <= t and soc[v] >= THRESHOLD[cls[v]]
+            ]
+            if not free:
+                continue
+            v = max(free, key=lambda x: soc[x])
+            done += 1
+            busy[v] = t + RIDE_S
+            soc[v] = max(0.0, soc[v] - PER_RIDE[cls[v]])
+            where[v] = arg
+    return done
+
+
+def gain(
+    snapshot: CrewSnapshot, plan: Proposal, origins: dict[str, float], ends: dict[str, float]
+) -> float:
+    return float(
+        np.mean(
+            [
+                served(snapshot, plan, origins, ends, d) - served(snapshot, None, origins, ends, d)
+                for d in range(DRAWS)
+            ]
+        )
+    )
+
+
+def score(
+    snapshot: CrewSnapshot,
+    plan: Proposal,
+    at_risk: int,
+    origins: dict[str, float],
+    ends: dict[str, float],
+) -> dict[str, Any]:
+    swapped = len({t.vehicle_id for t in plan.tasks if t.kind is TaskKind.SWAP})
+    return {
+        "gain_trips": round(gain(snapshot, plan, origins, ends), 1),
+        "ops_km": round(sum(r.distance_m for r in plan.routes) / 1000, 1),
+        "swapped_pct": round(100 * swapped / at_risk, 1) if at_risk else 0.0,
+        "expected_gain": plan.expected_gain_trips,
+        "problems": len(problems(snapshot, plan)),
+    }
+
+
+def rows() -> list[dict[str, Any]]:
+    settings = settings_for_bench()
+    warm_up()
+    router = Router(load_network(OsmSource(synthetic=CITY), Mode.CAR, settings.cache_dir))
+    out = []
+    for n in SIZES:
+        for crews in CREWS:
+            for kind in PlanKind:
+                snapshot, origins, ends = city(router, n, crews, kind, seed=n + crews)
+                needs = needs_of(snapshot)
+                at_risk = len(needs.swaps) + sum(1 for u in needs.undone if u.vehicle_id)
+                started = time.perf_counter()
+                greedy = plan_greedy(snapshot)
+                greedy_s = time.perf_counter() - started
+                g = score(snapshot, greedy, at_risk, origins, ends)
+                for budget in BUDGETS:
+                    started = time.perf_counter()
+                    plan = plan_crews(snapshot, time_limit_s=budget)
+                    seconds = time.perf_counter() - started
+                    s = score(snapshot, plan, at_risk, origins, ends)
+                    row = {
+                        "vehicles": n,
+                        "crews": crews,
+                        "kind": str(kind),
+                        "budget_s": budget,
+                        "gain_trips": s["gain_trips"],
+                        "ops_km": s["ops_km"],
+                        "greedy_gain_trips": g["gain_trips"],
+                        "greedy_ops_km": g["ops_km"],
+                        "swapped_pct": s["swapped_pct"],
+                        "greedy_swapped_pct": g["swapped_pct"],
+                        "seconds": round(seconds, 2),
+                        "greedy_seconds": round(greedy_s, 2),
+                        "expected_gain": s["expected_gain"],
+                        "greedy_expected_gain": g["expected_gain"],
+                        "tasks": len(plan.tasks),
+                        "greedy_tasks": len(greedy.tasks),
+                        "check_problems": s["problems"] + g["problems"],
+                        "ratio": round(s["gain_trips"] / g["gain_trips"], 2)
+                        if g["gain_trips"] > 0
+                        else None,
+                    }
+                    print(row, file=sys.stderr, flush=True)
+                    out.append(row)
+    return out
+
+
+COLUMNS = [
+    ("vehicles", "vehicles"),
+    ("crews", "crews"),
+    ("kind", "kind"),
+    ("budget_s", "budget s"),
+    ("gain_trips", "gain trips"),
+    ("greedy_gain_trips", "greedy gain"),
+    ("ratio", "× greedy"),
+    ("ops_km", "ops km"),
+    ("greedy_ops_km", "greedy km"),
+    ("swapped_pct", "swapped %"),
+    ("greedy_swapped_pct", "greedy swapped %"),
+    ("seconds", "seconds"),
+    ("expected_gain", "expected gain"),
+    ("greedy_expected_gain", "greedy expected"),
+    ("check_problems", "check problems"),
+]
+
+
+def verdict(found: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    at5 = [r for r in found if r["budget_s"] == 5.0]
+    met = [
+        r
+        for r in at5
+        if r["ratio"] is not None and r["ratio"] >= GOAL and r["ops_km"] <= r["greedy_ops_km"]
+    ]
+    lines.append(
+        f"- At 5 s: {len(met)} of {len(at5)} rows meet gain ≥ {GOAL}× greedy's with no more ops km."
+    )
+    for r in at5:
+        if r not in met:
+            lines.append(
+                f"  - not met: {r['vehicles']} vehicles, {r['crews']} crews, {r['kind']}: "
+                f"{r['ratio']}× greedy, {r['ops_km']} km against {r['greedy_ops_km']} km"
+            )
+    big = [r for r in found if r["vehicles"] == 2000 and r["crews"] == 10]
+    slowest = max((r["seconds"] for r in big), default=0.0)
+    within = all(r["seconds"] <= 20.0 for r in big)
+    lines.append(
+        f"- 2,000 vehicles, 10 crews: the slowest plan took {slowest:.1f} s, matrix included "
+        f"(goal: within 20 s: {'met' if within else 'not met'})."
+    )
+    lines += ["", NOTES]
+    return lines
+
+
+def render(found: list[dict[str, Any]]) -> str:
+    """The markdown page of these rows."""
+    md = [
+        "# Crew plans: OR-Tools against greedy (issue 14)",
+        "",
+        (__doc__ or "").split("\n\n", 1)[1].strip(),
+        "",
+        f"Machine: {machine()}.",
+        "",
+        table(found, COLUMNS),
+        "## Against the goal",
+        "",
+        *verdict(found),
+        "",
+    ]
+    return "\n".join(md)
+
+
+def main() -> None:
+    found = rows()
+    path = write("ops", found, render(found))
+    print(f"wrote {path}", file=sys.stderr)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dispatch.forecast.cells import cell_of, centre
+from dispatch.forecast.cells import cell_of, cells_over_area, centre
 from dispatch.ops.crew_input import (
     CellDemand,
     CrewSnapshot,
@@ -35,11 +35,11 @@ from fleet.db import crews as crews_db
 from fleet.db import demand as demand_db
 from fleet.db import ops_plans as plans_db
 from fleet.db import stock as stock_db
-from fleet.db.engine import Engine, writing
+from fleet.db.engine import Engine, reading, writing
 from fleet.db.sites import list_zones
 from fleet.db.tables import vehicles
 from fleet.db.vehicles import list_vehicles, on_courier_shift
-from fleet.exceptions import InvalidValue
+from fleet.exceptions import InvalidValue, NotFound
 from fleet.geo import Position
 from fleet.ids import Ids, RandomIds
 from fleet.vehicles import Vehicle, VehicleStatus
@@ -102,6 +102,40 @@ class PlanRequest:
         if self.threshold_pct is not None and not 0 <= self.threshold_pct <= 100:
             msg = f"threshold_pct must be within 0-100, got {self.threshold_pct}"
             raise InvalidValue(msg)
+
+
+def resolve_cells(
+    service: CrewService, operator_id: str, cells: frozenset[str], zone_id: str | None
+) -> frozenset[str]:
+    """The demand cells a request names: its ``cells`` (each one of the operator's service
+    area's) and those of the operator's zone ``zone_id``.
+
+    Raises
+    ------
+    InvalidValue
+        A cell that is not a demand cell of the operator's service area.
+    NotFound
+        No zone ``zone_id`` of the operator's.
+    """
+    res = service.demand.resolution
+    with reading(service.engine) as conn:
+        zones = list_zones(conn, operator_id)
+    areas = [z for z in zones if z.kind is ZoneKind.SERVICE_AREA]
+    mine = set().union(*(cells_over_area(z.area.to_geojson(), res) for z in areas))
+    unknown = sorted(cells - mine)
+    if unknown:
+        msg = f"unknown demand cell(s) {', '.join(unknown[:5])}: not cells of the service area"
+        raise InvalidValue(msg)
+    if zone_id is None:
+        return cells
+    zone = next((z for z in zones if z.id == zone_id), None)
+    if zone is None:
+        msg = f"no zone {zone_id}"
+        raise NotFound(msg)
+    inside_zone = cells_over_area(zone.area.to_geojson(), res) & mine
+    point = zone.area.geometry.representative_point()  # a zone smaller than a cell
+    inside_zone |= {cell_of(Position(point.y, point.x), res)} & mine
+    return frozenset(cells | inside_zone)
 
 
 def _may_drop(zones: Sequence[Zone], at: datetime) -> Callable[[Position], bool]:
@@ -200,10 +234,7 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
     """Read everything a plan of ``request.kind`` is computed from, bringing the stations' packs'
     charge up to now.
 
-    Raises
-    ------
-    InvalidValue
-        A requested cell that is not one of the operator's demand cells.
+    Cells are checked when the plan is requested (:func:`resolve_cells`).
     """
     at = service.clock.now()
     horizon = HORIZON[request.kind]
@@ -226,11 +257,6 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         start = at.replace(minute=0, second=0, microsecond=0)
         rows = demand_db.forecasts_between(conn, operator_id, start, start + horizon)
     may_drop = _may_drop(zones, at)
-    known = {r.cell for r in rows}
-    unknown = sorted(request.cells - known)
-    if unknown:
-        msg = f"unknown demand cell(s) {', '.join(unknown[:5])}: not cells of the forecast"
-        raise InvalidValue(msg)
     closures = [z for z in zones if z.closes_roads(at)]
     router = service.routers.router(Mode.CAR)
 

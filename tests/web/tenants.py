@@ -5,6 +5,7 @@ objects are made through the API by its own users."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -13,11 +14,16 @@ import sqlalchemy as sa
 
 from cli.demo import seed_demo
 from cli.main import prepare_city
-from fleet.catalog import DEFAULT_CATALOG
+from fleet.catalog import DEFAULT_CATALOG, VehicleClass
+from fleet.crews import PLAN_TTL, OpsPlan, PlanStatus, bucket_of
 from fleet.db.engine import writing
+from fleet.db.ops_plans import insert_plan
+from fleet.db.sites import list_sites
 from fleet.db.tables import battery_packs, metadata, operators, telemetry, users, vehicles
 from fleet.identity import Role
 from fleet.ids import RandomIds
+from fleet.ops import OpsTask, TaskKind, TaskStatus
+from fleet.sites import SiteKind
 from tests.web.test_bookings import available, login
 from tests.web.test_delivery import job
 from web import create_app
@@ -160,7 +166,30 @@ def two_tenants(engine, settings, clock) -> tuple[Tenant, Tenant]:
     a, b = Tenant(client, ""), Tenant(client, "b-")
     _objects(b, clock)
     _objects(a, clock)
+    _crew_plan(b, engine, clock)
+    _crew_plan(a, engine, clock)
     return a, b
+
+
+def _crew_plan(t: Tenant, engine, clock) -> None:
+    """A proposed crew plan with one station visit, stored as the planner would (plans are made
+    on the queue, which this app has none of), and a plan job's id."""
+    now = clock.now()
+    with writing(engine) as conn:
+        station = next(
+            s for s in list_sites(conn, t.operator_id) if s.kind is SiteKind.SWAP_STATION
+        )
+        plan = OpsPlan(
+            str(uuid.uuid4()), t.operator_id, "battery_swaps", PlanStatus.PROPOSED, now,
+            now + PLAN_TTL, bucket_of(now), 3600, 1.0, "test",
+        )  # fmt: skip
+        task = OpsTask(
+            str(uuid.uuid4()), t.operator_id, TaskKind.CHARGE, 3, TaskStatus.OPEN, now,
+            site_id=station.id, plan_id=plan.id, sequence=1, target=station.position,
+            pack_class=VehicleClass.E_KICKBOARD, packs=1,
+        )  # fmt: skip
+        insert_plan(conn, plan, [task], None)
+    t.ids.update(plan_id=plan.id, task_id=task.id, job_id=f"crew-plan-{t.prefix}none")
 
 
 def tenant_rows(engine, operator_id: str) -> dict[str, list[str]]:

@@ -61,6 +61,17 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "GET /api/v1/ops/forecast": frozenset({MANAGER}),
+    # crew plans: managers request, read and decide them; crews carry out their tasks
+    "POST /api/v1/ops/plans": frozenset({MANAGER}),
+    "GET /api/v1/ops/plans": frozenset({MANAGER}),
+    "GET /api/v1/ops/plans/<plan_id>": frozenset({MANAGER}),
+    "POST /api/v1/ops/plans/<plan_id>/approve": frozenset({MANAGER}),
+    "POST /api/v1/ops/plans/<plan_id>/reject": frozenset({MANAGER}),
+    "GET /api/v1/ops/jobs/<job_id>": frozenset({MANAGER}),
+    "GET /api/v1/crews/me/tasks": frozenset({CREW}),
+    "POST /api/v1/crews/me/tasks/<task_id>/start": frozenset({CREW}),
+    "POST /api/v1/crews/me/tasks/<task_id>/complete": frozenset({CREW}),
+    "POST /api/v1/crews/me/tasks/<task_id>/fail": frozenset({CREW}),
     # merchants and their jobs
     "POST /api/v1/delivery-jobs": frozenset({MERCHANT}),
     "GET /api/v1/delivery-jobs": frozenset({MERCHANT, MANAGER}),

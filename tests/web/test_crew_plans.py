@@ -13,12 +13,26 @@ from sqlalchemy import select, update
 
 from cli.demo import seed_demo
 from cli.main import prepare_city
+from dispatch.ops.crew_input import PlanKind
+from dispatch.ops.crew_plan import plan_crews
+from dispatch.ops.crew_plans import propose
+from dispatch.ops.crews import PlanRequest, snapshot
 from dispatch.ops.demand import refresh
+from dispatch.ops.greedy import plan_greedy
+from dispatch.ops.plan_check import problems
 from dispatch.queue.connection import QUEUES, connect
 from fleet.catalog import DEFAULT_CATALOG
 from fleet.clock import FixedClock
+from fleet.crews import bucket_of
 from fleet.db.engine import writing
-from fleet.db.tables import audit_log, battery_packs, ops_tasks, vehicles
+from fleet.db.tables import (
+    audit_log,
+    battery_packs,
+    crew_shifts,
+    ops_plans,
+    ops_tasks,
+    vehicles,
+)
 from fleet.ids import RandomIds
 from fleet.sites import CHARGED_PCT
 from tests.web.test_bookings import login
@@ -179,3 +193,179 @@ def test_a_swap_plan_from_request_to_charged_vehicles(crew_demo, clock, redis_ur
             select(ops_tasks.c.id).where(ops_tasks.c.status.in_(["open", "assigned"]))
         ).all()
     assert not open_tasks
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # swaps run on both above
+def test_a_rebalancing_plan_moves_vehicles_where_they_are_wanted(
+    crew_demo, clock, redis_url, cache_dir, tmp_path
+):
+    app, _summary = crew_demo
+    engine = app.extensions["fleetops"].engine
+    _recharge(engine)
+    client = app.test_client()
+    manager = login(client, "manager")
+    env = worker_env(engine, redis_url, cache_dir, tmp_path, clock)
+    plan = _plan(client, manager, "rebalancing", env)
+    moves = [t for t in plan["tasks"] if t["kind"] == "rebalance"]
+    assert moves and len(moves) % 2 == 0
+    approved = client.post(
+        f"/api/v1/ops/plans/{plan['id']}/approve", headers=manager, json={}
+    ).get_json()
+    kept = [t for t in approved["tasks"] if t["status"] == "assigned"]
+    crews = [login(client, "crew1"), login(client, "crew2")]
+    assert _carry_out(client, crews, kept) == len(kept)
+    drops = {t["vehicle_id"]: (t["lat"], t["lon"]) for t in kept if t["is_drop"]}
+    with engine.connect() as conn:
+        rows = conn.execute(select(vehicles).where(vehicles.c.id.in_(drops))).mappings().all()
+    for v in rows:
+        assert (v["lat"], v["lon"]) == pytest.approx(drops[v["id"]])
+        assert v["status"] == "available"
+
+
+def _recharge(engine):
+    """The flat fleet charged again, but all bunched up in one place (where one of them
+    stood), so the cells where riders will be have none."""
+    with writing(engine) as conn:
+        lat, lon = conn.execute(
+            select(vehicles.c.lat, vehicles.c.lon)
+            .where(vehicles.c.status == "low_battery")
+            .order_by(vehicles.c.code)
+        ).first()
+        conn.execute(
+            update(vehicles)
+            .where(vehicles.c.status == "low_battery")
+            .values(soc_pct=90.0, status="available", lat=lat, lon=lon)
+        )
+
+
+def _propose(app, kind, **request):
+    platform = app.extensions["fleetops"]
+    operator_id = (
+        app.test_client()
+        .get("/api/v1/me", headers=login(app.test_client(), "manager"))
+        .get_json()["operator_id"]
+    )
+    plan, _new = propose(
+        platform.crews, operator_id, PlanRequest(PlanKind(kind), **request),
+        bucket=bucket_of(platform.clock.now()), time_limit_s=1,
+    )  # fmt: skip
+    return plan, operator_id
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_plans_on_the_demo_city_pass_the_independent_check(crew_demo):
+    app, summary = crew_demo
+    platform = app.extensions["fleetops"]
+    for kind in (PlanKind.BATTERY_SWAPS, PlanKind.REBALANCING):
+        if kind is PlanKind.REBALANCING:  # the flat fleet charged again, bunched up
+            _recharge(platform.engine)
+        snap = snapshot(platform.crews, summary.operator_id, PlanRequest(kind))
+        for planner in (lambda s: plan_crews(s, time_limit_s=1), plan_greedy):
+            proposal = planner(snap)
+            assert proposal.tasks or proposal.solver == "greedy", (kind, proposal.undone[:3])
+            assert problems(snap, proposal) == []
+            drops = [t.target for t in proposal.tasks if t.is_drop]
+            assert all(snap.may_drop(p) for p in drops)
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_approval_drops_stale_and_unwanted_tasks_with_their_reason(crew_demo):
+    app, _summary = crew_demo
+    engine = app.extensions["fleetops"].engine
+    plan, _operator = _propose(app, "battery_swaps")
+    client = app.test_client()
+    manager = login(client, "manager")
+    tasks = client.get(f"/api/v1/ops/plans/{plan.id}", headers=manager).get_json()["tasks"]
+    swaps = [t for t in tasks if t["kind"] == "swap"]
+    assert len(swaps) >= 2
+    booked, unwanted = swaps[0], swaps[1]
+    with writing(engine) as conn:  # a rider booked it meanwhile
+        conn.execute(
+            update(vehicles).where(vehicles.c.id == booked["vehicle_id"]).values(status="reserved")
+        )
+    other = client.post(
+        f"/api/v1/ops/plans/{plan.id}/approve", headers=manager,
+        json={"drop_tasks": ["no-such-task"]},
+    )  # fmt: skip
+    assert other.status_code == 422 and "not tasks of plan" in other.get_json()["error"]["message"]
+    approved = client.post(
+        f"/api/v1/ops/plans/{plan.id}/approve", headers=manager,
+        json={"drop_tasks": [unwanted["id"]]},
+    ).get_json()  # fmt: skip
+    dropped = {d["task_id"]: d["reason"] for d in approved["dropped"]}
+    assert dropped[booked["id"]] == "the vehicle is reserved now"
+    assert dropped[unwanted["id"]] == "dropped by the manager"
+    status = {t["id"]: t["status"] for t in approved["tasks"]}
+    assert status[booked["id"]] == status[unwanted["id"]] == "cancelled"
+    rejected = client.post(f"/api/v1/ops/plans/{plan.id}/reject", headers=manager)
+    assert rejected.status_code == 409
+    # a crew member sees only their own tasks; another's is not found
+    crew1, crew2 = login(client, "crew1"), login(client, "crew2")
+    mine = client.get("/api/v1/crews/me/tasks", headers=crew1).get_json()["data"]
+    theirs = client.get("/api/v1/crews/me/tasks", headers=crew2).get_json()["data"]
+    if not mine:  # the plan gave everything to the other van
+        crew1, crew2, mine, theirs = crew2, crew1, theirs, mine
+    assert mine and not {t["id"] for t in mine} & {t["id"] for t in theirs}
+    stolen = client.post(f"/api/v1/crews/me/tasks/{mine[0]['id']}/start", headers=crew2)
+    assert stolen.status_code == 404
+    # a swap before the van has packs is refused, and a failure puts the vehicle back
+    first_swap = next(t for t in mine if t["kind"] == "swap" and t["status"] == "assigned")
+    base = f"/api/v1/crews/me/tasks/{first_swap['id']}"
+    assert client.post(f"{base}/start", headers=crew1).status_code == 200
+    with engine.connect() as conn:
+        held = conn.execute(
+            select(vehicles.c.status).where(vehicles.c.id == first_swap["vehicle_id"])
+        ).scalar_one()
+    assert held == "in_transit"  # riders cannot book it while the crew heads for it
+    early = client.post(f"{base}/complete", headers=crew1, json={})
+    if early.status_code == 409:
+        assert "no charged" in early.get_json()["error"]["message"]
+        empty = client.post(f"{base}/fail", headers=crew1, json={"reason": " "})
+        assert empty.status_code == 422
+        failed = client.post(f"{base}/fail", headers=crew1, json={"reason": "no packs"})
+        assert failed.get_json()["status"] == "failed"
+        with engine.connect() as conn:
+            back = conn.execute(
+                select(vehicles.c.status).where(vehicles.c.id == first_swap["vehicle_id"])
+            ).scalar_one()
+        assert back == "low_battery"
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_no_crew_or_no_pack_gives_an_empty_plan_that_says_why(crew_demo):
+    app, _summary = crew_demo
+    engine = app.extensions["fleetops"].engine
+    with writing(engine) as conn:
+        conn.execute(update(battery_packs).where(battery_packs.c.location == "station")
+                     .values(soc_pct=10.0))  # fmt: skip
+    plan, _operator = _propose(app, "battery_swaps")
+    assert plan.expected_gain_trips == 0
+    assert any("pack" in u["reason"] for u in plan.summary["undone"]), plan.summary["undone"]
+    with writing(engine) as conn:
+        conn.execute(ops_tasks.delete())
+        conn.execute(ops_plans.delete())
+        conn.execute(crew_shifts.delete())
+    _recharge(engine)  # there is work to do, but nobody to do it
+    plan, _operator = _propose(app, "rebalancing")
+    assert any("no crew" in u["reason"] for u in plan.summary["undone"]), plan.summary["undone"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_bad_plan_requests_are_refused_clearly(demo, redis_url):
+    app, _summary, _prepared = demo
+    client = app.test_client()
+    manager = login(client, "manager")
+
+    def ask(body, status, words):
+        answer = client.post("/api/v1/ops/plans", headers=manager, json=body)
+        assert answer.status_code == status, answer.get_json()
+        assert words in answer.get_json()["error"]["message"], answer.get_json()
+
+    ask({"kind": "teleport"}, 422, "unknown plan kind")
+    ask({"kind": "battery_swaps", "threshold_pct": 101}, 422, "threshold_pct")
+    ask({"kind": "battery_swaps", "threshold_pct": -1}, 422, "threshold_pct")
+    ask({"kind": "battery_swaps", "cells": ["8f000000000000f"]}, 422, "unknown demand cell")
+    ask({"kind": "rebalancing", "zone_id": "nowhere"}, 404, "no zone")
+    ask({"kind": "rebalancing"}, 503, "no job queue")  # this app has no Redis
+    assert client.get("/api/v1/ops/jobs/whatever", headers=manager).status_code == 404
+    assert client.get("/api/v1/ops/plans/whatever", headers=manager).status_code == 404

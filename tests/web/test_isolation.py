@@ -32,6 +32,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/reservations/<reservation_id>/return": {"soc_pct": 50.0, "odometer_m": 10},
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": {"status": "maintenance"},
     "PATCH /api/v1/courier-shifts/<shift_id>": {"status": "cancelled"},
+    "POST /api/v1/crews/me/tasks/<task_id>/fail": {"reason": "blocked road"},
 }
 #: Reached by an unguessable code, not by a tenant's id: public by design.
 NOT_TENANT_IDS = {"GET /api/v1/track/<token>"}
@@ -93,6 +94,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/courier-shifts": "shift_id",
     "GET /api/v1/couriers/me/route": "stop_id",
     "GET /api/v1/hubs": "hub_id",
+    "GET /api/v1/ops/plans": "plan_id",
 }
 
 
@@ -108,6 +110,7 @@ def test_lists_never_hold_another_operators_objects(tenants):
     assert lists - LISTS.keys() == {e for e in lists if ACCESS[e] in (PUBLIC, SESSION)} | {
         "GET /api/v1/me",
         "GET /api/v1/ops/forecast",  # below: B's forecast is stored, not made through the API
+        "GET /api/v1/crews/me/tasks",  # approved plans' tasks only: test_crew_isolation.py
     }
     theirs = [v for k, v in b.ids.items() if k != "tracking_url"]
     for endpoint, key in LISTS.items():

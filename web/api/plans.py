@@ -9,7 +9,7 @@ from apiflask import Schema, fields, validators
 
 from dispatch.ops import crew_plans
 from dispatch.ops.crew_input import PlanKind
-from dispatch.ops.crews import PlanRequest
+from dispatch.ops.crews import PlanRequest, resolve_cells
 from fleet.crews import OpsPlan, PlanStatus, bucket_of
 from fleet.db import ops_plans as plans_db
 from fleet.db.engine import reading
@@ -39,6 +39,11 @@ class PlanIn(Schema):
         load_default=list,
         validate=validators.Length(max=500),
         metadata={"description": "demand cells (H3) to work in; default: all"},
+    )
+    zone_id = fields.String(
+        load_default=None,
+        validate=validators.Length(min=1, max=64),
+        metadata={"description": "work in this zone's demand cells (with any cells named)"},
     )
 
 
@@ -175,21 +180,27 @@ def _job_out(job: dict[str, Any]) -> dict[str, Any]:
 @api.doc(
     summary="Request a battery-swap or rebalancing plan: the planner runs on the queue; follow "
     "the job at status_url. One plan per kind and 15-minute bucket (or Idempotency-Key).",
-    responses={**ERRORS, 422: "unknown kind, threshold outside 0-100", 503: "no job queue"},
+    responses={
+        **ERRORS,
+        404: "no such zone",
+        422: "unknown kind or cell, threshold outside 0-100",
+        503: "no job queue",
+    },
 )
 def request_plan(body: dict[str, Any]) -> dict[str, Any]:
     from flask import request
 
     app = ctx()
     kind = crew_plans.plan_kind(body["kind"])
-    PlanRequest(kind, body["threshold_pct"], frozenset(body["cells"]))  # checks the request
+    operator_id = current_user().operator_id
+    cells = resolve_cells(app.crews, operator_id, frozenset(body["cells"]), body["zone_id"])
+    PlanRequest(kind, body["threshold_pct"], cells)  # checks the request
     if app.crews.queue is None:
         raise api_error(503, "no job queue is configured (REDIS_URL)", "queue_unavailable")
-    options: dict[str, Any] = {"threshold_pct": body["threshold_pct"], "cells": body["cells"]}
+    options: dict[str, Any] = {"threshold_pct": body["threshold_pct"], "cells": sorted(cells)}
     key = request.headers.get(HEADER)
     if key:
         options["idempotency_key"] = f"{current_user().id}:{key}"[:255]
-    operator_id = current_user().operator_id
     jid = app.crews.queue.request(operator_id, kind, options, bucket_of(app.clock.now()))
     return _job_out(app.crews.queue.status(operator_id, jid))
 
@@ -199,12 +210,12 @@ def request_plan(body: dict[str, Any]) -> dict[str, Any]:
 @api.output(JobOut)
 @api.doc(
     summary="A plan job: queued, started, finished or failed, its progress and its plan",
-    responses={**ERRORS, 503: "no job queue"},
+    responses=ERRORS,
 )
 def job_status(job_id: str) -> dict[str, Any]:
     app = ctx()
-    if app.crews.queue is None:
-        raise api_error(503, "no job queue is configured (REDIS_URL)", "queue_unavailable")
+    if app.crews.queue is None:  # no queue, no jobs
+        raise api_error(404, f"no plan job {job_id}: no job queue is configured", "not_found")
     return _job_out(app.crews.queue.status(current_user().operator_id, job_id))
 
 

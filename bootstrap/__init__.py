@@ -20,6 +20,7 @@ from dispatch.couriers.service import (
     ReplanRequester,
     SolverLimits,
 )
+from dispatch.ops.closures import ClosureService
 from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
@@ -151,6 +152,7 @@ def build_platform(
             ids,
             city.demand.resolution,
         ),
+        closures=ClosureService(engine, clock, ids, requester, city.zone),
         probes={
             "database": lambda: database_health(engine),
             **queue_probes(redis),

@@ -18,7 +18,7 @@ from dispatch.couriers.insertion import CourierPlan, Insertion, Stop, simulate
 from fleet.delivery import DeliveryJob, JobStatus
 from fleet.geo import Position
 from fleet.plans import PlanChange, PlanSnapshot, StopKind, StopPlan
-from fleet.zones import Zone, inside
+from fleet.zones import Zone, first_inside, inside
 from routing.engine import UNREACHABLE, Router
 
 
@@ -116,6 +116,20 @@ def frame(
             places.append(stop.position)
     durations, distances = open_matrix(router, places, snapshot.zones, snapshot.at)
     return Frame(snapshot, places, durations, distances, stops, stations, energy)
+
+
+def cut_off(snapshot: PlanSnapshot, job: DeliveryJob) -> str | None:
+    """Why no courier can serve ``job`` while a closure in force covers its pick-up or its
+    drop-off (the planners see such a place as unreachable), or ``None``."""
+    closed = [z for z in snapshot.zones if z.closes_roads(snapshot.at)]
+    for what, place in (("pick-up", job.pickup), ("drop-off", job.dropoff)):
+        zone = first_inside(closed, place)
+        if zone is not None:
+            return (
+                f"its {what} lies in the closure {zone.name!r}, whose roads are closed; a "
+                "re-plan after the closure ends takes it up"
+            )
+    return None
 
 
 def open_matrix(

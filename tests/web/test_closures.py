@@ -5,6 +5,7 @@ ride inside one, routes go around it and a courier re-plan no longer rides throu
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,12 +13,15 @@ from shapely.geometry import LineString, Point, shape
 
 from dispatch.couriers.replan import reoptimise
 from fleet.db.audit import entries_for
-from fleet.db.sites import list_zones
-from fleet.geo import Position
+from fleet.db.sites import list_sites, list_zones
+from fleet.geo import Area, Position
+from fleet.sites import SiteKind
+from fleet.zones import Zone, ZoneKind
 from routing.courier_model import SERVICE_S
+from routing.engine import UNREACHABLE
 from routing.modes import Mode
 from tests.web.test_bookings import available, login, snapshot
-from tests.web.test_delivery import job
+from tests.web.test_delivery import courier_headers, job
 
 URL = "/api/v1/ops/closures"
 
@@ -83,7 +87,7 @@ def test_a_manager_closes_extends_and_ends_an_area(client, demo, clock):
     assert r.status_code == 200 and r.get_json()["name"] == "Landslide, Route 3"
     earlier = (clock.now() + timedelta(hours=1)).isoformat()
     r = client.patch(path, headers=manager, json={"active_until": earlier})
-    assert r.status_code == 422 and "later than the closure's end" in r.get_json()["error"]["message"]
+    assert r.status_code == 422 and "later than the closure" in r.get_json()["error"]["message"]
     r = client.patch(path, headers=manager, json={})
     assert r.status_code == 422 and "nothing to change" in r.get_json()["error"]["message"]
 
@@ -254,3 +258,123 @@ def test_routes_go_around_a_closure_from_the_moment_it_is_made(client, demo, clo
 
 def _operator(client) -> str:
     return client.get("/api/v1/me", headers=login(client, "manager")).json["operator_id"]
+
+
+def _on_the_way(router, a: Position, b: Position, clock) -> tuple[dict, int]:
+    """A small square on the fastest ride from ``a`` to ``b``, clear of both, whose closing
+    makes the ride longer (a stretch with no equally fast way round), and the ride's seconds
+    with it closed."""
+    open_s = int(router.matrix([a], [b]).duration_s[0, 0])
+    route = router.route(a, b)
+    assert route is not None
+    path = LineString(route.coordinates)
+    ends = [Point(a.lon, a.lat), Point(b.lon, b.lat)]
+    for share in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+        middle = path.interpolate(share, normalized=True)
+        geometry = square(middle.x, middle.y, 0.0004)
+        if any(shape(geometry).intersects(end.buffer(0.0003)) for end in ends):
+            continue
+        trial = Zone(
+            "trial",
+            "o",
+            ZoneKind.HAZARD_CLOSURE,
+            "trial",
+            Area(shape(geometry)),
+            active_from=clock.now(),
+            active_until=clock.now() + timedelta(hours=1),
+        )
+        closed_s = int(router.matrix([a], [b], closures=[trial], at=clock.now()).duration_s[0, 0])
+        if open_s < closed_s < UNREACHABLE:
+            return geometry, closed_s
+    pytest.fail("no stretch of the ride could be closed to make it longer")
+
+
+def _stops(client, courier_id: str) -> list[dict]:
+    return client.get(
+        "/api/v1/couriers/me/route", headers=courier_headers(client, courier_id)
+    ).json["stops"]
+
+
+def test_a_courier_replan_no_longer_rides_through_a_closure(client, demo, clock):
+    app = platform(demo)
+    merchant = login(client, "merchant1")
+    sent = job(client, clock)
+    posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=sent).get_json()
+    assert posted["status"] == "assigned", posted
+    pickup, dropoff = Position(**sent["pickup"]), Position(**sent["dropoff"])
+    router = app.routers.router(Mode.MOPED)
+    geometry, closed_s = _on_the_way(router, pickup, dropoff, clock)
+
+    def ride_s() -> float:
+        stops = {s["kind"]: s for s in _stops(client, posted["courier_id"])}
+        return (at(stops["dropoff"]["eta"]) - at(stops["pickup"]["eta"])).total_seconds()
+
+    assert ride_s() < SERVICE_S + closed_s  # planned over the open road
+    close(client, clock, geometry, name="Collapsed bridge")
+    # a second job whose store then closes: the re-plan sets it aside with the reason
+    bikes = available(client, "e_bike")
+    store = Position(bikes[1]["lat"], bikes[1]["lon"])
+    second = job(client, clock, pickup={"lat": store.lat, "lon": store.lon}, parcel_l=5)
+    other = client.post("/api/v1/delivery-jobs", headers=merchant, json=second).get_json()
+    assert other["status"] == "assigned", other
+    close(client, clock, square(store.lon, store.lat, 0.0004), name="Gas leak")
+
+    counts = reoptimise(app.couriers, _operator(client))
+    assert counts["jobs"] == 2
+    assert ride_s() >= SERVICE_S + closed_s  # around the closure now
+    seen = client.get(f"/api/v1/delivery-jobs/{other['id']}", headers=merchant).get_json()
+    assert seen["status"] == "unassigned" and "closure 'Gas leak'" in seen["reason"], seen
+    # and a new job at the closed store is refused by name, storing nothing
+    r = client.post("/api/v1/delivery-jobs", headers=merchant, json=second)
+    assert r.status_code == 422 and "Gas leak" in r.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_extending_and_ending_at_once_leaves_one_consistent_closure(client, demo, clock):
+    kick = available(client, "e_kickboard")[0]
+    made = close(client, clock, square(kick["lon"], kick["lat"]))
+    path = f"{URL}/{made['id']}"
+    managers = [login(client, "manager") for _ in range(8)]
+    gate = threading.Barrier(len(managers))
+
+    def act(n: int) -> tuple[str, int]:
+        own = demo[0].test_client()
+        gate.wait()
+        if n % 4 == 3:  # two end it, six extend it
+            return "end", own.post(f"{path}/end", headers=managers[n]).status_code
+        until = (clock.now() + timedelta(hours=4 + n)).isoformat()
+        r = own.patch(path, headers=managers[n], json={"active_until": until})
+        return "extend", r.status_code
+
+    with ThreadPoolExecutor(len(managers)) as pool:
+        answers = list(pool.map(act, range(len(managers))))
+    assert {status for _kind, status in answers} <= {200, 409, 422}, answers
+    assert [kind for kind, status in answers if kind == "end" and status == 200] == ["end"]
+    final = client.get(URL, headers=managers[0]).get_json()["data"][0]
+    assert final["status"] == "ended" and at(final["active_until"]) == clock.now()
+    with platform(demo).engine.connect() as conn:
+        audit = entries_for(conn, "zone", made["id"])
+    assert len(audit) == 1 + sum(status == 200 for _kind, status in answers)
+    assert audit[-1].action == "closure.end"
+    # each change started from the one before it: none was lost
+    ends = [made["active_until"]] + [e.changes["active_until"][1] for e in audit[1:]]
+    olds = [e.changes["active_until"][0] for e in audit[1:]]
+    assert [at(o) for o in olds] == [at(e) for e in ends[:-1]]
+
+
+def test_a_closure_over_a_courier_and_a_station_stops_nobody_elses_planning(client, demo, clock):
+    """Before, a closure over any place the planners read (a courier, a station, a job) made
+    every post and re-plan of the operator fail with inside_closure."""
+    app, manager = platform(demo), login(client, "manager")
+    shift = client.get("/api/v1/courier-shifts", headers=manager).json["data"][0]
+    moped = client.get(f"/api/v1/fleet/vehicles/{shift['vehicle_id']}", headers=manager).json
+    close(client, clock, square(moped["lon"], moped["lat"], 0.0004), name="Sinkhole")
+    with app.engine.connect() as conn:
+        station = list_sites(conn, _operator(client), SiteKind.SWAP_STATION)[0].position
+    close(client, clock, square(station.lon, station.lat, 0.0004), name="Fire")
+    merchant = login(client, "merchant1")
+    posted = client.post("/api/v1/delivery-jobs", headers=merchant, json=job(client, clock))
+    assert posted.status_code == 201, posted.get_json()
+    assert posted.get_json()["courier_id"] != shift["courier_id"]
+    counts = reoptimise(app.couriers, _operator(client))
+    assert counts["jobs"] == 1 and counts["dropped"] == 0

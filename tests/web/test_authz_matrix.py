@@ -61,6 +61,10 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "GET /api/v1/ops/forecast": frozenset({MANAGER}),
+    "GET /api/v1/ops/closures": frozenset({MANAGER}),
+    "POST /api/v1/ops/closures": frozenset({MANAGER}),
+    "PATCH /api/v1/ops/closures/<closure_id>": frozenset({MANAGER}),
+    "POST /api/v1/ops/closures/<closure_id>/end": frozenset({MANAGER}),
     # merchants and their jobs
     "POST /api/v1/delivery-jobs": frozenset({MERCHANT}),
     "GET /api/v1/delivery-jobs": frozenset({MERCHANT, MANAGER}),

@@ -9,9 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
+from rq import Queue
 from shapely.geometry import LineString, Point, shape
 
 from dispatch.couriers.replan import reoptimise
+from dispatch.queue.connection import QUEUES, connect
 from fleet.db.audit import entries_for
 from fleet.db.sites import list_sites, list_zones
 from fleet.geo import Area, Position
@@ -22,6 +24,7 @@ from routing.engine import UNREACHABLE
 from routing.modes import Mode
 from tests.web.test_bookings import available, login, snapshot
 from tests.web.test_delivery import courier_headers, job
+from web import create_app
 
 URL = "/api/v1/ops/closures"
 
@@ -378,3 +381,18 @@ def test_a_closure_over_a_courier_and_a_station_stops_nobody_elses_planning(clie
     assert posted.get_json()["courier_id"] != shift["courier_id"]
     counts = reoptimise(app.couriers, _operator(client))
     assert counts["jobs"] == 1 and counts["dropped"] == 0
+
+
+def test_a_closure_asks_for_a_replan_of_the_couriers_on_the_queue(demo, settings, clock, redis_url):
+    redis = connect(redis_url)
+    for name in QUEUES:
+        Queue(name, connection=redis).empty()
+    engine = platform(demo).engine
+    client = create_app(
+        settings.with_overrides(redis_url=redis_url), engine=engine, clock=clock
+    ).test_client()
+    kick = available(client, "e_kickboard")[0]
+    close(client, clock, square(kick["lon"], kick["lat"]))
+    (queued,) = Queue("dispatch", connection=redis).get_jobs()
+    assert queued.func_name == "dispatch.queue.replans.reoptimise_deliveries"
+    assert queued.args == (_operator(client),)

@@ -32,6 +32,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/reservations/<reservation_id>/return": {"soc_pct": 50.0, "odometer_m": 10},
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": {"status": "maintenance"},
     "PATCH /api/v1/courier-shifts/<shift_id>": {"status": "cancelled"},
+    "PATCH /api/v1/ops/closures/<closure_id>": {"name": "Flooded underpass"},
 }
 #: Reached by an unguessable code, not by a tenant's id: public by design.
 NOT_TENANT_IDS = {"GET /api/v1/track/<token>"}
@@ -93,6 +94,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/courier-shifts": "shift_id",
     "GET /api/v1/couriers/me/route": "stop_id",
     "GET /api/v1/hubs": "hub_id",
+    "GET /api/v1/ops/closures": "closure_id",
 }
 
 

@@ -138,8 +138,8 @@ def insert_zone(conn: Connection, zone: Zone, clock: Clock, actor_id: str | None
             {
                 "kind": str(zone.kind),
                 "name": zone.name,
-                **({"active_from": zone.active_from} if zone.active_from else {}),
-                **({"active_until": zone.active_until} if zone.active_until else {}),
+                **({"active_from": zone.active_from.isoformat()} if zone.active_from else {}),
+                **({"active_until": zone.active_until.isoformat()} if zone.active_until else {}),
             },
         ),
     )

@@ -115,6 +115,7 @@ def test_a_manager_closes_extends_and_ends_an_area(client, demo, clock):
     ]
     assert {e.actor_id for e in audit} == {client.get("/api/v1/me", headers=manager).json["id"]}
     assert audit[-1].changes["active_until"][1] == clock.now().isoformat()
+    assert at(audit[0].changes["active_until"]) == at(made["active_until"])
 
     # one to come is listed first, shown to nobody yet, and called off when ended early
     tomorrow = (clock.now() + timedelta(days=1)).isoformat()

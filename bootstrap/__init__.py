@@ -20,6 +20,7 @@ from dispatch.couriers.service import (
     ReplanRequester,
     SolverLimits,
 )
+from dispatch.ops.closures import ClosureService
 from dispatch.ops.crew_input import ServiceTimes
 from dispatch.ops.crews import CrewService
 from dispatch.ops.demand import DemandService
@@ -164,6 +165,7 @@ def build_platform(
             if redis is not None
             else None,
         ),
+        closures=ClosureService(engine, clock, ids, requester, city.zone),
         probes={
             "database": lambda: database_health(engine),
             **queue_probes(redis),

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.accounts import AccountService
 from dispatch.couriers.service import CourierService
+from dispatch.ops.closures import ClosureService
 from dispatch.ops.crews import CrewService
 from dispatch.ops.demand import DemandService
 from dispatch.ops.vehicles import FleetService
@@ -50,6 +51,7 @@ class Platform:
     fleet: FleetService
     demand: DemandService
     crews: CrewService
+    closures: ClosureService
     #: Checks of the parts the platform depends on, by name ("database", "redis"): each
     #: answers ``{"ok": bool, ...}`` with a ``message`` when it is not ok.
     probes: dict[str, Callable[[], dict[str, Any]]]

@@ -65,9 +65,11 @@ class Zone:
         if (
             self.active_from is not None
             and self.active_until is not None
-            and self.active_until <= self.active_from
+            and self.active_until < self.active_from
         ):
-            msg = f"zone {self.name!r}: active_until must be after active_from"
+            # Equal bounds are an empty window, never in force: a closure called off before
+            # it began keeps its row (and its audit trail) that way.
+            msg = f"zone {self.name!r}: active_until may not be before active_from"
             raise InvalidValue(msg)
 
     def active(self, at: datetime) -> bool:

@@ -18,7 +18,8 @@ from dispatch.couriers.insertion import CourierPlan, Insertion, Stop, simulate
 from fleet.delivery import DeliveryJob, JobStatus
 from fleet.geo import Position
 from fleet.plans import PlanChange, PlanSnapshot, StopKind, StopPlan
-from routing.engine import Router
+from fleet.zones import Zone, first_inside, inside
+from routing.engine import UNREACHABLE, Router
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +114,49 @@ def frame(
         if stop.site_id is not None and stop.site_id not in stations:
             stations[stop.site_id] = len(places)
             places.append(stop.position)
-    matrix = router.matrix(places, places, closures=snapshot.zones, at=snapshot.at)
-    return Frame(snapshot, places, matrix.duration_s, matrix.distance_m, stops, stations, energy)
+    durations, distances = open_matrix(router, places, snapshot.zones, snapshot.at)
+    return Frame(snapshot, places, durations, distances, stops, stations, energy)
+
+
+def cut_off(snapshot: PlanSnapshot, job: DeliveryJob) -> str | None:
+    """Why no courier can serve ``job`` while a closure in force covers its pick-up or its
+    drop-off (the planners see such a place as unreachable), or ``None``."""
+    closed = [z for z in snapshot.zones if z.closes_roads(snapshot.at)]
+    for what, place in (("pick-up", job.pickup), ("drop-off", job.dropoff)):
+        zone = first_inside(closed, place)
+        if zone is not None:
+            return (
+                f"its {what} lies in the closure {zone.name!r}, whose roads are closed; a "
+                "re-plan after the closure ends takes it up"
+            )
+    return None
+
+
+def open_matrix(
+    router: Router, places: Sequence[Position], zones: Sequence[Zone], at: datetime
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Moped seconds and metres between ``places`` with the closures in force at ``at``. A
+    place inside one is cut off (``UNREACHABLE`` to and from it) rather than refused, so that a
+    closure over one job, station or courier leaves the rest of the operator's plans to be
+    made: the planners leave a cut-off job unassigned, or keep committed work late."""
+    cut = np.zeros(len(places), dtype=bool)
+    for zone in zones:
+        if zone.closes_roads(at):
+            cut |= inside(zone, places)
+    keep = np.flatnonzero(~cut)
+    open_places = [places[int(i)] for i in keep]
+    matrix = router.matrix(open_places, open_places, closures=zones, at=at)
+    if not cut.any():
+        return matrix.duration_s, matrix.distance_m
+    durations = np.full((len(places), len(places)), UNREACHABLE, dtype=np.int64)
+    distances = durations.copy()
+    durations[np.ix_(keep, keep)], distances[np.ix_(keep, keep)] = (
+        matrix.duration_s,
+        matrix.distance_m,
+    )
+    np.fill_diagonal(durations, 0)
+    np.fill_diagonal(distances, 0)
+    return durations, distances
 
 
 # --- insertion ---------------------------------------------------------------------------

@@ -20,9 +20,10 @@ from fleet.exceptions import ChangedMeanwhile, Conflict, InvalidValue
 from fleet.geo import Position
 from fleet.identity import Role, User
 from fleet.plans import PlanChange, PlanSnapshot, StopKind
-from fleet.zones import check_in_service_area
+from fleet.zones import check_in_service_area, first_inside
 from routing.courier_model import SERVICE_S
 from routing.engine import UNREACHABLE
+from routing.exceptions import InsideClosure
 from routing.modes import Mode
 
 #: Times a planner re-reads and plans again when another wrote a plan it read meanwhile.
@@ -197,8 +198,12 @@ def _decide(
 ) -> tuple[DeliveryJob, PlanChange | None, dict[str, str | None]]:
     """The job as it is to be stored, the plan change that takes it (if any courier can),
     and the audit of the post."""
+    closed = [z for z in snapshot.zones if z.closes_roads(snapshot.at)]
     for what, place in (("the pick-up", job.pickup), ("the drop-off", job.dropoff)):
         check_in_service_area(snapshot.zones, place, what)
+        closure = first_inside(closed, place)
+        if closure is not None:  # the planners cut such a place off; its poster hears why
+            raise InsideClosure(place.lat, place.lon, closure.name)
     biggest = max((s.shift.box_capacity_l for s in snapshot.shifts), default=service.moped.cargo_l)
     if job.parcel_l > biggest:
         msg = f"a {job.parcel_l} l parcel is larger than any courier's box ({biggest} l)"

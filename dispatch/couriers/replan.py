@@ -112,3 +112,8 @@ class InlineReplans:
         if unassigned or self.posted[operator_id] >= self.after_jobs:
             self.posted[operator_id] = 0
             self.replan(operator_id)
+
+    def roads_changed(self, operator_id: str) -> None:
+        """Re-plan the operator now."""
+        self.posted[operator_id] = 0
+        self.replan(operator_id)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from dispatch.couriers.planning import Frame
+from dispatch.couriers.planning import Frame, cut_off
 from dispatch.couriers.service import SolverLimits
 from fleet.delivery import ON_BOARD_STATUSES, DeliveryJob, JobStatus
 from fleet.plans import OpenShift, PlanChange, PlannedStop, StopKind, StopPlan
@@ -258,7 +258,7 @@ def replan_change(frame: Frame, problem: Problem, solution: CourierSolution) -> 
         routes[shift.shift.id] = tuple(planned)
     jobs = frame.snapshot.jobs
     dropped = {
-        problem.keys[k][0]: NO_LONGER_FITS
+        problem.keys[k][0]: cut_off(frame.snapshot, jobs[problem.keys[k][0]]) or NO_LONGER_FITS
         for k in solution.dropped
         if jobs[problem.keys[k][0]].status not in ON_BOARD_STATUSES
     }

@@ -38,11 +38,19 @@ class ReplanRequester(Protocol):
         """A job was posted (``unassigned``: no courier could take it)."""
         ...
 
+    def roads_changed(self, operator_id: str) -> None:
+        """The roads the operator's couriers ride changed (a closure made, extended or ended):
+        re-plan them soon, however few jobs were posted."""
+        ...
+
 
 class NoReplans:
     """Never asks for a re-plan (the periodic re-plan, if any, takes the jobs up)."""
 
     def job_posted(self, operator_id: str, *, unassigned: bool) -> None:
+        """Nothing to do."""
+
+    def roads_changed(self, operator_id: str) -> None:
         """Nothing to do."""
 
 

@@ -13,22 +13,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-
 from dispatch.ops.crews import CrewService
 from fleet.db import crews as crews_db
 from fleet.db import ops_plans as plans_db
+from fleet.db import stock as stock_db
 from fleet.db.audit import record
 from fleet.db.engine import Connection, reading, writing
 from fleet.db.sites import list_zones
-from fleet.db.tables import battery_packs, station_slots
 from fleet.db.vehicles import vehicle_version, write_if_version
 from fleet.exceptions import Conflict, InvalidValue, NotFound
 from fleet.geo import Position
 from fleet.identity import User
 from fleet.ops import OpsTask, TaskKind, TaskStatus
 from fleet.records import AuditEntry
-from fleet.sites import CHARGED_PCT, PackLocation
 from fleet.vehicles import Vehicle, VehicleStatus, status_for_charge
 from fleet.zones import ZoneKind, inside
 from routing.modes import Mode
@@ -139,108 +136,27 @@ def _release(vehicle: Vehicle, low_pct: float, at: datetime, **changes: Any) -> 
 
 
 def _swap(service: CrewService, conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
-    assert task.vehicle_id is not None
+    assert task.vehicle_id is not None and task.shift_id is not None
     vehicle, version = vehicle_version(conn, task.vehicle_id)
-    cls = str(vehicle.vehicle_class)
-    fresh = conn.execute(
-        select(battery_packs.c.serial, battery_packs.c.soc_pct)
-        .where(
-            battery_packs.c.location == str(PackLocation.VAN),
-            battery_packs.c.location_id == task.shift_id,
-            battery_packs.c.pack_class == cls,
-            battery_packs.c.soc_pct >= CHARGED_PCT,
-        )
-        .order_by(battery_packs.c.soc_pct.desc(), battery_packs.c.serial)
-        .limit(1)
-    ).first()
+    fresh = stock_db.charged_in_van(conn, task.shift_id, vehicle.vehicle_class)
     if fresh is None:
-        msg = f"the van has no charged {cls} pack: load packs at a station first"
+        msg = f"the van has no charged {vehicle.vehicle_class} pack: load packs at a station first"
         raise Conflict(msg)
+    serial, soc = fresh
     spent = vehicle.battery_serial
-    if spent is not None:
-        conn.execute(
-            update(battery_packs)
-            .where(
-                battery_packs.c.serial == spent,
-                battery_packs.c.location == str(PackLocation.VEHICLE),
-                battery_packs.c.location_id == vehicle.id,
-            )
-            .values(
-                location=str(PackLocation.VAN),
-                location_id=task.shift_id,
-                soc_pct=vehicle.soc_pct,
-                soc_at=at,
-            )
-        )
-    conn.execute(
-        update(battery_packs)
-        .where(battery_packs.c.serial == fresh.serial)
-        .values(location=str(PackLocation.VEHICLE), location_id=vehicle.id, reserved_by=None)
-    )
+    stock_db.exchange(conn, vehicle.id, spent, vehicle.soc_pct, serial, task.shift_id, at)
     low = service.catalog[vehicle.vehicle_class].low_battery_pct
-    done = _release(vehicle, low, at, soc_pct=float(fresh.soc_pct), battery_serial=fresh.serial)
+    done = _release(vehicle, low, at, soc_pct=soc, battery_serial=serial)
     write_if_version(conn, done, version)
-    return {"pack_in": fresh.serial, "pack_out": spent, "soc_pct": [vehicle.soc_pct, done.soc_pct]}
+    return {"pack_in": serial, "pack_out": spent, "soc_pct": [vehicle.soc_pct, done.soc_pct]}
 
 
 def _load(conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
     """Reserved packs into the van; the van's spent packs into the station's free slots."""
-    loaded = conn.execute(
-        update(battery_packs)
-        .where(battery_packs.c.reserved_by == task.id)
-        .values(
-            location=str(PackLocation.VAN), location_id=task.shift_id, slot=None, reserved_by=None
-        )
-    ).rowcount
-    assert task.site_id is not None
-    docked = _dock_spent(conn, task.site_id, task.shift_id or "", at)
+    assert task.site_id is not None and task.shift_id is not None
+    loaded = stock_db.load_reserved(conn, task.id, task.shift_id)
+    docked = stock_db.dock_spent(conn, task.site_id, task.shift_id, at)
     return {"station": task.site_id, "loaded": loaded, "docked": docked}
-
-
-def _dock_spent(conn: Connection, site_id: str, shift_id: str, at: datetime) -> int:
-    capacity = dict(
-        conn.execute(
-            select(station_slots.c.pack_class, station_slots.c.slots).where(
-                station_slots.c.site_id == site_id
-            )
-        ).all()
-    )
-    rows = conn.execute(
-        select(battery_packs.c.location_id, battery_packs.c.slot, battery_packs.c.pack_class).where(
-            battery_packs.c.location == str(PackLocation.STATION),
-            battery_packs.c.location_id == site_id,
-        )
-    ).all()
-    used = {r.slot for r in rows}
-    per_class: dict[str, int] = {}
-    for r in rows:
-        per_class[r.pack_class] = per_class.get(r.pack_class, 0) + 1
-    spent = conn.execute(
-        select(battery_packs.c.serial, battery_packs.c.pack_class)
-        .where(
-            battery_packs.c.location == str(PackLocation.VAN),
-            battery_packs.c.location_id == shift_id,
-            battery_packs.c.soc_pct < CHARGED_PCT,
-        )
-        .order_by(battery_packs.c.serial)
-    ).all()
-    free_slot, docked = 1, 0
-    for serial, cls in spent:
-        if per_class.get(cls, 0) >= capacity.get(cls, 0):
-            continue  # that cabinet is full: the pack stays in the van
-        while free_slot in used:
-            free_slot += 1
-        conn.execute(
-            update(battery_packs)
-            .where(battery_packs.c.serial == serial)
-            .values(
-                location=str(PackLocation.STATION), location_id=site_id, slot=free_slot, soc_at=at
-            )
-        )
-        used.add(free_slot)
-        per_class[cls] = per_class.get(cls, 0) + 1
-        docked += 1
-    return docked
 
 
 def _drop(
@@ -325,11 +241,7 @@ def fail(service: CrewService, crew: User, task_id: str, reason: str) -> OpsTask
             if task.pair_sequence is not None:
                 _cancel_pair(conn, task, now, reason)
         if task.kind is TaskKind.CHARGE:
-            conn.execute(
-                update(battery_packs)
-                .where(battery_packs.c.reserved_by == task.id)
-                .values(reserved_by=None)
-            )
+            stock_db.release_packs(conn, [task.id])
         _move(conn, task, TaskStatus.FAILED, now, failure_reason=reason.strip()[:500])
         _audit(conn, task, crew, now, "fail", reason=reason.strip()[:500])
         return plans_db.get_task(conn, crew.operator_id, task_id)

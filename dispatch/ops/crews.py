@@ -37,8 +37,7 @@ from fleet.db import ops_plans as plans_db
 from fleet.db import stock as stock_db
 from fleet.db.engine import Engine, reading, writing
 from fleet.db.sites import list_zones
-from fleet.db.tables import vehicles
-from fleet.db.vehicles import list_vehicles, on_courier_shift
+from fleet.db.vehicles import courier_held, list_vehicles
 from fleet.exceptions import InvalidValue, NotFound
 from fleet.geo import Position
 from fleet.ids import Ids, RandomIds
@@ -245,13 +244,7 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         zones = list_zones(conn, operator_id)
         page = list_vehicles(conn, operator_id=operator_id, limit=1_000_000)
         busy = plans_db.vehicles_in_active_tasks(conn, operator_id)
-        courier_held = set(
-            conn.execute(
-                vehicles.select()
-                .with_only_columns(vehicles.c.id)
-                .where(vehicles.c.operator_id == operator_id, on_courier_shift(at))
-            ).scalars()
-        )
+        held = courier_held(conn, operator_id, at)
         shifts = crews_db.shifts_on(conn, operator_id, at)
         active = plans_db.busy_until(conn, [s.shift.id for s in shifts])
         start = at.replace(minute=0, second=0, microsecond=0)
@@ -275,7 +268,7 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         kind=request.kind,
         at=at,
         horizon_s=hours * 3600,
-        vehicles=_fleet(service, page.items, busy, courier_held),
+        vehicles=_fleet(service, page.items, busy, held),
         stations=[
             StationStock(s.site_id, s.name, s.position, s.charged, s.free_slots) for s in stock
         ],

@@ -145,3 +145,10 @@ class QueueReplans:
             )
         except RedisError:
             log.warning("could not request a re-plan of operator %s", operator_id)
+
+    def roads_changed(self, operator_id: str) -> None:
+        """Request a re-plan now (one already waiting will read the new roads too)."""
+        try:
+            request_replan(self.connection, operator_id)
+        except RedisError:
+            log.warning("could not request a re-plan of operator %s", operator_id)

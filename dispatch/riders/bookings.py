@@ -37,8 +37,9 @@ from fleet.ids import Ids
 from fleet.pricing import Tariff
 from fleet.sites import Site, SiteKind
 from fleet.vehicles import Vehicle, VehicleStatus
-from fleet.zones import Zone, check_in_service_area
+from fleet.zones import Zone, ZoneKind, check_in_service_area, first_inside
 from routing.engine import UNREACHABLE
+from routing.exceptions import InsideClosure
 from routing.modes import Mode, mode_of
 from routing.routers import CityRouters
 
@@ -226,12 +227,18 @@ def booking_of(service: RiderService, user: User, booking_id: str) -> Booked:
 
 
 def unlock(service: RiderService, rider: User, booking_id: str) -> Booked:
-    """Start the trip of a held booking (the vehicle becomes in use)."""
+    """Start the trip of a held booking (the vehicle becomes in use), unless the vehicle stands
+    in a closure that came into force since it was held (``InsideClosure``: the rider cancels
+    and books another)."""
     expire_due_holds(service.engine, service.clock)
     now = service.clock.now()
     with writing(service.engine) as conn:
         booking = _own(conn, rider, booking_id)
         vehicle = vehicles_db.get_vehicle(conn, rider.operator_id, booking.vehicle_id)
+        closures = list_zones(conn, rider.operator_id, ZoneKind.HAZARD_CLOSURE)
+        closed = first_inside([z for z in closures if z.closes_roads(now)], vehicle.position)
+        if closed is not None:
+            raise InsideClosure(vehicle.position.lat, vehicle.position.lon, closed.name)
         return _booked(conn, bookings_db.start_trip(conn, booking, now, vehicle.position))
 
 

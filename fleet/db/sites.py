@@ -141,7 +141,12 @@ def insert_zone(conn: Connection, zone: Zone, clock: Clock, actor_id: str | None
             "zone.create",
             "zone",
             zone.id,
-            {"kind": str(zone.kind), "name": zone.name},
+            {
+                "kind": str(zone.kind),
+                "name": zone.name,
+                **({"active_from": zone.active_from.isoformat()} if zone.active_from else {}),
+                **({"active_until": zone.active_until.isoformat()} if zone.active_until else {}),
+            },
         ),
     )
     return zone
@@ -152,19 +157,21 @@ def list_zones(conn: Connection, operator_id: str, kind: ZoneKind | None = None)
     query = select(zones).where(zones.c.operator_id == operator_id)
     if kind is not None:
         query = query.where(zones.c.kind == str(kind))
-    return [
-        Zone(
-            id=r["id"],
-            operator_id=r["operator_id"],
-            kind=ZoneKind(r["kind"]),
-            name=r["name"],
-            area=Area.from_geojson(r["geometry"]),
-            speed_limit_kph=r["speed_limit_kph"],
-            active_from=r["active_from"],
-            active_until=r["active_until"],
-        )
-        for r in conn.execute(query.order_by(zones.c.name)).mappings()
-    ]
+    return [zone_from_row(r) for r in conn.execute(query.order_by(zones.c.name)).mappings()]
+
+
+def zone_from_row(r: Mapping[Any, Any]) -> Zone:
+    """The zone a row of ``zones`` holds."""
+    return Zone(
+        id=r["id"],
+        operator_id=r["operator_id"],
+        kind=ZoneKind(r["kind"]),
+        name=r["name"],
+        area=Area.from_geojson(r["geometry"]),
+        speed_limit_kph=r["speed_limit_kph"],
+        active_from=r["active_from"],
+        active_until=r["active_until"],
+    )
 
 
 def check_in_service_area(conn: Connection, operator_id: str, position: Position) -> None:

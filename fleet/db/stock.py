@@ -152,3 +152,108 @@ def reserved_count(conn: Connection, task_id: str) -> int:
             .where(and_(battery_packs.c.reserved_by == task_id))
         ).scalar_one()
     )
+
+
+def charged_in_van(
+    conn: Connection, shift_id: str, pack_class: VehicleClass
+) -> tuple[str, float] | None:
+    """The fullest charged pack of ``pack_class`` in the van of crew shift ``shift_id``."""
+    row = conn.execute(
+        select(battery_packs.c.serial, battery_packs.c.soc_pct)
+        .where(
+            battery_packs.c.location == str(PackLocation.VAN),
+            battery_packs.c.location_id == shift_id,
+            battery_packs.c.pack_class == str(pack_class),
+            battery_packs.c.soc_pct >= CHARGED_PCT,
+        )
+        .order_by(battery_packs.c.soc_pct.desc(), battery_packs.c.serial)
+        .limit(1)
+    ).first()
+    return (str(row.serial), float(row.soc_pct)) if row is not None else None
+
+
+def exchange(
+    conn: Connection,
+    vehicle_id: str,
+    spent: str | None,
+    spent_soc: float,
+    fresh: str,
+    shift_id: str,
+    at: datetime,
+) -> None:
+    """Swap a vehicle's pack from the van: ``spent`` (if it is really the vehicle's) into the
+    van at ``spent_soc``, ``fresh`` into the vehicle."""
+    if spent is not None:
+        conn.execute(
+            update(battery_packs)
+            .where(
+                battery_packs.c.serial == spent,
+                battery_packs.c.location == str(PackLocation.VEHICLE),
+                battery_packs.c.location_id == vehicle_id,
+            )
+            .values(
+                location=str(PackLocation.VAN), location_id=shift_id, soc_pct=spent_soc, soc_at=at
+            )
+        )
+    conn.execute(
+        update(battery_packs)
+        .where(battery_packs.c.serial == fresh)
+        .values(location=str(PackLocation.VEHICLE), location_id=vehicle_id, reserved_by=None)
+    )
+
+
+def load_reserved(conn: Connection, task_id: str, shift_id: str) -> int:
+    """Move the packs reserved for ``task_id`` into the van of ``shift_id``; how many."""
+    return conn.execute(
+        update(battery_packs)
+        .where(battery_packs.c.reserved_by == task_id)
+        .values(location=str(PackLocation.VAN), location_id=shift_id, slot=None, reserved_by=None)
+    ).rowcount
+
+
+def dock_spent(conn: Connection, site_id: str, shift_id: str, at: datetime) -> int:
+    """Dock the spent packs in the van of ``shift_id`` in the station's free slots of their
+    type (a full cabinet leaves them in the van); how many. They charge from ``at``."""
+    capacity = dict(
+        conn.execute(
+            select(station_slots.c.pack_class, station_slots.c.slots).where(
+                station_slots.c.site_id == site_id
+            )
+        ).all()
+    )
+    rows = conn.execute(
+        select(battery_packs.c.slot, battery_packs.c.pack_class).where(
+            battery_packs.c.location == str(PackLocation.STATION),
+            battery_packs.c.location_id == site_id,
+        )
+    ).all()
+    used = {r.slot for r in rows}
+    per_class: dict[str, int] = defaultdict(int)
+    for r in rows:
+        per_class[r.pack_class] += 1
+    spent = conn.execute(
+        select(battery_packs.c.serial, battery_packs.c.pack_class)
+        .where(
+            battery_packs.c.location == str(PackLocation.VAN),
+            battery_packs.c.location_id == shift_id,
+            battery_packs.c.soc_pct < CHARGED_PCT,
+        )
+        .order_by(battery_packs.c.serial)
+    ).all()
+    free_slot, docked = 1, 0
+    for serial, cls in spent:
+        if per_class[cls] >= capacity.get(cls, 0):
+            continue  # that cabinet is full: the pack stays in the van
+        while free_slot in used:
+            free_slot += 1
+        conn.execute(
+            update(battery_packs)
+            .where(battery_packs.c.serial == serial)
+            .values(
+                location=str(PackLocation.STATION), location_id=site_id, slot=free_slot, soc_at=at
+            )
+        )
+        used.add(free_slot)
+        per_class[cls] += 1
+        docked += 1
+    return docked

@@ -317,6 +317,15 @@ def on_courier_shift(now: datetime) -> Any:
     )
 
 
+def courier_held(conn: Connection, operator_id: str, at: datetime) -> set[str]:
+    """The operator's vehicles that are couriers' at ``at`` (see :func:`on_courier_shift`)."""
+    return set(
+        conn.execute(
+            select(vehicles.c.id).where(vehicles.c.operator_id == operator_id, on_courier_shift(at))
+        ).scalars()
+    )
+
+
 def set_vehicle_status(
     conn: Connection,
     vehicle_id: str,

@@ -113,6 +113,18 @@ def _rename(engine, operator_id: str, prefix: str) -> None:
         )
 
 
+def _tomorrows_closure(place: dict[str, Any], clock) -> dict[str, Any]:
+    """A small closure from tomorrow (nothing of today's tests runs into it)."""
+    lon, lat, d = place["lon"], place["lat"], 0.0003
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat - d]]
+    return {
+        "name": "Roadworks",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "active_from": (clock.now() + timedelta(days=1)).isoformat(),
+        "active_until": (clock.now() + timedelta(days=2)).isoformat(),
+    }
+
+
 def _objects(t: Tenant, clock) -> None:
     """Make one object of each kind through the API, and note the ids the paths take."""
     kick = available(t.client, "e_kickboard")[0]
@@ -136,6 +148,7 @@ def _objects(t: Tenant, clock) -> None:
         },
     )
     shift = t.get("manager", "/api/v1/courier-shifts")["data"][0]
+    closure = t.post("manager", "/api/v1/ops/closures", _tomorrows_closure(kick, clock))
     t.ids.update(
         booking_id=booking["id"],
         vehicle_id=booking["vehicle"]["id"],
@@ -147,6 +160,7 @@ def _objects(t: Tenant, clock) -> None:
         reservation_id=reservation["id"],
         ev_id=reservation["vehicle_id"],
         tracking_url=posted["tracking_api_url"],
+        closure_id=closure["id"],
     )
     t.operator_id = t.get("manager", "/api/v1/me")["operator_id"]
     for n in range(1, 6):
@@ -157,7 +171,7 @@ def _objects(t: Tenant, clock) -> None:
 
 def two_tenants(engine, settings, clock) -> tuple[Tenant, Tenant]:
     """Operators A (the demo) and B (the demo again, people named ``b-…``), each with a booking,
-    a delivery job, a reservation, shifts and a planned route, on one app."""
+    a delivery job, a reservation, shifts, a planned route and a closure to come, on one app."""
     prepared = prepare_city(settings, "synthetic")
     b_id = _seed(engine, prepared, clock)
     _rename(engine, b_id, "b-")

@@ -72,6 +72,10 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "POST /api/v1/crews/me/tasks/<task_id>/start": frozenset({CREW}),
     "POST /api/v1/crews/me/tasks/<task_id>/complete": frozenset({CREW}),
     "POST /api/v1/crews/me/tasks/<task_id>/fail": frozenset({CREW}),
+    "GET /api/v1/ops/closures": frozenset({MANAGER}),
+    "POST /api/v1/ops/closures": frozenset({MANAGER}),
+    "PATCH /api/v1/ops/closures/<closure_id>": frozenset({MANAGER}),
+    "POST /api/v1/ops/closures/<closure_id>/end": frozenset({MANAGER}),
     # merchants and their jobs
     "POST /api/v1/delivery-jobs": frozenset({MERCHANT}),
     "GET /api/v1/delivery-jobs": frozenset({MERCHANT, MANAGER}),

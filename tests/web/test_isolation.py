@@ -33,6 +33,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": {"status": "maintenance"},
     "PATCH /api/v1/courier-shifts/<shift_id>": {"status": "cancelled"},
     "POST /api/v1/crews/me/tasks/<task_id>/fail": {"reason": "blocked road"},
+    "PATCH /api/v1/ops/closures/<closure_id>": {"name": "Flooded underpass"},
 }
 #: Reached by an unguessable code, not by a tenant's id: public by design.
 NOT_TENANT_IDS = {"GET /api/v1/track/<token>"}
@@ -95,6 +96,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/couriers/me/route": "stop_id",
     "GET /api/v1/hubs": "hub_id",
     "GET /api/v1/ops/plans": "plan_id",
+    "GET /api/v1/ops/closures": "closure_id",
 }
 
 

@@ -163,7 +163,12 @@ def get_booking(booking_id: str) -> dict[str, Any]:
 @api.output(BookingOut)
 @api.doc(
     summary="Unlock the held vehicle: the trip starts",
-    responses={**ERRORS, 409: "not held (expired, cancelled, already unlocked)"},
+    responses={
+        **ERRORS,
+        409: "not held (expired, cancelled, already unlocked)",
+        422: "inside_closure: the vehicle stands in a closure that came into force since it "
+        "was held (cancel and book another)",
+    },
 )
 def unlock_booking(booking_id: str) -> dict[str, Any]:
     return _out(service.unlock(ctx().riders, current_user(), booking_id))

@@ -148,7 +148,7 @@ def _window(raw: dict[str, Any]) -> TimeWindow:
         401: "no valid token",
         403: "not a merchant",
         422: "parcel larger than any box, window in the past or too short for the "
-        "ride, place outside the service area",
+        "ride, place outside the service area or inside an active closure",
     },
 )
 def post_job(body: dict[str, Any]) -> dict[str, Any]:

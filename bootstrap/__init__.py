@@ -5,7 +5,10 @@ simulation all start here; below it nothing reads settings.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
+
+from redis import Redis
 
 from bootstrap.demand_points import prior_points
 from bootstrap.probes import process_probe
@@ -83,6 +86,13 @@ def sign_in_limits(settings: Settings) -> SignInLimits:
     )
 
 
+def plan_queue(settings: Settings, redis: Redis | None) -> QueueCrewPlans | None:
+    """Where crew plan requests go: the operations queue, when there is Redis."""
+    if redis is None:
+        return None
+    return QueueCrewPlans(redis, float(settings.crew_plan_time_limit_s))
+
+
 def build_platform(
     settings: Settings,
     *,
@@ -132,6 +142,8 @@ def build_platform(
     demand = DemandService(
         engine, clock, city.zone, prior_points(city.demand, routers), ids, city.demand.resolution
     )
+    times, limit_s = ServiceTimes(**city.crew_service_s), float(settings.crew_plan_time_limit_s)
+    crews = CrewService(engine, clock, catalog, routers, demand, times, ids, limit_s)
     return Platform(
         engine=engine,
         clock=clock,
@@ -152,19 +164,7 @@ def build_platform(
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),
         demand=demand,
-        crews=CrewService(
-            engine,
-            clock,
-            catalog,
-            routers,
-            demand,
-            ServiceTimes(**city.crew_service_s),
-            ids,
-            float(settings.crew_plan_time_limit_s),
-            QueueCrewPlans(redis, float(settings.crew_plan_time_limit_s))
-            if redis is not None
-            else None,
-        ),
+        crews=replace(crews, queue=plan_queue(settings, redis)),
         closures=ClosureService(engine, clock, ids, requester, city.zone),
         probes={
             "database": lambda: database_health(engine),

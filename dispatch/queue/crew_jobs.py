@@ -97,6 +97,7 @@ class QueueCrewPlans:
 
     connection: redis.Redis
     time_limit_s: float
+    timeout_margin_s: int = TIMEOUT_MARGIN_S
 
     def request(
         self, operator_id: str, kind: PlanKind, options: dict[str, Any], bucket: str
@@ -117,7 +118,7 @@ class QueueCrewPlans:
             {"time_limit_s": self.time_limit_s, **options},
             job_id=jid,
             retry=RETRY,
-            job_timeout=int(self.time_limit_s) + TIMEOUT_MARGIN_S,
+            job_timeout=int(self.time_limit_s) + self.timeout_margin_s,
             result_ttl=RESULT_TTL_S,
             failure_ttl=FAILURE_TTL_S,
             meta={"operator_id": operator_id, "kind": str(kind), "bucket": bucket},

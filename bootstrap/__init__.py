@@ -6,9 +6,7 @@ simulation all start here; below it nothing reads settings.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
-
-from redis import Redis
+from typing import Any, Literal
 
 from bootstrap.demand_points import prior_points
 from bootstrap.probes import process_probe
@@ -86,7 +84,7 @@ def sign_in_limits(settings: Settings) -> SignInLimits:
     )
 
 
-def plan_queue(settings: Settings, redis: Redis | None) -> QueueCrewPlans | None:
+def plan_queue(settings: Settings, redis: Any) -> QueueCrewPlans | None:
     """Where crew plan requests go: the operations queue, when there is Redis."""
     if redis is None:
         return None

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from dispatch.couriers.planning import open_matrix
 from dispatch.forecast.cells import cell_of, cells_over_area, centre
 from dispatch.ops.crew_input import (
     CellDemand,
@@ -202,6 +203,15 @@ def _fleet(
     ]
 
 
+def _closed_in(fleet: Sequence[Vehicle], closures: Sequence[Zone], at: datetime) -> set[str]:
+    """Vehicles standing in a closure in force: no crew may go for them."""
+    cut = np.zeros(len(fleet), dtype=bool)
+    for zone in closures:
+        if zone.closes_roads(at):
+            cut |= inside(zone, [v.position for v in fleet])
+    return {v.id for v, c in zip(fleet, cut, strict=True) if c}
+
+
 def _vans(
     shifts: Sequence[crews_db.ShiftWithVan],
     active: Mapping[str, tuple[datetime, Position]],
@@ -254,8 +264,9 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
     router = service.routers.router(Mode.CAR)
 
     def matrix(points: Sequence[Position]) -> tuple[Sequence[Sequence[int]], ...]:
-        m = router.matrix(points, points, closures=closures, at=at)
-        return m.duration_s.tolist(), m.distance_m.tolist()
+        # a place inside a closure is cut off (unreachable), not an error: the rest is planned
+        durations, distances = open_matrix(router, points, closures, at)
+        return durations.tolist(), distances.tolist()
 
     thresholds = {
         c: float(request.threshold_pct)
@@ -268,7 +279,7 @@ def snapshot(service: CrewService, operator_id: str, request: PlanRequest) -> Cr
         kind=request.kind,
         at=at,
         horizon_s=hours * 3600,
-        vehicles=_fleet(service, page.items, busy, held),
+        vehicles=_fleet(service, page.items, busy | _closed_in(page.items, closures, at), held),
         stations=[
             StationStock(s.site_id, s.name, s.position, s.charged, s.free_slots) for s in stock
         ],

@@ -5,7 +5,7 @@ stations' stock come out right."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import pytest
 from rq import Queue
@@ -25,6 +25,7 @@ from fleet.catalog import DEFAULT_CATALOG
 from fleet.clock import FixedClock
 from fleet.crews import bucket_of
 from fleet.db.engine import writing
+from fleet.db.sites import insert_zone
 from fleet.db.tables import (
     audit_log,
     battery_packs,
@@ -33,8 +34,10 @@ from fleet.db.tables import (
     ops_tasks,
     vehicles,
 )
+from fleet.geo import Area
 from fleet.ids import RandomIds
 from fleet.sites import CHARGED_PCT
+from fleet.zones import Zone, ZoneKind
 from tests.web.test_bookings import login
 from tests.web.test_delivery_worker import run, worker_env
 from web import create_app
@@ -369,3 +372,32 @@ def test_bad_plan_requests_are_refused_clearly(demo, redis_url):
     ask({"kind": "rebalancing"}, 503, "no job queue")  # this app has no Redis
     assert client.get("/api/v1/ops/jobs/whatever", headers=manager).status_code == 404
     assert client.get("/api/v1/ops/plans/whatever", headers=manager).status_code == 404
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_crew_plans_keep_out_of_a_closure_in_force(crew_demo, clock):
+    app, summary = crew_demo
+    platform = app.extensions["fleetops"]
+    with platform.engine.connect() as conn:
+        flat = conn.execute(
+            select(vehicles.c.id, vehicles.c.lat, vehicles.c.lon)
+            .where(vehicles.c.status == "low_battery")
+            .order_by(vehicles.c.code)
+        ).all()
+    shut = flat[: len(flat) // 2]
+    with writing(platform.engine) as conn:
+        for n, (_id, lat, lon) in enumerate(shut):
+            d = 0.0004
+            ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d],
+                    [lon - d, lat - d]]  # fmt: skip
+            insert_zone(
+                conn,
+                Zone(f"closure-{n}", summary.operator_id, ZoneKind.HAZARD_CLOSURE, f"Flood {n}",
+                     Area.from_ring(ring), active_from=clock.now() - timedelta(hours=1),
+                     active_until=clock.now() + timedelta(hours=6)),
+                platform.clock,
+            )  # fmt: skip
+    snap = snapshot(platform.crews, summary.operator_id, PlanRequest(PlanKind.BATTERY_SWAPS))
+    proposal = plan_crews(snap, time_limit_s=1)
+    assert proposal.tasks and problems(snap, proposal) == []
+    assert not {v for v, _lat, _lon in shut} & {t.vehicle_id for t in proposal.tasks}

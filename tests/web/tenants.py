@@ -203,7 +203,7 @@ def _crew_plan(t: Tenant, engine, clock) -> None:
             pack_class=VehicleClass.E_KICKBOARD, packs=1,
         )  # fmt: skip
         insert_plan(conn, plan, [task], None)
-    t.ids.update(plan_id=plan.id, task_id=task.id, job_id=f"crew-plan-{t.prefix}none")
+    t.ids.update(plan_id=plan.id, task_id=task.id, plan_job_id=f"crew-plan-{t.prefix}none")
 
 
 def tenant_rows(engine, operator_id: str) -> dict[str, list[str]]:

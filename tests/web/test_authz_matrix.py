@@ -67,7 +67,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/ops/plans/<plan_id>": frozenset({MANAGER}),
     "POST /api/v1/ops/plans/<plan_id>/approve": frozenset({MANAGER}),
     "POST /api/v1/ops/plans/<plan_id>/reject": frozenset({MANAGER}),
-    "GET /api/v1/ops/jobs/<job_id>": frozenset({MANAGER}),
+    "GET /api/v1/ops/jobs/<plan_job_id>": frozenset({MANAGER}),
     "GET /api/v1/crews/me/tasks": frozenset({CREW}),
     "POST /api/v1/crews/me/tasks/<task_id>/start": frozenset({CREW}),
     "POST /api/v1/crews/me/tasks/<task_id>/complete": frozenset({CREW}),

@@ -112,7 +112,7 @@ def test_lists_never_hold_another_operators_objects(tenants):
     assert lists - LISTS.keys() == {e for e in lists if ACCESS[e] in (PUBLIC, SESSION)} | {
         "GET /api/v1/me",
         "GET /api/v1/ops/forecast",  # below: B's forecast is stored, not made through the API
-        "GET /api/v1/crews/me/tasks",  # approved plans' tasks only: test_crew_isolation.py
+        "GET /api/v1/crews/me/tasks",  # a crew's own tasks only: test_crew_plans.py
     }
     theirs = [v for k, v in b.ids.items() if k != "tracking_url"]
     for endpoint, key in LISTS.items():

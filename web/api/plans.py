@@ -205,18 +205,18 @@ def request_plan(body: dict[str, Any]) -> dict[str, Any]:
     return _job_out(app.crews.queue.status(operator_id, jid))
 
 
-@api.get("/ops/jobs/<job_id>")
+@api.get("/ops/jobs/<plan_job_id>")
 @api.auth_required(api_auth, roles=MANAGERS)
 @api.output(JobOut)
 @api.doc(
     summary="A plan job: queued, started, finished or failed, its progress and its plan",
     responses=ERRORS,
 )
-def job_status(job_id: str) -> dict[str, Any]:
+def job_status(plan_job_id: str) -> dict[str, Any]:
     app = ctx()
     if app.crews.queue is None:  # no queue, no jobs
-        raise api_error(404, f"no plan job {job_id}: no job queue is configured", "not_found")
-    return _job_out(app.crews.queue.status(current_user().operator_id, job_id))
+        raise api_error(404, f"no plan job {plan_job_id}: no job queue is configured", "not_found")
+    return _job_out(app.crews.queue.status(current_user().operator_id, plan_job_id))
 
 
 @api.get("/ops/plans")

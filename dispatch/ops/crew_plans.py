@@ -149,11 +149,18 @@ class Decision:
     dropped: list[tuple[str, str]]
 
 
+def _expire(service: CrewService, now: datetime) -> None:
+    """Expire the proposals past their time in a transaction of its own, so a refusal to decide
+    an expired plan does not roll the expiry back."""
+    with writing(service.engine) as conn:
+        plans_db.expire_due(conn, now)
+
+
 def _decidable(conn: Connection, operator_id: str, plan_id: str, now: datetime) -> OpsPlan:
     plan = plans_db.get_plan(conn, operator_id, plan_id, lock=True)
     if plan.status is PlanStatus.PROPOSED and plan.expires_at <= now:
-        plans_db.expire_due(conn, now)
-        plan = plans_db.get_plan(conn, operator_id, plan_id)
+        msg = f"plan {plan_id} is expired already; only a proposed plan can be decided"
+        raise Conflict(msg)
     if plan.status is not PlanStatus.PROPOSED:
         msg = f"plan {plan_id} is {plan.status} already; only a proposed plan can be decided"
         raise Conflict(msg)
@@ -229,6 +236,7 @@ def approve(
         The plan is not proposed any more (approved, rejected or expired).
     """
     now = service.clock.now()
+    _expire(service, now)
     with writing(service.engine) as conn:
         plan = _decidable(conn, operator_id, plan_id, now)
         tasks = plans_db.plan_tasks(conn, plan.id)
@@ -285,6 +293,7 @@ def reject(service: CrewService, operator_id: str, plan_id: str, manager_id: str
         As for :func:`approve`.
     """
     now = service.clock.now()
+    _expire(service, now)
     with writing(service.engine) as conn:
         plan = _decidable(conn, operator_id, plan_id, now)
         tasks = plans_db.plan_tasks(conn, plan.id)

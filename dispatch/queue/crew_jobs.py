@@ -27,7 +27,8 @@ from dispatch.queue.connection import queue
 from dispatch.queue.jobs import platform_job
 from fleet.crews import bucket_of
 from fleet.db import crews as crews_db
-from fleet.db.engine import reading
+from fleet.db import ops_plans as plans_db
+from fleet.db.engine import reading, writing
 from fleet.db.identity import list_operators
 from fleet.exceptions import NotFound
 
@@ -169,11 +170,15 @@ def scheduled_rebalancing_plans(platform: Platform) -> dict[str, str]:
 
 
 def scheduled_plans(platform: Platform, plan_kind: PlanKind) -> dict[str, str]:
-    """A plan of ``plan_kind`` for every operator with a crew on shift (each stored once per
-    bucket); per operator, the plan or why none."""
+    """Expire the proposals nobody decided in time, then propose a plan of ``plan_kind`` for
+    every operator with a crew on shift (each stored once per bucket); per operator, the plan or
+    why none, and per expired plan "expired"."""
     now = platform.clock.now()
     bucket = bucket_of(now)
     done: dict[str, str] = {}
+    with writing(platform.engine) as conn:  # proposals nobody decided in time
+        for plan_id in plans_db.expire_due(conn, now):
+            done[plan_id] = "expired"
     with reading(platform.engine) as conn:
         operators = [op.id for op in list_operators(conn) if crews_db.shifts_on(conn, op.id, now)]
     for operator_id in operators:

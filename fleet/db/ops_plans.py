@@ -16,10 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from fleet.catalog import VehicleClass
 from fleet.crews import PLAN_MACHINE, OpsPlan, PlanStatus
+from fleet.db.audit import record
 from fleet.db.tables import ops_plans, ops_tasks
 from fleet.exceptions import NotFound
 from fleet.geo import Position
 from fleet.ops import TASK_MACHINE, OpsTask, TaskKind, TaskStatus
+from fleet.records import AuditEntry
 
 #: Task statuses of work not finished: its vehicle is the crew's.
 ACTIVE = (TaskStatus.OPEN, TaskStatus.ASSIGNED, TaskStatus.IN_PROGRESS)
@@ -298,13 +300,14 @@ def vehicles_in_active_tasks(conn: Connection, operator_id: str) -> set[str]:
 
 def expire_due(conn: Connection, now: datetime) -> list[str]:
     """Mark proposed plans past their expiry as expired (their tasks cancelled); their ids."""
-    due = list(
-        conn.execute(
-            select(ops_plans.c.id).where(
-                ops_plans.c.status == str(PlanStatus.PROPOSED), ops_plans.c.expires_at <= now
-            )
-        ).scalars()
-    )
+    rows = conn.execute(
+        select(ops_plans.c.id, ops_plans.c.operator_id).where(
+            ops_plans.c.status == str(PlanStatus.PROPOSED), ops_plans.c.expires_at <= now
+        )
+    ).all()
+    due = [plan_id for plan_id, _operator in rows]
+    for plan_id, operator_id in rows:
+        record(conn, AuditEntry(now, operator_id, None, "plan.expire", "ops_plan", plan_id, {}))
     if due:
         conn.execute(
             update(ops_plans)

@@ -401,3 +401,25 @@ def test_crew_plans_keep_out_of_a_closure_in_force(crew_demo, clock):
     proposal = plan_crews(snap, time_limit_s=1)
     assert proposal.tasks and problems(snap, proposal) == []
     assert not {v for v, _lat, _lon in shut} & {t.vehicle_id for t in proposal.tasks}
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_proposal_nobody_decided_in_time_expires(crew_demo, clock):
+    app, _summary = crew_demo
+    plan, _operator = _propose(app, "battery_swaps")
+    client = app.test_client()
+    manager = login(client, "manager")
+    clock.advance(31 * 60)
+    late = client.post(f"/api/v1/ops/plans/{plan.id}/approve", headers=manager, json={})
+    assert late.status_code == 409 and "expired" in late.get_json()["error"]["message"]
+    shown = client.get(f"/api/v1/ops/plans/{plan.id}", headers=manager).get_json()
+    assert shown["status"] == "expired"
+    assert {t["status"] for t in shown["tasks"]} == {"cancelled"}
+    engine = app.extensions["fleetops"].engine
+    with engine.connect() as conn:
+        expired = (
+            conn.execute(select(audit_log.c.entity_id).where(audit_log.c.action == "plan.expire"))
+            .scalars()
+            .all()
+        )
+    assert expired == [plan.id]

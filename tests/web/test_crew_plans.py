@@ -4,15 +4,18 @@ stations' stock come out right."""
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Queue
 from sqlalchemy import select, update
 
+from bootstrap import build_platform
 from cli.demo import seed_demo
 from cli.main import prepare_city
+from config.settings import load_settings
 from dispatch.ops.crew_input import PlanKind
 from dispatch.ops.crew_plan import plan_crews
 from dispatch.ops.crew_plans import propose
@@ -24,7 +27,7 @@ from dispatch.queue.connection import QUEUES, connect
 from fleet.catalog import DEFAULT_CATALOG
 from fleet.clock import FixedClock
 from fleet.crews import bucket_of
-from fleet.db.engine import writing
+from fleet.db.engine import make_engine, writing
 from fleet.db.sites import insert_zone
 from fleet.db.tables import (
     audit_log,
@@ -38,15 +41,14 @@ from fleet.geo import Area
 from fleet.ids import RandomIds
 from fleet.sites import CHARGED_PCT
 from fleet.zones import Zone, ZoneKind
+from tests.conftest import SEOUL
 from tests.web.test_bookings import login
 from tests.web.test_delivery_worker import run, worker_env
 from web import create_app
 
 
-@pytest.fixture
-def crew_demo(engine, settings, clock, redis_url):
-    """The demo (80 vehicles) with 15 days of ride history and a fresh demand forecast, its
-    app on real Redis with a 1-second planner."""
+def _seed_crew_demo(engine, settings, clock):
+    """Seed the crew demo into ``engine`` and store its demand forecast; the summary."""
     prepared = prepare_city(settings, "synthetic")
     utc = FixedClock(clock.now().astimezone(UTC))  # as the system clock tells it
     with writing(engine) as conn:
@@ -62,9 +64,43 @@ def crew_demo(engine, settings, clock, redis_url):
                    vehicles.c.status == "available")
             .values(soc_pct=8.0, status="low_battery")
         )  # fmt: skip
+    refresh(build_platform(settings, engine=engine, clock=clock).demand, summary.operator_id)
+    return summary
+
+
+@pytest.fixture(scope="session")
+def crew_template(sqlite_template, tmp_path_factory, cache_dir):
+    """The crew demo seeded once on SQLite (its seeding and forecast take seconds); SQLite tests
+    get a copy, PostgreSQL tests seed their own."""
+    folder = tmp_path_factory.mktemp("crew")
+    path = folder / "crew.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    settings = load_settings(
+        {
+            "FLEETOPS_VAR_DIR": str(folder / "var"),
+            "FLEETOPS_CACHE_DIR": str(cache_dir),
+            "FLEETOPS_CITY": "synthetic",
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    summary = _seed_crew_demo(engine, settings, FixedClock(datetime(2026, 3, 2, 9, tzinfo=SEOUL)))
+    engine.dispose()
+    return path, summary
+
+
+@pytest.fixture
+def crew_demo(engine, settings, clock, redis_url, request):
+    """The demo (80 vehicles, most kickboards and e-bikes flat) with 15 days of ride history and
+    a fresh demand forecast, its app on real Redis with a 1-second planner."""
+    if engine.dialect.name == "sqlite":
+        path, summary = request.getfixturevalue("crew_template")
+        engine.dispose()
+        shutil.copy(path, engine.url.database)
+    else:
+        summary = _seed_crew_demo(engine, settings, clock)
     rules = settings.with_overrides(redis_url=redis_url, crew_plan_time_limit_s=1)
     app = create_app(rules, engine=engine, clock=clock)
-    refresh(app.extensions["fleetops"].demand, summary.operator_id)
     redis = connect(redis_url)
     for name in QUEUES:
         Queue(name, connection=redis).empty()

@@ -89,3 +89,27 @@ def test_a_failed_drop_puts_the_carried_vehicle_back_in_service(a_move):
     assert failed.status_code == 200 and failed.get_json()["status"] == "failed"
     # the crew has no task left for it: it must not stay held (unbookable) for ever
     assert _status(engine, pick["vehicle_id"]) in ("available", "low_battery")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="completing a drop at a lat/lon far outside the service area (another city) is "
+    "accepted: _drop checks only no-parking/no-ride zones and closures, not the service area",
+)
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_drop_far_outside_the_service_area_is_refused(a_move):
+    _app, client, engine, _manager, crew, pick, drop = a_move
+    for task, action in ((pick, "start"), (pick, "complete"), (drop, "start")):
+        answer = client.post(f"/api/v1/crews/me/tasks/{task['id']}/{action}", headers=crew,
+                             json={} if action == "complete" else None)  # fmt: skip
+        assert answer.status_code == 200, (action, answer.get_json())
+    busan = client.post(
+        f"/api/v1/crews/me/tasks/{drop['id']}/complete", headers=crew,
+        json={"lat": 35.1796, "lon": 129.0756},
+    )  # fmt: skip
+    with engine.connect() as conn:
+        lat, lon = conn.execute(
+            select(vehicles.c.lat, vehicles.c.lon).where(vehicles.c.id == pick["vehicle_id"])
+        ).one()
+    assert (lat, lon) != pytest.approx((35.1796, 129.0756)), "the vehicle was left in Busan"
+    assert busan.status_code == 422, busan.get_json()

@@ -423,3 +423,126 @@ def test_two_vans_docking_at_one_station_at_once(crew_demo, clock, monkeypatch):
     assert docked <= slots
     # each crew gets an answer it can act on: done, or 409 to try again; never a server error
     assert all(a in (200, 409) for a in answers.values()), answers
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_one_plan_decided_by_four_managers_at_once_has_one_decision(crew_demo):
+    """Holds: two approvals and two rejections of one plan at once; exactly one wins, and the
+    packs are reserved once (only if an approval won)."""
+    app, _summary = crew_demo
+    platform = app.extensions["fleetops"]
+    engine = platform.engine
+    plan, operator = _propose(app, "battery_swaps")
+    manager = login(app.test_client(), "manager")
+    manager_id = app.test_client().get("/api/v1/me", headers=manager).get_json()["id"]
+    barrier = threading.Barrier(4, timeout=30)
+    outcome = []
+
+    def decide(kind):
+        barrier.wait()
+        try:
+            if kind == "approve":
+                crew_plans.approve(platform.crews, operator, plan.id, manager_id)
+            else:
+                crew_plans.reject(platform.crews, operator, plan.id, manager_id)
+            outcome.append(kind)
+        except Exception as exc:
+            outcome.append(type(exc).__name__)
+
+    threads = [
+        threading.Thread(target=decide, args=(k,))
+        for k in ("approve", "reject", "approve", "reject")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    won = [o for o in outcome if o in ("approve", "reject")]
+    assert len(won) == 1 and outcome.count("Conflict") == 3, outcome
+    with engine.connect() as conn:
+        status = conn.execute(
+            select(ops_plans.c.status).where(ops_plans.c.id == plan.id)
+        ).scalar_one()
+        reserved = conn.execute(
+            select(func.count())
+            .select_from(battery_packs)
+            .where(battery_packs.c.reserved_by.is_not(None))
+        ).scalar_one()
+        kept = conn.execute(
+            select(func.coalesce(func.sum(ops_tasks.c.packs), 0)).where(
+                ops_tasks.c.plan_id == plan.id,
+                ops_tasks.c.kind == "charge",
+                ops_tasks.c.status == "assigned",
+            )
+        ).scalar_one()
+        decisions = conn.execute(
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.entity_id == plan.id, audit_log.c.action != "plan.propose")
+        ).scalar_one()
+    assert status == {"approve": "approved", "reject": "rejected"}[won[0]]
+    assert reserved == kept and decisions == 1
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_double_clicked_swap_starts_and_completes_once(crew_demo):
+    """Holds: four starts and then four completes of one swap at once; one of each wins, one
+    pack goes into the vehicle, the old one into the van, none is in two places."""
+    app, _summary = crew_demo
+    engine = app.extensions["fleetops"].engine
+    plan, _operator = _propose(app, "battery_swaps")
+    client = app.test_client()
+    manager = login(client, "manager")
+    approved = client.post(f"/api/v1/ops/plans/{plan.id}/approve", headers=manager, json={})
+    tasks = [t for t in approved.get_json()["tasks"] if t["status"] == "assigned"]
+    first = next(t for t in tasks if t["kind"] == "swap")
+    crew = _crews(client)[first["assignee_id"]]
+    for t in tasks:  # the van loads its packs first, in route order
+        if t["shift_id"] == first["shift_id"] and t["sequence"] < first["sequence"]:
+            base = f"/api/v1/crews/me/tasks/{t['id']}"
+            assert client.post(f"{base}/start", headers=crew).status_code == 200
+            assert client.post(f"{base}/complete", headers=crew, json={}).status_code == 200
+    with engine.connect() as conn:
+        old = conn.execute(
+            select(vehicles.c.battery_serial).where(vehicles.c.id == first["vehicle_id"])
+        ).scalar_one()
+    base = f"/api/v1/crews/me/tasks/{first['id']}"
+
+    def clicks(action):
+        barrier, codes = threading.Barrier(4, timeout=30), []
+
+        def click():
+            barrier.wait()
+            c = app.test_client()
+            codes.append(c.post(f"{base}/{action}", headers=crew, json={}).status_code)
+
+        threads = [threading.Thread(target=click) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        return sorted(codes)
+
+    assert clicks("start") == [200, 409, 409, 409]
+    assert clicks("complete") == [200, 409, 409, 409]
+    with engine.connect() as conn:
+        v = conn.execute(select(vehicles).where(vehicles.c.id == first["vehicle_id"])).one()
+        in_vehicle = conn.execute(
+            select(battery_packs.c.serial).where(
+                battery_packs.c.location == "vehicle",
+                battery_packs.c.location_id == first["vehicle_id"],
+            )
+        ).scalars().all()  # fmt: skip
+        spent = conn.execute(
+            select(battery_packs.c.location, battery_packs.c.location_id).where(
+                battery_packs.c.serial == old
+            )
+        ).one()
+        completes = conn.execute(
+            select(func.count())
+            .select_from(audit_log)
+            .where(audit_log.c.entity_id == first["id"], audit_log.c.action == "task.complete")
+        ).scalar_one()
+    assert in_vehicle == [v.battery_serial] and v.battery_serial != old
+    assert spent == ("van", first["shift_id"]) and completes == 1
+    assert v.status == "available"

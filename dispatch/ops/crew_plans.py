@@ -23,11 +23,13 @@ from fleet.db import ops_plans as plans_db
 from fleet.db import stock as stock_db
 from fleet.db.audit import record
 from fleet.db.engine import Connection, reading, writing
+from fleet.db.sites import list_zones
 from fleet.db.vehicles import vehicles_by_id
 from fleet.exceptions import Conflict, InvalidValue
 from fleet.geo import haversine_m
 from fleet.ops import OpsTask, TaskKind, TaskStatus
 from fleet.records import AuditEntry
+from fleet.zones import first_inside
 
 #: A vehicle farther than this from where the plan found it has moved: its task is stale.
 MOVED_M = 50.0
@@ -149,6 +151,11 @@ class Decision:
     dropped: list[tuple[str, str]]
 
 
+def expire_proposals(service: CrewService) -> None:
+    """Expire the proposals nobody decided in time (before plans are read or decided)."""
+    _expire(service, service.clock.now())
+
+
 def _expire(service: CrewService, now: datetime) -> None:
     """Expire the proposals past their time in a transaction of its own, so a refusal to decide
     an expired plan does not roll the expiry back."""
@@ -167,13 +174,22 @@ def _decidable(conn: Connection, operator_id: str, plan_id: str, now: datetime) 
     return plan
 
 
-def _stale(conn: Connection, operator_id: str, tasks: Sequence[OpsTask]) -> dict[str, str]:
-    """Tasks whose vehicle is no longer where and as the plan found it, with the reason."""
+def _stale(
+    conn: Connection, operator_id: str, tasks: Sequence[OpsTask], at: datetime
+) -> dict[str, str]:
+    """Tasks whose vehicle is no longer where and as the plan found it, or whose place a
+    closure in force now covers, with the reason."""
     busy = plans_db.vehicles_in_active_tasks(conn, operator_id)
     found = vehicles_by_id(conn, operator_id, [t.vehicle_id for t in tasks if t.vehicle_id])
+    closed = [z for z in list_zones(conn, operator_id) if z.closes_roads(at)]
     stale = {}
     for t in tasks:
-        if t.vehicle_id is None or t.is_drop:
+        here = found[t.vehicle_id].position if t.vehicle_id in found and not t.is_drop else None
+        for place in (here, t.target):
+            shut = first_inside(closed, place) if place is not None else None
+            if shut is not None and t.id not in stale:
+                stale[t.id] = f"inside the closure {shut.name!r} now"
+        if t.vehicle_id is None or t.is_drop or t.id in stale:
             continue
         v = found.get(t.vehicle_id)
         if v is None:
@@ -238,6 +254,7 @@ def approve(
     now = service.clock.now()
     _expire(service, now)
     with writing(service.engine) as conn:
+        plans_db.take_turns(conn, operator_id)
         plan = _decidable(conn, operator_id, plan_id, now)
         tasks = plans_db.plan_tasks(conn, plan.id)
         unknown = set(drop_task_ids) - {t.id for t in tasks}
@@ -245,7 +262,9 @@ def approve(
             msg = f"task(s) {', '.join(sorted(unknown))} are not tasks of plan {plan_id}"
             raise InvalidValue(msg)
         drop = {tid: "dropped by the manager" for tid in drop_task_ids}
-        drop.update({k: v for k, v in _stale(conn, operator_id, tasks).items() if k not in drop})
+        drop.update(
+            {k: v for k, v in _stale(conn, operator_id, tasks, now).items() if k not in drop}
+        )
         _pairs(tasks, drop)
         stock_db.charge_docked(conn, operator_id, now, service.catalog)
         kept = _reserve(conn, tasks, drop)
@@ -295,6 +314,7 @@ def reject(service: CrewService, operator_id: str, plan_id: str, manager_id: str
     now = service.clock.now()
     _expire(service, now)
     with writing(service.engine) as conn:
+        plans_db.take_turns(conn, operator_id)
         plan = _decidable(conn, operator_id, plan_id, now)
         tasks = plans_db.plan_tasks(conn, plan.id)
         for t in tasks:

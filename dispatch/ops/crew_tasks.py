@@ -22,12 +22,12 @@ from fleet.db.engine import Connection, reading, writing
 from fleet.db.sites import list_zones
 from fleet.db.vehicles import vehicle_version, write_if_version
 from fleet.exceptions import Conflict, InvalidValue, NotFound
-from fleet.geo import Position
+from fleet.geo import Position, haversine_m
 from fleet.identity import User
 from fleet.ops import OpsTask, TaskKind, TaskStatus
 from fleet.records import AuditEntry
 from fleet.vehicles import Vehicle, VehicleStatus, status_for_charge
-from fleet.zones import ZoneKind, inside
+from fleet.zones import ZoneKind, check_in_service_area, inside
 from routing.modes import Mode
 
 #: What a held vehicle was, by the task kind that holds it.
@@ -117,6 +117,11 @@ def start(service: CrewService, crew: User, task_id: str) -> OpsTask:
         if task.status is not TaskStatus.ASSIGNED:
             msg = f"task {task_id} is {task.status}; only an assigned task can be started"
             raise Conflict(msg)
+        if task.is_drop and task.pair_sequence is not None:
+            picked = _pair(conn, task)
+            if picked is not None and picked.status is not TaskStatus.DONE:
+                msg = f"pick the vehicle up first (task {picked.id} is {picked.status})"
+                raise Conflict(msg)
         if task.vehicle_id is not None and not task.is_drop:
             vehicle, version = vehicle_version(conn, task.vehicle_id)
             if vehicle.status not in (VehicleStatus.AVAILABLE, VehicleStatus.LOW_BATTERY):
@@ -137,7 +142,7 @@ def _release(vehicle: Vehicle, low_pct: float, at: datetime, **changes: Any) -> 
 
 def _swap(service: CrewService, conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
     assert task.vehicle_id is not None and task.shift_id is not None
-    vehicle, version = vehicle_version(conn, task.vehicle_id)
+    vehicle, version = _held(conn, task)
     fresh = stock_db.charged_in_van(conn, task.shift_id, vehicle.vehicle_class)
     if fresh is None:
         msg = f"the van has no charged {vehicle.vehicle_class} pack: load packs at a station first"
@@ -159,12 +164,15 @@ def _load(conn: Connection, task: OpsTask, at: datetime) -> dict[str, Any]:
     return {"station": task.site_id, "loaded": loaded, "docked": docked}
 
 
-def _drop(
-    service: CrewService, conn: Connection, task: OpsTask, at: datetime, where: Position | None
-) -> dict[str, Any]:
-    assert task.vehicle_id is not None and task.target is not None
-    place = where or task.target
+#: How far from the planned place a crew may leave a vehicle (a blocked kerb, a better spot).
+DROP_WITHIN_M = 300.0
+
+
+def _check_drop_place(conn: Connection, task: OpsTask, place: Position, at: datetime) -> None:
+    """Refuse a place the planner would not have chosen: outside the service area, in a
+    no-parking or no-ride zone or a closure in force, or far from the planned place."""
     zones = list_zones(conn, task.operator_id)
+    check_in_service_area(zones, place, "the drop")
     barring = [
         z for z in zones if z.kind in (ZoneKind.NO_PARKING, ZoneKind.NO_RIDE) or z.closes_roads(at)
     ]
@@ -172,10 +180,33 @@ def _drop(
     if hit is not None:
         msg = f"a vehicle may not be left in {hit.kind} {hit.name!r}: leave it elsewhere"
         raise InvalidValue(msg)
+    if task.target is not None:
+        off = haversine_m(place.lat, place.lon, task.target.lat, task.target.lon)
+        if off > DROP_WITHIN_M:
+            msg = (
+                f"the drop is {off:.0f} m from the planned place; leave the vehicle within "
+                f"{DROP_WITHIN_M:.0f} m of it, or fail the task and say why"
+            )
+            raise InvalidValue(msg)
+
+
+def _held(conn: Connection, task: OpsTask) -> tuple[Vehicle, int]:
+    """The task's vehicle, which the crew must still hold (a manager may have taken it)."""
+    assert task.vehicle_id is not None
     vehicle, version = vehicle_version(conn, task.vehicle_id)
     if vehicle.status is not HELD:
-        msg = f"the vehicle is {vehicle.status}, not in the van"
+        msg = f"the vehicle is {vehicle.status} now, not held by the crew: fail the task"
         raise Conflict(msg)
+    return vehicle, version
+
+
+def _drop(
+    service: CrewService, conn: Connection, task: OpsTask, at: datetime, where: Position | None
+) -> dict[str, Any]:
+    assert task.vehicle_id is not None and task.target is not None
+    place = where or task.target
+    _check_drop_place(conn, task, place, at)
+    vehicle, version = _held(conn, task)
     low = service.catalog[vehicle.vehicle_class].low_battery_pct
     write_if_version(conn, _release(vehicle, low, at, position=place), version)
     return {"lat": place.lat, "lon": place.lon}
@@ -213,9 +244,12 @@ def complete(
         return plans_db.get_task(conn, crew.operator_id, task_id)
 
 
-def fail(service: CrewService, crew: User, task_id: str, reason: str) -> OpsTask:
-    """Fail a started task with its reason: its vehicle goes back in service (a move's drop is
-    cancelled with it), a station visit's packs are released.
+def fail(
+    service: CrewService, crew: User, task_id: str, reason: str, where: Position | None = None
+) -> OpsTask:
+    """Fail a started task with its reason: its vehicle goes back in service (a failed
+    pick-up's drop is cancelled with it; a vehicle whose drop failed is left at ``where``, or
+    brought back where it was picked up), a station visit's packs are released.
 
     Raises
     ------
@@ -233,13 +267,17 @@ def fail(service: CrewService, crew: User, task_id: str, reason: str) -> OpsTask
         if task.status is not TaskStatus.IN_PROGRESS:
             msg = f"task {task_id} is {task.status}; only a started task can fail"
             raise Conflict(msg)
-        if task.vehicle_id is not None and not task.is_drop:
+        if task.vehicle_id is not None:
             vehicle, version = vehicle_version(conn, task.vehicle_id)
             if vehicle.status is HELD:
                 low = service.catalog[vehicle.vehicle_class].low_battery_pct
-                write_if_version(conn, _release(vehicle, low, now), version)
-            if task.pair_sequence is not None:
-                _cancel_pair(conn, task, now, reason)
+                moved: dict[str, Any] = {}
+                if task.is_drop and where is not None:
+                    _check_drop_place(conn, replace(task, target=None), where, now)
+                    moved = {"position": where}
+                write_if_version(conn, _release(vehicle, low, now, **moved), version)
+            if task.pair_sequence is not None and not task.is_drop:
+                _cancel_pair(conn, task, crew, now, reason)
         if task.kind is TaskKind.CHARGE:
             stock_db.release_packs(conn, [task.id])
         _move(conn, task, TaskStatus.FAILED, now, failure_reason=reason.strip()[:500])
@@ -247,14 +285,17 @@ def fail(service: CrewService, crew: User, task_id: str, reason: str) -> OpsTask
         return plans_db.get_task(conn, crew.operator_id, task_id)
 
 
-def _cancel_pair(conn: Connection, task: OpsTask, at: datetime, reason: str) -> None:
+def _pair(conn: Connection, task: OpsTask) -> OpsTask | None:
+    """The other half of a move."""
     for other in plans_db.plan_tasks(conn, task.plan_id or ""):
-        same = other.shift_id == task.shift_id and other.sequence == task.pair_sequence
-        if same and other.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED):
-            plans_db.set_task_status(
-                conn,
-                other,
-                TaskStatus.CANCELLED,
-                at,
-                failure_reason=f"pick-up failed: {reason}",
-            )
+        if other.shift_id == task.shift_id and other.sequence == task.pair_sequence:
+            return other
+    return None
+
+
+def _cancel_pair(conn: Connection, task: OpsTask, crew: User, at: datetime, reason: str) -> None:
+    other = _pair(conn, task)
+    if other is not None and other.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED):
+        why = f"pick-up failed: {reason}"
+        plans_db.set_task_status(conn, other, TaskStatus.CANCELLED, at, failure_reason=why)
+        _audit(conn, other, crew, at, "cancel", reason=why)

@@ -136,7 +136,7 @@ class QueueCrewPlans:
         """
         try:
             job = Job.fetch(jid, connection=self.connection)
-        except NoSuchJobError:
+        except (NoSuchJobError, ValueError):  # rq refuses ids of other characters outright
             job = None
         if job is None or job.meta.get("operator_id") != operator_id:
             msg = f"no plan job {jid}"

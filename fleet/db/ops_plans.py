@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from fleet.catalog import VehicleClass
 from fleet.crews import PLAN_MACHINE, OpsPlan, PlanStatus
 from fleet.db.audit import record
-from fleet.db.tables import ops_plans, ops_tasks
+from fleet.db.tables import operators, ops_plans, ops_tasks
 from fleet.exceptions import NotFound
 from fleet.geo import Position
 from fleet.ops import TASK_MACHINE, OpsTask, TaskKind, TaskStatus
@@ -348,3 +348,10 @@ def busy_until(conn: Connection, shift_ids: Iterable[str]) -> dict[str, tuple[da
     for shift_id, arrive_at, lat, lon in rows:
         last[shift_id] = (arrive_at, Position(lat, lon))
     return last
+
+
+def take_turns(conn: Connection, operator_id: str) -> None:
+    """Decisions on one operator's plans take turns (``FOR UPDATE`` on the operator's row; on
+    SQLite writers take turns anyway): two plans approved at once are checked one after the
+    other, so they never both take a vehicle."""
+    conn.execute(select(operators.c.id).where(operators.c.id == operator_id).with_for_update())

@@ -213,7 +213,9 @@ def load_reserved(conn: Connection, task_id: str, shift_id: str) -> int:
 
 def dock_spent(conn: Connection, site_id: str, shift_id: str, at: datetime) -> int:
     """Dock the spent packs in the van of ``shift_id`` in the station's free slots of their
-    type (a full cabinet leaves them in the van); how many. They charge from ``at``."""
+    type (a full cabinet leaves them in the van); how many. They charge from ``at``. Vans
+    docking at one station take turns on its row, so two never pick the same free slot."""
+    conn.execute(select(sites.c.id).where(sites.c.id == site_id).with_for_update())
     capacity = dict(
         conn.execute(
             select(station_slots.c.pack_class, station_slots.c.slots).where(

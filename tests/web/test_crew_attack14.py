@@ -28,6 +28,7 @@ from tests.web.test_crew_plans import _propose, _recharge
 
 #: The demo with a forecast and a 1-second planner on real Redis (see test_crew_plans).
 crew_demo = test_crew_plans.crew_demo
+crew_template = test_crew_plans.crew_template
 
 
 def _crews(client):
@@ -69,11 +70,6 @@ def a_move(crew_demo):
     return app, client, engine, manager, crew, pick, drop
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="failing a move's drop after its pick-up leaves the vehicle in_transit for good: "
-    "fail() releases a vehicle only for non-drop tasks, so riders can never book it again",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_failed_drop_puts_the_carried_vehicle_back_in_service(a_move):
     _app, client, engine, _manager, crew, pick, drop = a_move
@@ -91,11 +87,6 @@ def test_a_failed_drop_puts_the_carried_vehicle_back_in_service(a_move):
     assert _status(engine, pick["vehicle_id"]) in ("available", "low_battery")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="completing a drop at a lat/lon far outside the service area (another city) is "
-    "accepted: _drop checks only no-parking/no-ride zones and closures, not the service area",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_drop_far_outside_the_service_area_is_refused(a_move):
     _app, client, engine, _manager, crew, pick, drop = a_move
@@ -115,11 +106,6 @@ def test_a_drop_far_outside_the_service_area_is_refused(a_move):
     assert busan.status_code == 422, busan.get_json()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a closure created between proposal and approval over a swap's vehicle does not "
-    "drop the task at approval: _stale checks moved/booked/taken vehicles, not closures",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_approval_drops_a_task_whose_vehicle_a_new_closure_covers(crew_demo, clock):
     app, _summary = crew_demo
@@ -146,12 +132,6 @@ def test_approval_drops_a_task_whose_vehicle_a_new_closure_covers(crew_demo, clo
     assert "Gas leak" in dropped[swap["id"]] or "closure" in dropped[swap["id"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="completing a swap overwrites a status the manager set meanwhile: a held vehicle "
-    "marked 'maintenance' comes out 'available' (bookable), since _swap never checks it is "
-    "still held",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_swap_completed_after_the_manager_took_the_vehicle_out_keeps_it_out(crew_demo):
     app, _summary = crew_demo
@@ -184,11 +164,6 @@ def test_a_swap_completed_after_the_manager_took_the_vehicle_out_keeps_it_out(cr
     assert _status(engine, first["vehicle_id"]) == "maintenance"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a proposal past its 30 minutes still reads 'proposed' in GET /ops/plans/{id} (and "
-    "the list) until someone tries to decide it: expiry happens only inside approve/reject",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_plan_past_its_expiry_reads_expired(crew_demo, clock):
     app, _summary = crew_demo
@@ -202,12 +177,6 @@ def test_a_plan_past_its_expiry_reads_expired(crew_demo, clock):
     assert plan.id not in {p["id"] for p in listed["data"]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a late approve answers 409 'expired already' but the expiry is rolled back with "
-    "the 409 (expire_due runs in the transaction the Conflict aborts): the plan stays "
-    "'proposed' and its tasks 'open' for good, and no expiry is ever audited",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_late_decision_stores_the_expiry_and_audits_it(crew_demo, clock):
     app, _summary = crew_demo
@@ -233,11 +202,6 @@ def test_a_late_decision_stores_the_expiry_and_audits_it(crew_demo, clock):
     assert any("expire" in a for a in actions), actions
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /ops/jobs/<id> with an id rq refuses (a space, a dot, non-ASCII) answers 500: "
-    "rq's Job.fetch raises ValueError, which the view does not turn into 404",
-)
 @pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 def test_a_garbage_job_id_is_not_found(crew_demo):
     app, _summary = crew_demo
@@ -248,12 +212,6 @@ def test_a_garbage_job_id_is_not_found(crew_demo):
         assert answer.status_code == 404, (jid, answer.status_code)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two plans holding the same vehicles (one bucket's rebalancing plan and the next "
-    "bucket's) approved at the same moment on PostgreSQL both keep them: _stale reads the other "
-    "approved plans' tasks with no lock, so one vehicle is assigned to two crews",
-)
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_two_plans_approved_at_once_never_both_take_a_vehicle(crew_demo, monkeypatch):
     app, _summary = crew_demo
@@ -316,12 +274,6 @@ def test_two_plans_approved_at_once_never_both_take_a_vehicle(crew_demo, monkeyp
     assert not twice, (outcome, f"{len(twice)} vehicle(s) given to two approved plans")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two vans completing station visits at the same station at once on PostgreSQL: "
-    "dock_spent picks free slots from a read without a lock, both pick the same slot, and the "
-    "second crew's /complete dies on uq_battery_packs_location_slot (500, not docked, not 409)",
-)
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_two_vans_docking_at_one_station_at_once(crew_demo, clock, monkeypatch):
     app, summary = crew_demo

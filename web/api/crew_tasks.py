@@ -39,6 +39,13 @@ class CompleteIn(Schema):
 
 class FailIn(Schema):
     reason = fields.String(required=True, validate=validators.Length(min=1, max=500))
+    lat = fields.Float(
+        load_default=None,
+        validate=validators.Range(min=-90, max=90),
+        metadata={"description": "a failed drop: where the vehicle was left (default: brought "
+                  "back where it was picked up)"},
+    )  # fmt: skip
+    lon = fields.Float(load_default=None, validate=validators.Range(min=-180, max=180))
 
 
 @api.get("/crews/me/tasks")
@@ -99,7 +106,14 @@ def complete_task(task_id: str, body: dict[str, Any]) -> dict[str, Any]:
 @api.output(CrewTaskOut)
 @api.doc(
     summary="I could not do it, and why: its vehicle goes back in service",
-    responses={**ERRORS, 409: "not started", 422: "no reason"},
+    responses={
+        **ERRORS,
+        409: "not started",
+        422: "no reason, or a place a vehicle may not be left",
+    },
 )
 def fail_task(task_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    return task_out(crew_tasks.fail(ctx().crews, current_user(), task_id, body["reason"]))
+    where = None
+    if body["lat"] is not None and body["lon"] is not None:
+        where = Position(body["lat"], body["lon"])
+    return task_out(crew_tasks.fail(ctx().crews, current_user(), task_id, body["reason"], where))

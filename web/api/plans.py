@@ -227,6 +227,7 @@ def job_status(plan_job_id: str) -> dict[str, Any]:
 def list_plans(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()
     page, per_page = paging(query, app.paging)
+    crew_plans.expire_proposals(app.crews)
     status = PlanStatus(query["status"]) if query["status"] in set(PlanStatus) else None
     if query["status"] is not None and status is None:
         raise api_error(422, f"unknown plan status {query['status']!r}", "invalid_value")
@@ -259,6 +260,7 @@ def list_plans(query: dict[str, Any]) -> dict[str, Any]:
 )
 def get_plan(plan_id: str) -> dict[str, Any]:
     app = ctx()
+    crew_plans.expire_proposals(app.crews)
     with reading(app.engine) as conn:
         plan = plans_db.get_plan(conn, current_user().operator_id, plan_id)
         tasks = plans_db.plan_tasks(conn, plan.id)

@@ -29,8 +29,8 @@ board until the next station.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
+from dataclasses import replace
 from time import monotonic
 
 import numpy as np
@@ -38,11 +38,29 @@ from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.crew_nodes import CrewNodes
+from routing.crew_types import (
+    TRIP_VALUE_S,
+    CrewProblem,
+    CrewSolution,
+    StationSpec,
+    Status,
+    Stop,
+    VanSpec,
+    VisitSpec,
+)
 
-#: What one expected trip served is worth, in seconds of van driving: a visit is made when its
-#: trips are worth more than the detour to it. A crew hour costs the operator roughly what 12
-#: rides bring in (driver, van, fuel against about ₩2,500 a ride), so a trip pays for ~5 min.
-TRIP_VALUE_S = 300
+__all__ = [
+    "TRIP_VALUE_S",
+    "CrewProblem",
+    "CrewSolution",
+    "StationSpec",
+    "Status",
+    "Stop",
+    "VanSpec",
+    "VisitSpec",
+    "solve_crews",
+]
+
 #: Prizes are scaled to integers in hundredths of a trip before they are priced.
 PRIZE_SCALE = 100
 
@@ -56,91 +74,19 @@ FIRST_SOLUTIONS = (
 )
 
 
-class Status(StrEnum):
-    """How a solve ended."""
+def solve_crews(
+    problem: CrewProblem,
+    time_limit_s: float,
+    *,
+    seed: int = 0,
+    initial: Sequence[Sequence[Stop]] | None = None,
+) -> CrewSolution:
+    """Plan the vans' visits within ``time_limit_s`` seconds (model building included).
 
-    IMPROVED = "improved"  # a first solution, then local search until the limit
-    FIRST_ONLY = "first-solution"  # local search found nothing better
-    EMPTY = "nothing-to-plan"  # no van or no visit
-    FAILED = "no-solution"  # not even the empty plan: a van cannot reach its end in time
-
-
-@dataclass(frozen=True, slots=True)
-class VanSpec:
-    """A van: start and end places (indices into the matrix), when it may leave and must be
-    back (seconds from the plan's time), vehicles it carries per vehicle type, packs it carries
-    (charged or spent) and charged packs per pack type on board when it leaves."""
-
-    start: int
-    end: int
-    ready_s: int
-    shift_end_s: int
-    capacity_vehicles: tuple[int, ...]
-    capacity_packs: int
-    packs_on_board: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class VisitSpec:
-    """An optional visit: a swap (``pack_type`` set), a pick-up (``carry_type`` set, ``+1``) or
-    a drop (``carry_type`` set, ``-1``); ``prize`` in expected trips."""
-
-    place: int
-    service_s: int
-    prize: float
-    pack_type: int | None = None
-    carry_type: int | None = None
-    carry: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StationSpec:
-    """A swap station: its place, charged packs per pack type it hands out, service seconds."""
-
-    place: int
-    stock: tuple[int, ...]
-    service_s: int
-
-
-@dataclass(frozen=True, slots=True)
-class CrewProblem:
-    """Everything to plan. ``durations`` is seconds between places; ``pairs`` are (pick-up,
-    drop) visit indices; ``vehicle_types``/``pack_types`` count the carry and pack types."""
-
-    durations: NDArray[np.int64]
-    vans: list[VanSpec]
-    visits: list[VisitSpec]
-    stations: list[StationSpec] = field(default_factory=list)
-    pairs: list[tuple[int, int]] = field(default_factory=list)
-    vehicle_types: int = 0
-    pack_types: int = 0
-    trip_value_s: int = TRIP_VALUE_S
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """One stop of a route: a visit (index into the visits) or a station (index into the
-    stations, with the charged packs loaded per pack type); arrival in seconds."""
-
-    arrival_s: int
-    visit: int | None = None
-    station: int | None = None
-    loaded: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CrewSolution:
-    """Per van its stops in order and its end time; the visits left out; status, objective."""
-
-    routes: list[list[Stop]]
-    ends_s: list[int]
-    dropped: list[int]
-    status: Status
-    objective: int
-
-
-def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> CrewSolution:
-    """Plan the vans' visits within ``time_limit_s`` seconds.
+    ``initial``: routes to start the search from (one per van, as a :class:`CrewSolution`
+    gives them; a station stop may say it loads more packs than the swaps after it use). The
+    answer is then never worse than they are on the model's objective; without them, or if
+    they break a rule, the search starts from :data:`FIRST_SOLUTIONS`.
 
     ``seed`` orders the visits in the model (ties in the first solution and the neighbourhoods
     break differently), since the routing library has no random seed of its own; the same seed
@@ -159,7 +105,13 @@ def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> 
     _build(model, manager, shuffled, nodes)
     search = _search_parameters(time_limit_s)
     model.CloseModelWithParameters(search)
-    first = _first_solution(model, search, deadline)
+    first = None
+    if initial is not None:
+        routes = nodes.routes_of(shuffled, _renumber(initial, order))
+        indices = [[manager.NodeToIndex(n) for n in route] for route in routes]
+        first = model.ReadAssignmentFromRoutes(indices, True)
+    if first is None:
+        first = _first_solution(model, search, deadline)
     if first is None:
         return _empty(problem, Status.FAILED)
     search.time_limit.FromMilliseconds(max(10, int((deadline - monotonic()) * 1000)))
@@ -169,6 +121,19 @@ def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> 
     status = Status.IMPROVED if improved else Status.FIRST_ONLY
     read = _read(shuffled, model, manager, nodes, solution, status)
     return _restore(read, order)
+
+
+def _renumber(
+    routes: Sequence[Sequence[Stop]], order: NDArray[np.int64] | None
+) -> list[list[Stop]]:
+    """Routes of the original problem with visit indices of the reordered one."""
+    if order is None:
+        return [list(r) for r in routes]
+    new_of = np.argsort(order)
+    return [
+        [s if s.visit is None else replace(s, visit=int(new_of[s.visit])) for s in route]
+        for route in routes
+    ]
 
 
 def _empty(problem: CrewProblem, status: Status) -> CrewSolution:

@@ -11,7 +11,9 @@ The model:
 - every visit is optional: leaving it out costs its prize (expected trips) times
   :data:`TRIP_VALUE_S`, so the objective is driving seconds minus the trips served, priced in
   seconds. Seconds rather than metres because the shift, the binding limit, is in seconds, and
-  one unit for cost and feasibility makes the prize's price easy to read;
+  one unit for cost and feasibility makes the prize's price easy to read. With
+  ``prize_horizon_s`` a prize fades with the time it is earned (a soft upper bound at 0 on the
+  visit's time), since demand comes through the horizon and a late visit serves less of it;
 - moves are pick-up and drop pairs on the same van, pick-up first; the van carries at most its
   capacity of each vehicle type (one "carry" dimension per type, a pick-up +1, a drop -1);
 - packs: a "packs-<type>" dimension per pack type counts the charged packs of that type on
@@ -61,8 +63,9 @@ __all__ = [
     "solve_crews",
 ]
 
-#: Prizes are scaled to integers in hundredths of a trip before they are priced.
-PRIZE_SCALE = 100
+#: The objective counts hundredths of a second, so a prize that fades by a fraction of a
+#: second each second (see ``CrewProblem.prize_horizon_s``) is still an integer cost.
+COST_SCALE = 100
 
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 #: First-solution strategies tried in turn: insertion builds good prize-collecting starts;
@@ -151,15 +154,10 @@ def _reorder(problem: CrewProblem, order: NDArray[np.int64] | None) -> CrewProbl
     if order is None:
         return problem
     new_of = {int(old): new for new, old in enumerate(order)}
-    return CrewProblem(
-        problem.durations,
-        problem.vans,
-        [problem.visits[int(old)] for old in order],
-        problem.stations,
-        [(new_of[p], new_of[d]) for p, d in problem.pairs],
-        problem.vehicle_types,
-        problem.pack_types,
-        problem.trip_value_s,
+    return replace(
+        problem,
+        visits=[problem.visits[int(old)] for old in order],
+        pairs=[(new_of[p], new_of[d]) for p, d in problem.pairs],
     )
 
 
@@ -204,13 +202,20 @@ def _build(
     drive = nodes.drive(problem.durations)
     # A station stop costs its service too, so the search never parks at one for nothing.
     cost = drive + np.where(nodes.place[:, None] != nodes.place[None, :], nodes.parking, 0)
+    cost *= COST_SCALE
     model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitMatrix(cost.tolist()))
     time = _add_time(model, problem, drive + nodes.stay())
-    in_pair = {d for _, d in problem.pairs}
+    earned_at = dict(problem.pairs)
+    drops = set(earned_at.values())
     for k, visit in enumerate(problem.visits):
         index = manager.NodeToIndex(nodes.first_visit + k)
-        prize = 0 if k in in_pair else round(visit.prize * PRIZE_SCALE)
-        model.AddDisjunction([index], prize * problem.trip_value_s // PRIZE_SCALE)
+        worth = 0.0 if k in drops else visit.prize * problem.trip_value_s * COST_SCALE
+        model.AddDisjunction([index], round(worth))
+        if problem.prize_horizon_s > 0 and worth > 0:
+            # Served at t, the visit earns worth × (1 - t/horizon): a cost of t × worth/horizon.
+            earned = manager.NodeToIndex(nodes.first_visit + earned_at.get(k, k))
+            fade = max(1, round(worth / problem.prize_horizon_s))
+            time.SetCumulVarSoftUpperBound(earned, 0, fade)
     for n in range(nodes.first_pack, nodes.count):  # loading is free but not required
         model.AddDisjunction([manager.NodeToIndex(n)], 0)
     solver = model.solver()

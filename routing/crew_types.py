@@ -64,7 +64,8 @@ class StationSpec:
 @dataclass(frozen=True, slots=True)
 class CrewProblem:
     """Everything to plan. ``durations`` is seconds between places; ``pairs`` are (pick-up,
-    drop) visit indices; ``vehicle_types``/``pack_types`` count the carry and pack types."""
+    drop) visit indices; ``vehicle_types``/``pack_types`` count the carry and pack types;
+    a move's prize is its pick-up's and is earned at its drop."""
 
     durations: NDArray[np.int64]
     vans: list[VanSpec]
@@ -74,6 +75,10 @@ class CrewProblem:
     vehicle_types: int = 0
     pack_types: int = 0
     trip_value_s: int = TRIP_VALUE_S
+    #: Seconds over which a visit's prize fades to nothing (0: it never fades). Demand comes
+    #: through the horizon, so a vehicle charged or brought in at ``t`` serves only the rides
+    #: after ``t``: its trips are ``prize × (1 - t / prize_horizon_s)``.
+    prize_horizon_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)

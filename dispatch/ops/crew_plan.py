@@ -122,7 +122,15 @@ def crew_problem(snapshot: CrewSnapshot, where: Places) -> tuple[CrewProblem, li
         for st, place in where.stations
     ]
     problem = CrewProblem(
-        where.durations, vans, visits, stations, pairs, len(classes), len(classes), TRIP_VALUE_S
+        where.durations,
+        vans,
+        visits,
+        stations,
+        pairs,
+        len(classes),
+        len(classes),
+        TRIP_VALUE_S,
+        snapshot.horizon_s,
     )
     return problem, classes
 

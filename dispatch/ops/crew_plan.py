@@ -42,7 +42,7 @@ __all__ = [
 Progress = Callable[[float, str], None]
 
 #: Seconds kept from the solver's share of the limit to read its answer and write the proposal.
-RESERVE_S = 0.1
+RESERVE_S = 0.25
 #: The solver always gets this long, even when the matrix took the whole limit.
 MIN_SOLVE_S = 0.2
 

@@ -12,7 +12,8 @@ Each plan is scored on **realised** demand the planner never saw: cell weights p
 log-normal factor under another seed, rides drawn as Poisson per cell, simulated over the horizon
 (a rider takes a vehicle of the cell charged at or above its threshold; the ride lasts 14 min and
 ends in a cell drawn from the realised destination weights). ``gain_trips`` = rides served with
-the plan minus rides served with no plan, on the same draws (mean of three); ``ops_km`` the
+the plan minus rides served with no plan, on the same draws (mean of twenty, ``± se`` its
+standard error); ``ops_km`` the
 vans' kilometres; ``swapped_pct`` the share of at-risk vehicles (those the swap needs named)
 swapped. ``seconds`` is the planner's wall time, travel matrix included.
 """
@@ -64,19 +65,35 @@ CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_MOPED)
 THRESHOLD = {VehicleClass.E_KICKBOARD: 15.0, VehicleClass.E_BIKE: 20.0, VehicleClass.E_MOPED: 20.0}
 PER_RIDE = {VehicleClass.E_KICKBOARD: 6.0, VehicleClass.E_BIKE: 4.0, VehicleClass.E_MOPED: 5.0}
 RIDE_S = 14 * 60
-DRAWS = 3
+DRAWS = 20
 GOAL = 1.3
-NOTES = """Distance to the goal, honestly: not met. At 5 s no row reaches 1.3× greedy's realised
-gain with no more kilometres; the best is 1.27× (500 vehicles, 10 crews, rebalancing) at 40 %
-more km. The solver's plans score higher on the forecast's own terms (``expected gain``) in most
-rows and rebalance with fewer km, but on realised demand (perturbed weights, three draws) the
-two planners are mostly within noise of each other. Weak points seen: with 10 crews the 1 s
-budget leaves the solver at a poor first solution; swap plans with 10 crews drive more km than
-greedy (the price of a trip, ``TRIP_VALUE_S`` = 300 s, makes far swaps look worth it); both
-planners route the same pruned candidates, so greedy, taking the most valuable first, is a strong
-baseline. Open: tune the trip price and the pruning per size, more draws in the score, moves and
-swaps on one van. The 2,000-vehicle, 10-crew plan at the 20 s budget took just over 20 s (the
-travel matrix comes on top of the solver's limit): the limit should be given net of it."""
+NOTES = """Distance to the goal, honestly: not met, and out of reach over these needs. At 5 s no
+row reaches 1.3× greedy's realised gain: the solver is level with greedy (0.93-1.02×, each
+within about two standard errors of it) and drives fewer km in every 5 s row. What bounds it is
+what both planners are offered, not the routes: meeting every need (any route, any km) would
+expect only 1.08-1.14× greedy's expected gain in three of the four swap rows (the goal's list
+above). In the rebalancing rows the needs hold more (1.4-2.1×), but what greedy leaves either
+does not pay for its driving at the trip price (``TRIP_VALUE_S`` = 300 s a trip) or does not fit
+the shifts, so serving it takes more driving, which the goal rules out. And on realised demand a
+swap is worth a seventh to a third of its prize: the prize is the rides the forecast expects of
+the vehicle, while in the simulation the other charged vehicles of the cell serve most of those
+riders, so a plan better on expected terms barely moves the realised gain.
+
+Changed since the first table: the time limit is the whole plan's (needs and matrix come out of
+it, and a quarter of a second is kept to write the proposal, so the 20 s plans end within 20 s);
+the search starts from greedy's routes, so it never answers worse than greedy on its own
+objective (at 1 s with 10 crews it used to stay at a poor first solution, 0.52-0.62× greedy); a
+visit's prize fades over the horizon, since demand comes through it and a late visit serves less
+(``expected gain`` sums the unfaded prizes, so the solver may show less of it with more value);
+twenty demand draws instead of three.
+
+Weak points seen: guided local search from greedy's routes mostly reorders greedy's visits
+(fewer km) and rarely changes which are made; a search from a cheapest-insertion start reached a
+better objective on 500 vehicles and 3 crews but a worse one elsewhere, so it is not used. With
+2,000 vehicles and 10 crews a travel matrix not yet cached takes about a second, most of a 1 s
+budget (here the greedy plan before it warms the router's cache). Open: swap prizes from the
+marginal rider (the cell's demand law, as moves use), moves and swaps on one van, a cost per km
+beside the crew's time if fuel should weigh."""
 
 
 def city(
@@ -224,29 +241,26 @@ def served(
     return done
 
 
-def gain(
-    snapshot: CrewSnapshot, plan: Proposal, origins: dict[str, float], ends: dict[str, float]
-) -> float:
-    return float(
-        np.mean(
-            [
-                served(snapshot, plan, origins, ends, d) - served(snapshot, None, origins, ends, d)
-                for d in range(DRAWS)
-            ]
-        )
-    )
+def baseline(
+    snapshot: CrewSnapshot, origins: dict[str, float], ends: dict[str, float]
+) -> list[int]:
+    """Rides served with no plan, per draw (shared by every plan of the snapshot)."""
+    return [served(snapshot, None, origins, ends, d) for d in range(DRAWS)]
 
 
 def score(
     snapshot: CrewSnapshot,
     plan: Proposal,
     at_risk: int,
-    origins: dict[str, float],
-    ends: dict[str, float],
+    realised: tuple[dict[str, float], dict[str, float], list[int]],
 ) -> dict[str, Any]:
+    """A plan's row: realised gain over the no-plan ``realised[2]``, km, swaps, checks."""
+    origins, ends, base = realised
+    gains = [served(snapshot, plan, origins, ends, d) - base[d] for d in range(DRAWS)]
     swapped = len({t.vehicle_id for t in plan.tasks if t.kind is TaskKind.SWAP})
     return {
-        "gain_trips": round(gain(snapshot, plan, origins, ends), 1),
+        "gain_trips": round(float(np.mean(gains)), 1),
+        "gain_se": round(float(np.std(gains, ddof=1) / np.sqrt(DRAWS)), 1),
         "ops_km": round(sum(r.distance_m for r in plan.routes) / 1000, 1),
         "swapped_pct": round(100 * swapped / at_risk, 1) if at_risk else 0.0,
         "expected_gain": plan.expected_gain_trips,
@@ -265,23 +279,28 @@ def rows() -> list[dict[str, Any]]:
                 snapshot, origins, ends = city(router, n, crews, kind, seed=n + crews)
                 needs = needs_of(snapshot)
                 at_risk = len(needs.swaps) + sum(1 for u in needs.undone if u.vehicle_id)
+                ceiling = sum(n.lost_trips for n in needs.swaps)
+                ceiling += sum(n.gain_trips for n in needs.moves)
                 started = time.perf_counter()
                 greedy = plan_greedy(snapshot)
                 greedy_s = time.perf_counter() - started
-                g = score(snapshot, greedy, at_risk, origins, ends)
+                realised = (origins, ends, baseline(snapshot, origins, ends))
+                g = score(snapshot, greedy, at_risk, realised)
                 for budget in BUDGETS:
                     started = time.perf_counter()
                     plan = plan_crews(snapshot, time_limit_s=budget)
                     seconds = time.perf_counter() - started
-                    s = score(snapshot, plan, at_risk, origins, ends)
+                    s = score(snapshot, plan, at_risk, realised)
                     row = {
                         "vehicles": n,
                         "crews": crews,
                         "kind": str(kind),
                         "budget_s": budget,
                         "gain_trips": s["gain_trips"],
+                        "gain_se": s["gain_se"],
                         "ops_km": s["ops_km"],
                         "greedy_gain_trips": g["gain_trips"],
+                        "greedy_gain_se": g["gain_se"],
                         "greedy_ops_km": g["ops_km"],
                         "swapped_pct": s["swapped_pct"],
                         "greedy_swapped_pct": g["swapped_pct"],
@@ -289,6 +308,7 @@ def rows() -> list[dict[str, Any]]:
                         "greedy_seconds": round(greedy_s, 2),
                         "expected_gain": s["expected_gain"],
                         "greedy_expected_gain": g["expected_gain"],
+                        "needs_expected": round(ceiling, 1),
                         "tasks": len(plan.tasks),
                         "greedy_tasks": len(greedy.tasks),
                         "check_problems": s["problems"] + g["problems"],
@@ -307,7 +327,9 @@ COLUMNS = [
     ("kind", "kind"),
     ("budget_s", "budget s"),
     ("gain_trips", "gain trips"),
+    ("gain_se", "± se"),
     ("greedy_gain_trips", "greedy gain"),
+    ("greedy_gain_se", "± se"),
     ("ratio", "× greedy"),
     ("ops_km", "ops km"),
     ("greedy_ops_km", "greedy km"),
@@ -316,6 +338,7 @@ COLUMNS = [
     ("seconds", "seconds"),
     ("expected_gain", "expected gain"),
     ("greedy_expected_gain", "greedy expected"),
+    ("needs_expected", "all needs expected"),
     ("check_problems", "check problems"),
 ]
 
@@ -331,11 +354,18 @@ def verdict(found: list[dict[str, Any]]) -> list[str]:
     lines.append(
         f"- At 5 s: {len(met)} of {len(at5)} rows meet gain ≥ {GOAL}× greedy's with no more ops km."
     )
+    fewer_km = sum(1 for r in at5 if r["ops_km"] <= r["greedy_ops_km"])
+    level = sum(1 for r in at5 if r["gain_trips"] >= r["greedy_gain_trips"] - 2 * r["gain_se"])
+    lines.append(
+        f"- At 5 s: no more km than greedy in {fewer_km} of {len(at5)} rows; realised gain at "
+        f"least greedy's less two standard errors in {level} of {len(at5)}."
+    )
     for r in at5:
         if r not in met:
             lines.append(
                 f"  - not met: {r['vehicles']} vehicles, {r['crews']} crews, {r['kind']}: "
-                f"{r['ratio']}× greedy, {r['ops_km']} km against {r['greedy_ops_km']} km"
+                f"{r['ratio']}× greedy, {r['ops_km']} km against {r['greedy_ops_km']} km; "
+                f"meeting every need would expect {_headroom(r)}× greedy's expected gain"
             )
     big = [r for r in found if r["vehicles"] == 2000 and r["crews"] == 10]
     slowest = max((r["seconds"] for r in big), default=0.0)
@@ -346,6 +376,13 @@ def verdict(found: list[dict[str, Any]]) -> list[str]:
     )
     lines += ["", NOTES]
     return lines
+
+
+def _headroom(row: dict[str, Any]) -> str:
+    """Every need's expected trips over greedy's expected gain: the most any plan could
+    expect over the same needs, whatever its routes and however many km."""
+    greedy = row["greedy_expected_gain"]
+    return f"{row['needs_expected'] / greedy:.2f}" if greedy else "n/a"
 
 
 def render(found: list[dict[str, Any]]) -> str:

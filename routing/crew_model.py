@@ -11,7 +11,9 @@ The model:
 - every visit is optional: leaving it out costs its prize (expected trips) times
   :data:`TRIP_VALUE_S`, so the objective is driving seconds minus the trips served, priced in
   seconds. Seconds rather than metres because the shift, the binding limit, is in seconds, and
-  one unit for cost and feasibility makes the prize's price easy to read;
+  one unit for cost and feasibility makes the prize's price easy to read. With
+  ``prize_horizon_s`` a prize fades with the time it is earned (a soft upper bound at 0 on the
+  visit's time), since demand comes through the horizon and a late visit serves less of it;
 - moves are pick-up and drop pairs on the same van, pick-up first; the van carries at most its
   capacity of each vehicle type (one "carry" dimension per type, a pick-up +1, a drop -1);
 - packs: a "packs-<type>" dimension per pack type counts the charged packs of that type on
@@ -29,8 +31,8 @@ board until the next station.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
+from dataclasses import replace
 from time import monotonic
 
 import numpy as np
@@ -38,13 +40,32 @@ from numpy.typing import NDArray
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from routing.crew_nodes import CrewNodes
+from routing.crew_types import (
+    TRIP_VALUE_S,
+    CrewProblem,
+    CrewSolution,
+    StationSpec,
+    Status,
+    Stop,
+    VanSpec,
+    VisitSpec,
+)
 
-#: What one expected trip served is worth, in seconds of van driving: a visit is made when its
-#: trips are worth more than the detour to it. A crew hour costs the operator roughly what 12
-#: rides bring in (driver, van, fuel against about ₩2,500 a ride), so a trip pays for ~5 min.
-TRIP_VALUE_S = 300
-#: Prizes are scaled to integers in hundredths of a trip before they are priced.
-PRIZE_SCALE = 100
+__all__ = [
+    "TRIP_VALUE_S",
+    "CrewProblem",
+    "CrewSolution",
+    "StationSpec",
+    "Status",
+    "Stop",
+    "VanSpec",
+    "VisitSpec",
+    "solve_crews",
+]
+
+#: The objective counts hundredths of a second, so a prize that fades by a fraction of a
+#: second each second (see ``CrewProblem.prize_horizon_s``) is still an integer cost.
+COST_SCALE = 100
 
 _FIRST = routing_enums_pb2.FirstSolutionStrategy
 #: First-solution strategies tried in turn: insertion builds good prize-collecting starts;
@@ -56,91 +77,19 @@ FIRST_SOLUTIONS = (
 )
 
 
-class Status(StrEnum):
-    """How a solve ended."""
+def solve_crews(
+    problem: CrewProblem,
+    time_limit_s: float,
+    *,
+    seed: int = 0,
+    initial: Sequence[Sequence[Stop]] | None = None,
+) -> CrewSolution:
+    """Plan the vans' visits within ``time_limit_s`` seconds (model building included).
 
-    IMPROVED = "improved"  # a first solution, then local search until the limit
-    FIRST_ONLY = "first-solution"  # local search found nothing better
-    EMPTY = "nothing-to-plan"  # no van or no visit
-    FAILED = "no-solution"  # not even the empty plan: a van cannot reach its end in time
-
-
-@dataclass(frozen=True, slots=True)
-class VanSpec:
-    """A van: start and end places (indices into the matrix), when it may leave and must be
-    back (seconds from the plan's time), vehicles it carries per vehicle type, packs it carries
-    (charged or spent) and charged packs per pack type on board when it leaves."""
-
-    start: int
-    end: int
-    ready_s: int
-    shift_end_s: int
-    capacity_vehicles: tuple[int, ...]
-    capacity_packs: int
-    packs_on_board: tuple[int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class VisitSpec:
-    """An optional visit: a swap (``pack_type`` set), a pick-up (``carry_type`` set, ``+1``) or
-    a drop (``carry_type`` set, ``-1``); ``prize`` in expected trips."""
-
-    place: int
-    service_s: int
-    prize: float
-    pack_type: int | None = None
-    carry_type: int | None = None
-    carry: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class StationSpec:
-    """A swap station: its place, charged packs per pack type it hands out, service seconds."""
-
-    place: int
-    stock: tuple[int, ...]
-    service_s: int
-
-
-@dataclass(frozen=True, slots=True)
-class CrewProblem:
-    """Everything to plan. ``durations`` is seconds between places; ``pairs`` are (pick-up,
-    drop) visit indices; ``vehicle_types``/``pack_types`` count the carry and pack types."""
-
-    durations: NDArray[np.int64]
-    vans: list[VanSpec]
-    visits: list[VisitSpec]
-    stations: list[StationSpec] = field(default_factory=list)
-    pairs: list[tuple[int, int]] = field(default_factory=list)
-    vehicle_types: int = 0
-    pack_types: int = 0
-    trip_value_s: int = TRIP_VALUE_S
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    """One stop of a route: a visit (index into the visits) or a station (index into the
-    stations, with the charged packs loaded per pack type); arrival in seconds."""
-
-    arrival_s: int
-    visit: int | None = None
-    station: int | None = None
-    loaded: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CrewSolution:
-    """Per van its stops in order and its end time; the visits left out; status, objective."""
-
-    routes: list[list[Stop]]
-    ends_s: list[int]
-    dropped: list[int]
-    status: Status
-    objective: int
-
-
-def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> CrewSolution:
-    """Plan the vans' visits within ``time_limit_s`` seconds.
+    ``initial``: routes to start the search from (one per van, as a :class:`CrewSolution`
+    gives them; a station stop may say it loads more packs than the swaps after it use). The
+    answer is then never worse than they are on the model's objective; without them, or if
+    they break a rule, the search starts from :data:`FIRST_SOLUTIONS`.
 
     ``seed`` orders the visits in the model (ties in the first solution and the neighbourhoods
     break differently), since the routing library has no random seed of its own; the same seed
@@ -159,7 +108,13 @@ def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> 
     _build(model, manager, shuffled, nodes)
     search = _search_parameters(time_limit_s)
     model.CloseModelWithParameters(search)
-    first = _first_solution(model, search, deadline)
+    first = None
+    if initial is not None:
+        routes = nodes.routes_of(shuffled, _renumber(initial, order))
+        indices = [[manager.NodeToIndex(n) for n in route] for route in routes]
+        first = model.ReadAssignmentFromRoutes(indices, True)
+    if first is None:
+        first = _first_solution(model, search, deadline)
     if first is None:
         return _empty(problem, Status.FAILED)
     search.time_limit.FromMilliseconds(max(10, int((deadline - monotonic()) * 1000)))
@@ -169,6 +124,19 @@ def solve_crews(problem: CrewProblem, time_limit_s: float, *, seed: int = 0) -> 
     status = Status.IMPROVED if improved else Status.FIRST_ONLY
     read = _read(shuffled, model, manager, nodes, solution, status)
     return _restore(read, order)
+
+
+def _renumber(
+    routes: Sequence[Sequence[Stop]], order: NDArray[np.int64] | None
+) -> list[list[Stop]]:
+    """Routes of the original problem with visit indices of the reordered one."""
+    if order is None:
+        return [list(r) for r in routes]
+    new_of = np.argsort(order)
+    return [
+        [s if s.visit is None else replace(s, visit=int(new_of[s.visit])) for s in route]
+        for route in routes
+    ]
 
 
 def _empty(problem: CrewProblem, status: Status) -> CrewSolution:
@@ -186,15 +154,10 @@ def _reorder(problem: CrewProblem, order: NDArray[np.int64] | None) -> CrewProbl
     if order is None:
         return problem
     new_of = {int(old): new for new, old in enumerate(order)}
-    return CrewProblem(
-        problem.durations,
-        problem.vans,
-        [problem.visits[int(old)] for old in order],
-        problem.stations,
-        [(new_of[p], new_of[d]) for p, d in problem.pairs],
-        problem.vehicle_types,
-        problem.pack_types,
-        problem.trip_value_s,
+    return replace(
+        problem,
+        visits=[problem.visits[int(old)] for old in order],
+        pairs=[(new_of[p], new_of[d]) for p, d in problem.pairs],
     )
 
 
@@ -239,13 +202,20 @@ def _build(
     drive = nodes.drive(problem.durations)
     # A station stop costs its service too, so the search never parks at one for nothing.
     cost = drive + np.where(nodes.place[:, None] != nodes.place[None, :], nodes.parking, 0)
+    cost *= COST_SCALE
     model.SetArcCostEvaluatorOfAllVehicles(model.RegisterTransitMatrix(cost.tolist()))
     time = _add_time(model, problem, drive + nodes.stay())
-    in_pair = {d for _, d in problem.pairs}
+    earned_at = dict(problem.pairs)
+    drops = set(earned_at.values())
     for k, visit in enumerate(problem.visits):
         index = manager.NodeToIndex(nodes.first_visit + k)
-        prize = 0 if k in in_pair else round(visit.prize * PRIZE_SCALE)
-        model.AddDisjunction([index], prize * problem.trip_value_s // PRIZE_SCALE)
+        worth = 0.0 if k in drops else visit.prize * problem.trip_value_s * COST_SCALE
+        model.AddDisjunction([index], round(worth))
+        if problem.prize_horizon_s > 0 and worth > 0:
+            # Served at t, the visit earns worth × (1 - t/horizon): a cost of t × worth/horizon.
+            earned = manager.NodeToIndex(nodes.first_visit + earned_at.get(k, k))
+            fade = max(1, round(worth / problem.prize_horizon_s))
+            time.SetCumulVarSoftUpperBound(earned, 0, fade)
     for n in range(nodes.first_pack, nodes.count):  # loading is free but not required
         model.AddDisjunction([manager.NodeToIndex(n)], 0)
     solver = model.solver()

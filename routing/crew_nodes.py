@@ -16,7 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from routing.crew_model import CrewProblem
+    from collections.abc import Sequence
+
+    from routing.crew_types import CrewProblem, Stop
 
 #: What an unreachable leg costs and takes: longer than any shift, so never taken.
 UNREACHABLE_S = 10 * 24 * 3600
@@ -76,3 +78,43 @@ class CrewNodes:
         moved = self.place[:, None] != self.place[None, :]
         out: Matrix = self.service[:, None] + np.where(moved, self.parking[None, :], 0)
         return out
+
+    def routes_of(self, problem: CrewProblem, routes: Sequence[Sequence[Stop]]) -> list[list[int]]:
+        """The nodes of routes given as stops (a start for the search, one list per van).
+
+        A station stop takes only the pack nodes the swaps after it use (up to what it says it
+        loads), so a route that loads spare packs still fits the nodes a station offers."""
+        free: dict[tuple[int, int], list[int]] = {}
+        for j, key in enumerate(self.pack_of):
+            free.setdefault(key, []).append(self.first_pack + j)
+        out = []
+        for van, stops in zip(problem.vans, routes, strict=True):
+            board = list(van.packs_on_board)
+            nodes: list[int] = []
+            for i, stop in enumerate(stops):
+                if stop.visit is not None:
+                    nodes.append(self.first_visit + stop.visit)
+                    used = problem.visits[stop.visit].pack_type
+                    if used is not None:
+                        board[used] -= 1
+                    continue
+                assert stop.station is not None
+                for t, n in enumerate(stop.loaded):
+                    ahead = _swaps_ahead(problem, stops[i + 1 :], t)
+                    pool = free.get((stop.station, t), [])
+                    take = min(n, max(ahead - board[t], 0), len(pool))
+                    nodes += [pool.pop(0) for _ in range(take)]
+                    board[t] += take
+            out.append(nodes)
+        return out
+
+
+def _swaps_ahead(problem: CrewProblem, stops: Sequence[Stop], pack_type: int) -> int:
+    """Swaps of ``pack_type`` among ``stops`` before the next stop that loads that type."""
+    count = 0
+    for stop in stops:
+        if stop.visit is None and len(stop.loaded) > pack_type and stop.loaded[pack_type] > 0:
+            break
+        if stop.visit is not None and problem.visits[stop.visit].pack_type == pack_type:
+            count += 1
+    return count

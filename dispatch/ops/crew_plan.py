@@ -10,26 +10,41 @@ swap plan's), so it never swaps.
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 
-from dispatch.ops.crew_input import CrewSnapshot, LeftUndone, Proposal
+from dispatch.ops.crew_input import CrewSnapshot, Proposal
 from dispatch.ops.crew_places import Places, places
-from dispatch.ops.crew_proposal import Leg, proposal
-from dispatch.ops.needs import MoveNeed, Needs, SwapNeed, needs_of
+from dispatch.ops.crew_proposal import NO_VAN, NOTHING, Leg, nothing_to_plan, proposal
+from dispatch.ops.greedy import greedy_routes
+from dispatch.ops.needs import SwapNeed, needs_of
 from fleet.catalog import VehicleClass
 from routing.crew_model import (
     TRIP_VALUE_S,
     CrewProblem,
     CrewSolution,
     StationSpec,
+    Stop,
     VanSpec,
     VisitSpec,
     solve_crews,
 )
 
+__all__ = [
+    "NOTHING",
+    "NO_VAN",
+    "crew_problem",
+    "legs_of",
+    "nothing_to_plan",
+    "plan_crews",
+    "stops_of",
+]
+
 Progress = Callable[[float, str], None]
 
-NO_VAN = "no crew on shift"
-NOTHING = "nothing to do: no vehicle needs a swap or a move over the horizon"
+#: Seconds kept from the solver's share of the limit to read its answer and write the proposal.
+RESERVE_S = 0.25
+#: The solver always gets this long, even when the matrix took the whole limit.
+MIN_SOLVE_S = 0.2
 
 
 def _quiet(fraction: float, message: str) -> None:
@@ -43,11 +58,16 @@ def plan_crews(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> Proposal:
-    """The crews' plan of ``snapshot.kind`` for its vans, solved within ``time_limit_s``.
+    """The crews' plan of ``snapshot.kind`` for its vans, within ``time_limit_s`` in all.
 
-    Never raises on an empty fleet, no van or no pack: the proposal is then empty and its
-    ``undone`` says why. ``progress(fraction, message)`` is told of each stage.
+    The limit is the whole plan's: reading the needs and the travel matrix come out of it, and
+    the solver gets what is left (less :data:`RESERVE_S` for writing the proposal). The search
+    starts from the greedy baseline's routes (``dispatch.ops.greedy``), so the plan is never
+    worse than greedy's on the model's own objective. Never raises on an empty fleet, no van or
+    no pack: the proposal is then empty and its ``undone`` says why. ``progress(fraction,
+    message)`` is told of each stage.
     """
+    deadline = monotonic() + time_limit_s
     tell = progress or _quiet
     tell(0.0, "reading needs")
     needs = needs_of(snapshot)
@@ -59,32 +79,14 @@ def plan_crews(
     where = places(snapshot, needs)
     tell(0.3, "solving")
     problem, classes = crew_problem(snapshot, where)
-    solution = solve_crews(problem, time_limit_s, seed=seed)
+    start = stops_of(where, greedy_routes(snapshot, where)[0], classes)
+    left_s = max(deadline - monotonic() - RESERVE_S, MIN_SOLVE_S)
+    solution = solve_crews(problem, left_s, seed=seed, initial=start)
     routes = legs_of(where, solution, classes)
     solver = f"or-tools ({solution.status}, {time_limit_s:g} s, seed {seed})"
     out = proposal(snapshot, where, routes, solution.ends_s, solver, problem.trip_value_s)
     tell(1.0, "done")
     return out
-
-
-def nothing_to_plan(snapshot: CrewSnapshot, needs: Needs) -> Proposal | None:
-    """The empty proposal when there is nothing to route, or no van to route it; else None."""
-    todo: list[SwapNeed | MoveNeed] = [*needs.swaps, *needs.moves]
-    if todo and snapshot.vans:
-        return None
-    if not todo:
-        undone = list(needs.undone) or [LeftUndone(NOTHING, 0.0)]
-        return Proposal(snapshot.kind, [], [], undone, 0.0, "none (nothing to plan)")
-    undone = list(needs.undone) + [
-        LeftUndone(
-            NO_VAN,
-            round(n.lost_trips if isinstance(n, SwapNeed) else n.gain_trips, 3),
-            vehicle_id=n.vehicle.id,
-            cell=n.vehicle.cell,
-        )
-        for n in todo
-    ]
-    return Proposal(snapshot.kind, [], [], undone, 0.0, f"none ({NO_VAN})")
 
 
 def crew_problem(snapshot: CrewSnapshot, where: Places) -> tuple[CrewProblem, list[VehicleClass]]:
@@ -120,7 +122,15 @@ def crew_problem(snapshot: CrewSnapshot, where: Places) -> tuple[CrewProblem, li
         for st, place in where.stations
     ]
     problem = CrewProblem(
-        where.durations, vans, visits, stations, pairs, len(classes), len(classes), TRIP_VALUE_S
+        where.durations,
+        vans,
+        visits,
+        stations,
+        pairs,
+        len(classes),
+        len(classes),
+        TRIP_VALUE_S,
+        snapshot.horizon_s,
     )
     return problem, classes
 
@@ -144,3 +154,29 @@ def legs_of(where: Places, solution: CrewSolution, classes: list[VehicleClass]) 
                 legs.append(Leg(stop.arrival_s, station=stop.station, loaded=loaded))
         routes.append(legs)
     return routes
+
+
+def stops_of(
+    where: Places, routes: list[list[Leg]], classes: list[VehicleClass]
+) -> list[list[Stop]]:
+    """Legs over the candidates (another planner's routes) as the model's stops: the inverse
+    of :func:`legs_of`."""
+    visit_of: list[int] = []  # candidate k → its visit (a move's drop is the next one)
+    n = 0
+    for c in where.candidates:
+        visit_of.append(n)
+        n += 1 if c.drop is None else 2
+    kind = {cls: t for t, cls in enumerate(classes)}
+    out = []
+    for legs in routes:
+        stops = []
+        for leg in legs:
+            if leg.candidate is not None:
+                stops.append(Stop(leg.arrival_s, visit=visit_of[leg.candidate] + leg.drop))
+                continue
+            loaded = [0] * len(classes)
+            for cls, packs in leg.loaded.items():
+                loaded[kind[cls]] += packs
+            stops.append(Stop(leg.arrival_s, station=leg.station, loaded=tuple(loaded)))
+        out.append(stops)
+    return out

@@ -21,7 +21,7 @@ from dispatch.ops.crew_input import (
     VanRoute,
 )
 from dispatch.ops.crew_places import OnShift, Places
-from dispatch.ops.needs import NO_PACK, SwapNeed
+from dispatch.ops.needs import NO_PACK, MoveNeed, Needs, SwapNeed
 from fleet.catalog import VehicleClass
 from fleet.ops import TaskKind
 
@@ -29,6 +29,8 @@ NO_TIME = "no van had time in its shift to reach it"
 TOO_COSTLY = "costs more driving than the trips it serves"
 BUSY = "no van had time left in its shift (more valuable visits filled it)"
 PACKS_USED = "no charged pack of this type left within reach (this plan uses them all)"
+NO_VAN = "no crew on shift"
+NOTHING = "nothing to do: no vehicle needs a swap or a move over the horizon"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +216,23 @@ def proposal(
 def count_reasons(p: Proposal) -> Counter[str]:
     """How many needs were left undone for each reason (for logs and benchmarks)."""
     return Counter(u.reason for u in p.undone)
+
+
+def nothing_to_plan(snapshot: CrewSnapshot, needs: Needs) -> Proposal | None:
+    """The empty proposal when there is nothing to route, or no van to route it; else None."""
+    todo: list[SwapNeed | MoveNeed] = [*needs.swaps, *needs.moves]
+    if todo and snapshot.vans:
+        return None
+    if not todo:
+        undone = list(needs.undone) or [LeftUndone(NOTHING, 0.0)]
+        return Proposal(snapshot.kind, [], [], undone, 0.0, "none (nothing to plan)")
+    undone = list(needs.undone) + [
+        LeftUndone(
+            NO_VAN,
+            round(n.lost_trips if isinstance(n, SwapNeed) else n.gain_trips, 3),
+            vehicle_id=n.vehicle.id,
+            cell=n.vehicle.cell,
+        )
+        for n in todo
+    ]
+    return Proposal(snapshot.kind, [], [], undone, 0.0, f"none ({NO_VAN})")

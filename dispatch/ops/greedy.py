@@ -19,8 +19,7 @@ from numpy.typing import NDArray
 
 from dispatch.ops.crew_input import CrewSnapshot, Proposal
 from dispatch.ops.crew_places import Candidate, OnShift, Places, places
-from dispatch.ops.crew_plan import NO_VAN, nothing_to_plan
-from dispatch.ops.crew_proposal import Leg, proposal
+from dispatch.ops.crew_proposal import NO_VAN, Leg, nothing_to_plan, proposal
 from dispatch.ops.needs import SwapNeed, needs_of
 from fleet.catalog import VehicleClass
 from routing.crew_model import TRIP_VALUE_S
@@ -59,6 +58,20 @@ def plan_greedy(
     if progress:
         progress(0.1, "travel matrix")
     where = places(snapshot, needs)
+    routes, ends = greedy_routes(snapshot, where)
+    solver = "greedy" if where.vans else f"greedy ({NO_VAN})"
+    out = proposal(snapshot, where, routes, ends, solver, TRIP_VALUE_S)
+    if progress:
+        progress(1.0, "done")
+    return out
+
+
+def greedy_routes(snapshot: CrewSnapshot, where: Places) -> tuple[list[list[Leg]], list[int]]:
+    """The greedy routes over these places (module docstring), one per van of ``where.vans``,
+    and when each van is back at its end (seconds from the plan's time).
+
+    The crews' solver starts its search from them, so it never answers worse than greedy on
+    its own objective."""
     vans = [_Van(v, v.start, v.ready_s, dict(v.van.packs_on_board)) for v in where.vans]
     stock = [dict(s.charged) for s, _ in where.stations]
     left = set(range(len(where.candidates)))
@@ -75,11 +88,7 @@ def plan_greedy(
         left.discard(best.candidate)
         dirty = set(range(len(vans))) if best.station is not None else {best.van}
     ends = [v.clock + int(where.durations[v.place, v.shift.end]) for v in vans]
-    solver = "greedy" if vans else f"greedy ({NO_VAN})"
-    out = proposal(snapshot, where, [v.legs for v in vans], ends, solver, TRIP_VALUE_S)
-    if progress:
-        progress(1.0, "done")
-    return out
+    return [v.legs for v in vans], ends
 
 
 def _options(

@@ -33,6 +33,7 @@ from fleet.db.tables import (
     audit_log,
     battery_packs,
     crew_shifts,
+    demand_forecasts,
     ops_plans,
     ops_tasks,
     vehicles,
@@ -45,6 +46,12 @@ from tests.conftest import SEOUL
 from tests.web.test_bookings import login
 from tests.web.test_delivery_worker import run, worker_env
 from web import create_app
+
+#: How many times the generated history's demand the crews' test day sees.
+BUSY = 6
+FORECAST_COLUMNS = (
+    "pickups", "pickups_p10", "pickups_p90", "dropoffs", "dropoffs_p10", "dropoffs_p90",
+)  # fmt: skip
 
 
 def _seed_crew_demo(engine, settings, clock):
@@ -65,6 +72,12 @@ def _seed_crew_demo(engine, settings, clock):
             .values(soc_pct=8.0, status="low_battery")
         )  # fmt: skip
     refresh(build_platform(settings, engine=engine, clock=clock).demand, summary.operator_id)
+    with writing(engine) as conn:  # a busy day: the demo's generated history is a quiet one
+        conn.execute(
+            update(demand_forecasts).values(
+                **{c: getattr(demand_forecasts.c, c) * BUSY for c in FORECAST_COLUMNS}
+            )
+        )
     return summary
 
 

@@ -9,30 +9,27 @@ wins, the other is told the plan is approved already.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from dispatch.ops.crew_input import PlanKind, Proposal, ProposedTask
 from dispatch.ops.crew_plan import plan_crews
-from dispatch.ops.crews import TAKEABLE, CrewService, PlanRequest, snapshot
+from dispatch.ops.crews import CrewService, PlanRequest, snapshot
+from dispatch.ops.plan_settling import settle
+from fleet.clock import local_iso
 from fleet.crews import PLAN_TTL, OpsPlan, PlanStatus
 from fleet.db import crews as crews_db
 from fleet.db import ops_plans as plans_db
 from fleet.db import stock as stock_db
 from fleet.db.audit import record
 from fleet.db.engine import Connection, reading, writing
-from fleet.db.sites import list_zones
-from fleet.db.vehicles import vehicles_by_id
 from fleet.exceptions import Conflict, InvalidValue
-from fleet.geo import haversine_m
-from fleet.ops import OpsTask, TaskKind, TaskStatus
+from fleet.ops import OpsTask, TaskStatus
 from fleet.records import AuditEntry
-from fleet.zones import first_inside
 
-#: A vehicle farther than this from where the plan found it has moved: its task is stale.
-MOVED_M = 50.0
+#: The length of a plan bucket (``fleet.crews.bucket_of``).
+BUCKET = timedelta(minutes=15)
 Progress = Callable[[float, str], None]
 
 
@@ -41,8 +38,14 @@ def _priority(gain: float) -> int:
     return 1 if gain >= 3 else 2 if gain >= 1.5 else 3 if gain >= 0.75 else 4 if gain > 0 else 5
 
 
-def _summary(proposal: Proposal) -> dict[str, object]:
+def request_settings(request: PlanRequest) -> dict[str, object]:
+    """What a plan was asked for with, as stored in its summary."""
+    return {"threshold_pct": request.threshold_pct, "cells": sorted(request.cells)}
+
+
+def _summary(proposal: Proposal, request: PlanRequest) -> dict[str, object]:
     return {
+        "request": request_settings(request),
         "routes": [
             {
                 "shift_id": r.shift_id,
@@ -89,6 +92,29 @@ def _task(service: CrewService, plan: OpsPlan, t: ProposedTask) -> OpsTask:
     )
 
 
+def bucket_taken(service: CrewService, operator_id: str, request: PlanRequest, bucket: str) -> None:
+    """Refuse a request the bucket's plan was not made for: one plan per operator, kind and
+    bucket, so a request with other settings cannot have its own until the next bucket.
+
+    Raises
+    ------
+    Conflict
+        The bucket has a plan of the kind made with other settings.
+    """
+    with reading(service.engine) as conn:
+        found = plans_db.find_plan(conn, operator_id, str(request.kind), bucket, None)
+    if found is None or found.summary.get("request") == request_settings(request):
+        return
+    start = datetime.strptime(bucket, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    then = local_iso(start + BUCKET, service.demand.zone)
+    msg = (
+        f"this quarter hour has a {request.kind} plan already ({found.id}, {found.status}), "
+        f"made with other settings ({found.summary.get('request')}); decide it, or ask again "
+        f"from {then}"
+    )
+    raise Conflict(msg)
+
+
 def propose(
     service: CrewService,
     operator_id: str,
@@ -125,7 +151,7 @@ def propose(
         horizon_s=snap.horizon_s,
         expected_gain_trips=round(proposal.expected_gain_trips, 3),
         solver=proposal.solver[:64],
-        summary=_summary(proposal),
+        summary=_summary(proposal, request),
         job_id=job_id,
     )
     tasks = [_task(service, plan, t) for t in proposal.tasks]
@@ -174,70 +200,6 @@ def _decidable(conn: Connection, operator_id: str, plan_id: str, now: datetime) 
     return plan
 
 
-def _stale(
-    conn: Connection, operator_id: str, tasks: Sequence[OpsTask], at: datetime
-) -> dict[str, str]:
-    """Tasks whose vehicle is no longer where and as the plan found it, or whose place a
-    closure in force now covers, with the reason."""
-    busy = plans_db.vehicles_in_active_tasks(conn, operator_id)
-    found = vehicles_by_id(conn, operator_id, [t.vehicle_id for t in tasks if t.vehicle_id])
-    closed = [z for z in list_zones(conn, operator_id) if z.closes_roads(at)]
-    stale = {}
-    for t in tasks:
-        here = found[t.vehicle_id].position if t.vehicle_id in found and not t.is_drop else None
-        for place in (here, t.target):
-            shut = first_inside(closed, place) if place is not None else None
-            if shut is not None and t.id not in stale:
-                stale[t.id] = f"inside the closure {shut.name!r} now"
-        if t.vehicle_id is None or t.is_drop or t.id in stale:
-            continue
-        v = found.get(t.vehicle_id)
-        if v is None:
-            stale[t.id] = "the vehicle is gone from the fleet"
-        elif v.status not in TAKEABLE:
-            stale[t.id] = f"the vehicle is {v.status} now"
-        elif v.id in busy:
-            stale[t.id] = "another approved plan has the vehicle"
-        elif (
-            t.target is not None
-            and haversine_m(v.position.lat, v.position.lon, t.target.lat, t.target.lon) > MOVED_M
-        ):
-            stale[t.id] = "the vehicle has moved since the plan was made"
-    return stale
-
-
-def _reserve(conn: Connection, tasks: Sequence[OpsTask], drop: dict[str, str]) -> list[OpsTask]:
-    """Reserve each kept station visit's packs; a van's swaps beyond the packs it could get are
-    dropped, in route order. The kept tasks, with the packs actually reserved."""
-    kept = []
-    packs: dict[tuple[str | None, object], int] = defaultdict(int)
-    for t in tasks:
-        if t.id in drop:
-            continue
-        if t.kind is TaskKind.CHARGE and t.site_id and t.pack_class and t.packs > 0:
-            got = stock_db.reserve_packs(conn, t.site_id, t.pack_class, t.packs, t.id)
-            packs[(t.shift_id, t.pack_class)] += got
-            t = replace(t, packs=got)
-        elif t.kind is TaskKind.SWAP:
-            key = (t.shift_id, t.pack_class)
-            if packs[key] <= 0:
-                drop[t.id] = "no charged pack left for it: the station's packs are gone"
-                continue
-            packs[key] -= 1
-        kept.append(t)
-    return kept
-
-
-def _pairs(tasks: Sequence[OpsTask], drop: dict[str, str]) -> None:
-    """A move is whole or not at all: drop the other half of every dropped half."""
-    by_seq = {(t.shift_id, t.sequence): t for t in tasks}
-    for t in tasks:
-        if t.id in drop and t.pair_sequence is not None:
-            other = by_seq.get((t.shift_id, t.pair_sequence))
-            if other is not None and other.id not in drop:
-                drop[other.id] = f"its other half was dropped: {drop[t.id]}"
-
-
 def approve(
     service: CrewService, operator_id: str, plan_id: str, manager_id: str,
     drop_task_ids: Collection[str] = (),
@@ -262,15 +224,8 @@ def approve(
             msg = f"task(s) {', '.join(sorted(unknown))} are not tasks of plan {plan_id}"
             raise InvalidValue(msg)
         drop = {tid: "dropped by the manager" for tid in drop_task_ids}
-        drop.update(
-            {k: v for k, v in _stale(conn, operator_id, tasks, now).items() if k not in drop}
-        )
-        _pairs(tasks, drop)
         stock_db.charge_docked(conn, operator_id, now, service.catalog)
-        kept = _reserve(conn, tasks, drop)
-        _pairs(tasks, drop)
-        kept = [t for t in kept if t.id not in drop]
-        stock_db.release_packs(conn, list(drop))
+        kept = settle(conn, operator_id, tasks, drop, now)
         crew = {
             s.shift.id: s.shift.crew_id
             for s in crews_db.shifts_on(conn, operator_id, plan.created_at)
@@ -289,7 +244,10 @@ def approve(
             assigned.append(replace(t, status=TaskStatus.ASSIGNED, version=t.version + 1))
         summary = dict(plan.summary)
         summary["dropped"] = [{"task_id": k, "reason": v} for k, v in drop.items()]
-        if not plans_db.set_plan_status(conn, plan, PlanStatus.APPROVED, now, manager_id, summary):
+        gain = round(sum(t.gain_trips for t in kept), 3)  # what is left of the plan serves
+        if not plans_db.set_plan_status(
+            conn, plan, PlanStatus.APPROVED, now, manager_id, summary, gain
+        ):
             msg = f"plan {plan_id} changed meanwhile; read it again"
             raise Conflict(msg)
         record(

@@ -247,7 +247,8 @@ def complete(
 def fail(
     service: CrewService, crew: User, task_id: str, reason: str, where: Position | None = None
 ) -> OpsTask:
-    """Fail a started task with its reason: its vehicle goes back in service (a failed
+    """Fail a task with its reason. One not started yet is cancelled; a started one fails, and
+    its vehicle goes back in service (a failed
     pick-up's drop is cancelled with it; a vehicle whose drop failed is left at ``where``, or
     brought back where it was picked up), a station visit's packs are released.
 
@@ -264,8 +265,10 @@ def fail(
     now = service.clock.now()
     with writing(service.engine) as conn:
         task = _mine(conn, crew, task_id)
+        if task.status is TaskStatus.ASSIGNED:  # found undoable before setting off
+            return _call_off(conn, crew, task, now, reason.strip()[:500])
         if task.status is not TaskStatus.IN_PROGRESS:
-            msg = f"task {task_id} is {task.status}; only a started task can fail"
+            msg = f"task {task_id} is {task.status}; only an assigned or started task can fail"
             raise Conflict(msg)
         if task.vehicle_id is not None:
             vehicle, version = vehicle_version(conn, task.vehicle_id)
@@ -283,6 +286,18 @@ def fail(
         _move(conn, task, TaskStatus.FAILED, now, failure_reason=reason.strip()[:500])
         _audit(conn, task, crew, now, "fail", reason=reason.strip()[:500])
         return plans_db.get_task(conn, crew.operator_id, task_id)
+
+
+def _call_off(conn: Connection, crew: User, task: OpsTask, at: datetime, reason: str) -> OpsTask:
+    """A task the crew cannot do, said before starting it: cancelled with the reason (nothing
+    was held), its packs released, a pick-up's drop cancelled with it."""
+    if task.kind is TaskKind.CHARGE:
+        stock_db.release_packs(conn, [task.id])
+    if task.pair_sequence is not None and not task.is_drop:
+        _cancel_pair(conn, task, crew, at, reason)
+    _move(conn, task, TaskStatus.CANCELLED, at, failure_reason=reason)
+    _audit(conn, task, crew, at, "cancel", reason=reason)
+    return plans_db.get_task(conn, crew.operator_id, task.id)
 
 
 def _pair(conn: Connection, task: OpsTask) -> OpsTask | None:

@@ -141,17 +141,18 @@ class QueueCrewPlans:
         if job is None or job.meta.get("operator_id") != operator_id:
             msg = f"no plan job {jid}"
             raise NotFound(msg)
-        status = job.get_status(refresh=True)
-        result = job.return_value() if status == JobStatus.FINISHED else None
+        raw = job.get_status(refresh=True)
+        status = str(raw.value if hasattr(raw, "value") else raw)
+        result = job.return_value() if raw == JobStatus.FINISHED else None
         error = None
-        if status == JobStatus.FAILED:
+        if raw == JobStatus.FAILED:
             latest = job.latest_result()
             error = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
         return {
             "id": job.id,
             "kind": job.meta.get("kind"),
-            "status": str(status.value if hasattr(status, "value") else status),
-            "progress": job.meta.get("progress", {"fraction": 0.0, "message": "queued"}),
+            "status": status,
+            "progress": job.meta.get("progress", {"fraction": 0.0, "message": status}),
             "plan_id": result.get("plan_id") if isinstance(result, dict) else None,
             "error": error[0] if error else None,
         }

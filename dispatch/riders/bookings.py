@@ -37,7 +37,7 @@ from fleet.ids import Ids
 from fleet.pricing import Tariff
 from fleet.sites import Site, SiteKind
 from fleet.vehicles import Vehicle, VehicleStatus
-from fleet.zones import Zone, ZoneKind, check_in_service_area, first_inside
+from fleet.zones import Zone, ZoneKind, barred, check_in_service_area, first_inside
 from routing.engine import UNREACHABLE
 from routing.exceptions import InsideClosure
 from routing.modes import Mode, mode_of
@@ -370,10 +370,18 @@ def vehicles_near(
     expire_due_holds(service.engine, service.clock)
     with reading(service.engine) as conn:
         near = riding_db.available_near(conn, operator_id, wanted, position, radius_m, now)
+        zones = [z for op in sorted({v.operator_id for v in near}) for z in list_zones(conn, op)]
+    # a vehicle in a no-ride zone or a closure in force is not offered (riding may not start
+    # there), and the walk keeps off closed roads
+    shut = barred(zones, [v.position for v in near], now)
+    near = [v for v, out in zip(near, shut, strict=True) if not out]
     if not near:
         return []
     walk = service.routers.router(Mode.WALK)
-    matrix = walk.matrix([position], [v.position for v in near], far_destinations_unreachable=True)
+    matrix = walk.matrix(
+        [position], [v.position for v in near], closures=zones, at=now,
+        far_destinations_unreachable=True,
+    )  # fmt: skip
     found = [
         Nearby(v, int(matrix.duration_s[0, k]), int(matrix.distance_m[0, k]))
         for k, v in enumerate(near)

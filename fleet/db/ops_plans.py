@@ -221,12 +221,16 @@ def set_plan_status(
     at: datetime,
     by: str | None,
     summary: Mapping[str, object] | None = None,
+    gain_trips: float | None = None,
 ) -> bool:
-    """Move ``plan`` to ``target`` if it is still as read; whether it moved."""
+    """Move ``plan`` to ``target`` if it is still as read (with a new summary and expected
+    gain, when given); whether it moved."""
     PLAN_MACHINE.check(plan.status, target)
     values: dict[str, Any] = {"status": str(target), "decided_at": at, "decided_by": by}
     if summary is not None:
         values["summary"] = dict(summary)
+    if gain_trips is not None:
+        values["expected_gain_trips"] = gain_trips
     return (
         conn.execute(
             update(ops_plans)

@@ -222,6 +222,14 @@ def test_a_closure_over_a_vehicle_stops_its_booking_and_its_ride(client, demo, c
     if r.status_code == 201:
         assert r.get_json()["vehicle"]["id"] != vehicle["id"]
         client.post(f"/api/v1/bookings/{r.get_json()['id']}/cancel", headers=other)
+    # nor is it listed near there (a new user saw it offered 90 m away), and asking from
+    # inside the closure is refused by its name
+    near = client.get(
+        f"/api/v1/vehicles?lat={beside['lat']}&lon={beside['lon']}&radius_m=500"
+    ).get_json()["data"]
+    assert vehicle["id"] not in {v["id"] for v in near}
+    inside = client.get(f"/api/v1/vehicles?lat={vehicle['lat']}&lon={vehicle['lon']}")
+    assert inside.status_code == 422 and inside.get_json()["error"]["code"] == "inside_closure"
     # ended, the vehicle is the rider's again
     client.post(f"{URL}/{made['id']}/end", headers=login(client, "manager"))
     r = client.post("/api/v1/bookings", headers=rider, json=at_it)

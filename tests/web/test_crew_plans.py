@@ -472,3 +472,76 @@ def test_a_proposal_nobody_decided_in_time_expires(crew_demo, clock):
             .all()
         )
     assert expired == [plan.id]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_one_van_one_plan_and_visits_load_only_what_kept_swaps_need(crew_demo, clock):
+    app, _summary = crew_demo
+    client = app.test_client()
+    manager = login(client, "manager")
+    first, _operator = _propose(app, "battery_swaps")
+    clock.advance(15 * 60)  # the next quarter hour: a second plan over the same vans
+    second, _operator = _propose(app, "battery_swaps")
+    assert second.id != first.id
+    one = client.post(f"/api/v1/ops/plans/{first.id}/approve", headers=manager, json={})
+    kept = [t for t in one.get_json()["tasks"] if t["status"] == "assigned"]
+    busy = {t["shift_id"] for t in kept}
+    two = client.post(f"/api/v1/ops/plans/{second.id}/approve", headers=manager, json={})
+    assert two.status_code == 200
+    for task in two.get_json()["tasks"]:
+        if task["shift_id"] in busy:
+            assert task["status"] == "cancelled"
+            assert task["failure_reason"] in (
+                "the crew is busy with another approved plan: ask for a new plan",
+                "another approved plan has the vehicle",
+            ) or task["failure_reason"].startswith("its other half")
+    assert two.get_json()["expected_gain_trips"] == pytest.approx(
+        sum(t["gain_trips"] for t in two.get_json()["tasks"] if t["status"] == "assigned"),
+        abs=0.01,
+    )
+    # the first plan's visits reserved no more packs than its kept swaps need
+    swaps, loads = Counter(), Counter()
+    for t in kept:
+        if t["kind"] == "swap":
+            swaps[(t["shift_id"], t["pack_class"])] += 1
+        elif t["kind"] == "charge":
+            loads[(t["shift_id"], t["pack_class"])] += t["packs"]
+            assert t["packs"] > 0 and t["site_name"]
+    assert all(loads[k] <= swaps[k] for k in loads), (loads, swaps)
+    assert all(t["vehicle_code"] for t in kept if t["vehicle_id"])
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_crew_calls_off_a_task_before_starting_and_a_bucket_keeps_its_settings(
+    crew_demo, redis_url
+):
+    app, _summary = crew_demo
+    plan, _operator = _propose(app, "battery_swaps")
+    client = app.test_client()
+    manager = login(client, "manager")
+    approved = client.post(f"/api/v1/ops/plans/{plan.id}/approve", headers=manager, json={})
+    task = next(t for t in approved.get_json()["tasks"] if t["kind"] == "swap"
+                and t["status"] == "assigned")  # fmt: skip
+    crew = next(
+        h for h in (login(client, "crew1"), login(client, "crew2"))
+        if any(t["id"] == task["id"] for t in
+               client.get("/api/v1/crews/me/tasks", headers=h).get_json()["data"])
+    )  # fmt: skip
+    called_off = client.post(
+        f"/api/v1/crews/me/tasks/{task['id']}/fail", headers=crew,
+        json={"reason": "the kickboard is not there"},
+    ).get_json()  # fmt: skip
+    assert called_off["status"] == "cancelled"
+    assert called_off["failure_reason"] == "the kickboard is not there"
+    left = client.get("/api/v1/crews/me/tasks?status=assigned", headers=crew).get_json()["data"]
+    assert task["id"] not in {t["id"] for t in left}
+    bad = client.get("/api/v1/crews/me/tasks?status=lost", headers=crew)
+    assert bad.status_code == 422 and "known" in bad.get_json()["error"]["message"]
+    # the quarter hour's plan was made with the default threshold: another one is refused
+    other = client.post(
+        "/api/v1/ops/plans", headers=manager, json={"kind": "battery_swaps", "threshold_pct": 50}
+    )
+    assert other.status_code == 409, other.get_json()
+    assert "other settings" in other.get_json()["error"]["message"]
+    same = client.post("/api/v1/ops/plans", headers=manager, json={"kind": "battery_swaps"})
+    assert same.status_code == 202  # its job will find the quarter hour's plan

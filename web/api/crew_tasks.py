@@ -9,10 +9,13 @@ from apiflask import Schema, fields, validators
 from dispatch.ops import crew_tasks
 from fleet.geo import Position
 from fleet.identity import Role
+from fleet.ops import TaskStatus
 from web.api import api
-from web.api.plans import TaskOut, task_out
+from web.api.plans import TaskOut, names_of, task_out
+from web.api.schemas import one_of
 from web.auth import api_auth, current_user
 from web.context import ctx
+from web.errors import api_error
 
 CREWS = [str(Role.CREW)]
 ERRORS = {401: "no valid token", 403: "not a crew member", 404: "no such task of yours"}
@@ -30,6 +33,14 @@ class CrewTaskList(Schema):
 
 class CrewTaskOut(TaskOut):
     """A task after a crew's action (its own class: apispec registers each schema once)."""
+
+
+class CrewTaskQuery(Schema):
+    status = fields.List(
+        fields.String(metadata=one_of(TaskStatus)),
+        load_default=list,
+        metadata={"description": "only tasks in these statuses (e.g. assigned, in_progress)"},
+    )
 
 
 class CompleteIn(Schema):
@@ -50,16 +61,25 @@ class FailIn(Schema):
 
 @api.get("/crews/me/tasks")
 @api.auth_required(api_auth, roles=CREWS)
+@api.input(CrewTaskQuery, location="query", arg_name="query")
 @api.output(CrewTaskList)
 @api.doc(
-    summary="My tasks of approved plans in route order, each with the road to it", responses=ERRORS
+    summary="My tasks of approved plans in route order, each with the road to it (?status=)",
+    responses={**ERRORS, 422: "unknown status"},
 )
-def my_tasks() -> dict[str, Any]:
+def my_tasks(query: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(query["status"]) - {str(s) for s in TaskStatus})
+    if unknown:
+        known = ", ".join(str(s) for s in TaskStatus)
+        raise api_error(422, f"unknown task status {unknown[0]!r}; known: {known}", "invalid_value")
     views = crew_tasks.my_tasks(ctx().crews, current_user())
+    if query["status"]:
+        views = [v for v in views if str(v.task.status) in query["status"]]
+    names = names_of([v.task for v in views])
     return {
         "data": [
             {
-                **task_out(v.task),
+                **task_out(v.task, names),
                 "route": {"type": "LineString", "coordinates": [list(c) for c in v.route]},
                 "distance_m": v.distance_m,
                 "duration_s": v.duration_s,

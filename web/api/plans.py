@@ -3,6 +3,7 @@ with their tasks, routes and what they leave undone, approve (dropping tasks) or
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from apiflask import Schema, fields, validators
@@ -13,6 +14,8 @@ from dispatch.ops.crews import PlanRequest, resolve_cells
 from fleet.crews import OpsPlan, PlanStatus, bucket_of
 from fleet.db import ops_plans as plans_db
 from fleet.db.engine import reading
+from fleet.db.sites import list_sites
+from fleet.db.vehicles import vehicles_by_id
 from fleet.ops import OpsTask
 from web.api import api
 from web.api.idempotency import HEADER, idempotent
@@ -65,7 +68,10 @@ class TaskOut(Schema):
     assignee_id = fields.String(allow_none=True)
     sequence = fields.Integer(allow_none=True)
     vehicle_id = fields.String(allow_none=True)
+    vehicle_code = fields.String(allow_none=True)
     site_id = fields.String(allow_none=True)
+    site_name = fields.String(allow_none=True)
+    plan_id = fields.String(allow_none=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     arrive_at = fields.String(allow_none=True)
@@ -124,10 +130,25 @@ class ApproveIn(Schema):
     )
 
 
-def task_out(t: OpsTask) -> dict[str, Any]:
-    """A task as the API shows it."""
+def names_of(tasks: Sequence[OpsTask]) -> dict[str, str]:
+    """The codes of the tasks' vehicles and the names of their sites, by id, for people."""
+    app, user = ctx(), current_user()
+    with reading(app.engine) as conn:
+        found = vehicles_by_id(
+            conn, user.operator_id, [t.vehicle_id for t in tasks if t.vehicle_id]
+        )
+        sites = list_sites(conn, user.operator_id)
+    return {**{v.id: v.code for v in found.values()}, **{s.id: s.name for s in sites}}
+
+
+def task_out(t: OpsTask, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A task as the API shows it (with its vehicle's code and its site's name)."""
     zone = ctx().zone
+    names = names if names is not None else names_of([t])
     return {
+        "vehicle_code": names.get(t.vehicle_id or ""),
+        "site_name": names.get(t.site_id or ""),
+        "plan_id": t.plan_id,
         "id": t.id,
         "kind": str(t.kind),
         "status": str(t.status),
@@ -152,6 +173,7 @@ def task_out(t: OpsTask) -> dict[str, Any]:
 
 def _plan_out(plan: OpsPlan, tasks: list[OpsTask]) -> dict[str, Any]:
     zone, summary = ctx().zone, plan.summary
+    names = names_of(tasks)
     return {
         "id": plan.id,
         "kind": plan.kind,
@@ -164,7 +186,7 @@ def _plan_out(plan: OpsPlan, tasks: list[OpsTask]) -> dict[str, Any]:
         "routes": summary.get("routes", []),
         "undone": summary.get("undone", []),
         "dropped": summary.get("dropped", []),
-        "tasks": [task_out(t) for t in tasks],
+        "tasks": [task_out(t, names) for t in tasks],
     }
 
 
@@ -183,6 +205,7 @@ def _job_out(job: dict[str, Any]) -> dict[str, Any]:
     responses={
         **ERRORS,
         404: "no such zone",
+        409: "this quarter hour has a plan of the kind made with other settings",
         422: "unknown kind or cell, threshold outside 0-100",
         503: "no job queue",
     },
@@ -194,14 +217,16 @@ def request_plan(body: dict[str, Any]) -> dict[str, Any]:
     kind = crew_plans.plan_kind(body["kind"])
     operator_id = current_user().operator_id
     cells = resolve_cells(app.crews, operator_id, frozenset(body["cells"]), body["zone_id"])
-    PlanRequest(kind, body["threshold_pct"], cells)  # checks the request
+    asked = PlanRequest(kind, body["threshold_pct"], cells)  # checks the request
     if app.crews.queue is None:
         raise api_error(503, "no job queue is configured (REDIS_URL)", "queue_unavailable")
+    bucket = bucket_of(app.clock.now())
+    crew_plans.bucket_taken(app.crews, operator_id, asked, bucket)
     options: dict[str, Any] = {"threshold_pct": body["threshold_pct"], "cells": sorted(cells)}
     key = request.headers.get(HEADER)
     if key:
         options["idempotency_key"] = f"{current_user().id}:{key}"[:255]
-    jid = app.crews.queue.request(operator_id, kind, options, bucket_of(app.clock.now()))
+    jid = app.crews.queue.request(operator_id, kind, options, bucket)
     return _job_out(app.crews.queue.status(operator_id, jid))
 
 
@@ -230,7 +255,10 @@ def list_plans(query: dict[str, Any]) -> dict[str, Any]:
     crew_plans.expire_proposals(app.crews)
     status = PlanStatus(query["status"]) if query["status"] in set(PlanStatus) else None
     if query["status"] is not None and status is None:
-        raise api_error(422, f"unknown plan status {query['status']!r}", "invalid_value")
+        known = ", ".join(str(p) for p in PlanStatus)
+        raise api_error(
+            422, f"unknown plan status {query['status']!r}; known: {known}", "invalid_value"
+        )
     with reading(app.engine) as conn:
         found, total = plans_db.list_plans(
             conn, current_user().operator_id, status, per_page, (page - 1) * per_page

@@ -35,7 +35,7 @@ ERRORS = {401: "no valid token", 403: "role not allowed", 404: "no such vehicle"
 @api.doc(
     summary="Vehicles riders can book (public): class, position, charge and range; with "
     "lat and lon, those within radius_m of walking, nearest first",
-    responses={422: "a bad class, or lat without lon"},
+    responses={422: "a bad class, lat without lon, or a place inside a closure in force"},
 )
 def list_available(query: dict[str, Any]) -> dict[str, Any]:
     app = ctx()

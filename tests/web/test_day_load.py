@@ -30,7 +30,9 @@ from tests.web.test_delivery import window
 from tests.web.test_plan_versions import check_plans_whole
 
 ROOT = Path(__file__).resolve().parents[2]
-POSTS = 30
+#: A small day for make test; benchmarks/couriers.py runs the full lunch peak (240 posts at
+#: concurrency 20 over HTTP on PostgreSQL).
+POSTS = 20
 CLIENTS = 10
 
 
@@ -120,6 +122,9 @@ def _wait(predicate, timeout_s: float, what: str) -> None:
 
 
 @pytest.mark.slow
+# What is tested is rq finding the killed job and the retry writing the plan once: one database
+# shows it (each run waits out rq's heartbeat, over a minute); plan writes race on both elsewhere
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_a_replan_whose_worker_is_killed_is_retried_and_completes(
     demo, settings, clock, redis_url, cache_dir, tmp_path
 ):

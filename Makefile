@@ -25,7 +25,15 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 run: $(RUN_STAMP)
 	$(BIN)/fleetops run
 
+# The browser tests drive Debian's chromium (and Korean fonts for the screenshots): installed
+# here when missing and we may (root, apt);
+# else they skip with the reason (a failure under .ci/run).
+CHROMIUM := /usr/bin/chromium
+
 test: $(DEV_STAMP)
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && { apt-get install -y -q chromium fonts-noto-cjk || \
+		{ apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; }; } >/dev/null 2>&1; } \
+		|| echo "chromium is missing and cannot be installed here: the browser tests will skip"
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy

@@ -126,6 +126,7 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
         service_area=area,
         tariff=tariff,
         demand=demand,
+        language=str(doc.get("language", "en")),
         crew_service_s={**CREW_SERVICE_S, **{k: int(v) for k, v in doc.get("crews", {}).items()}},
     )
 

@@ -17,6 +17,9 @@ from fleet.geo import Area, Position
 from fleet.pricing import Tariff
 from fleet.sites import ParkingKind, SiteKind
 
+#: The languages the pages are written in.
+LANGUAGES = ("ko", "en")
+
 
 @dataclass(frozen=True, slots=True)
 class SyntheticSpec:
@@ -129,8 +132,13 @@ class CityProfile:
     demand: DemandSpec = DemandSpec()
     #: seconds a crew spends per task kind (``CREW_SERVICE_S``'s keys), from ``[crews]``
     crew_service_s: Mapping[str, int] = field(default_factory=lambda: dict(CREW_SERVICE_S))
+    #: the language pages open in (``ko`` or ``en``; people may switch): the city's own first
+    language: str = "en"
 
     def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            msg = f"city {self.name!r}: language must be one of {', '.join(LANGUAGES)}"
+            raise InvalidValue(msg)
         for key, value in self.crew_service_s.items():
             if key not in CREW_SERVICE_S or not 0 <= value <= 3600:
                 msg = (

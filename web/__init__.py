@@ -9,7 +9,7 @@ from config.settings import Settings
 from dispatch.platform import Platform
 from fleet.clock import Clock
 from fleet.db.engine import Engine
-from web import docs, errors, headers, openapi, ui
+from web import docs, errors, headers, i18n, openapi, ui, vendor
 from web.api import api, register_views
 from web.context import EXTENSION
 from web.log_masks import TrackingCodeFilter
@@ -75,9 +75,12 @@ def create_app(
     errors.install(app)
     headers.install(app)
     app.logger.addFilter(TrackingCodeFilter())
+    i18n.install(app)
     register_views()
+    ui.register_pages()
     app.register_blueprint(api)
     app.register_blueprint(docs.bp)
     app.register_blueprint(ui.bp)
     app.register_blueprint(tracking.bp)
+    app.register_blueprint(vendor.bp)
     return app

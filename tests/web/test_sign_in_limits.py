@@ -56,7 +56,7 @@ def test_wrong_passwords_from_one_address_are_refused_across_usernames(client, w
 
 def test_the_login_page_is_limited_too_and_says_so(client, world):
     for tried in range(MANY):
-        form = client.get("/login").get_data(as_text=True)
+        form = client.get("/login?lang=en").get_data(as_text=True)
         page = client.post(
             "/login",
             data={"username": "a-crew", "password": f"nope-{tried}", "csrf": _csrf(form)},

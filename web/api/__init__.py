@@ -18,6 +18,7 @@ def register_views() -> None:
         health,
         job_ends,
         plans,
+        roads,
         session,
         shifts,
         vehicles,

@@ -12,8 +12,11 @@ from werkzeug.wrappers import Response
 
 from dispatch import accounts
 from dispatch.exceptions import TooManySignIns
+from fleet.identity import Role
 from web.browser import csrf_matches, csrf_token, end_session, session_user, start_session
 from web.context import ctx
+from web.i18n import translate
+from web.ui.pages import PAGES, nav_for
 
 bp = Blueprint("ui", __name__)
 
@@ -60,14 +63,14 @@ def login() -> Response | str | tuple[str, int, dict[str, str]]:
                 request.remote_addr,
             )
         except TooManySignIns as exc:
-            error, status = f"Too many wrong passwords: try again in {exc.minutes} min.", 429
+            error, status = translate("login.too_many", minutes=exc.minutes), 429
             headers["Retry-After"] = str(exc.retry_after_s)
         else:
             if user is not None:
                 start_session(user)
                 target = same_site(request.args.get("next", ""))
                 return redirect(target or url_for("ui.home"))
-            error, status = "Wrong username or password.", 401
+            error, status = translate("login.wrong"), 401
     page = render_template("login.html", error=error, csrf=csrf_token(), city=ctx().city)
     return page, status, headers
 
@@ -81,6 +84,16 @@ def logout() -> Response:
 
 @bp.get("/")
 @login_required
-def home() -> str:
+def home() -> str | Response:
+    """Send people to their role's page; roles without one see the start page."""
     user = session_user()
-    return render_template("home.html", user=user, city=ctx().city, csrf=csrf_token())
+    if user is not None and Role(user.role) in PAGES:
+        return redirect(PAGES[Role(user.role)][0])
+    return render_template(
+        "home.html", user=user, city=ctx().city, csrf=csrf_token(), nav=nav_for(user)
+    )
+
+
+def register_pages() -> None:
+    """Import the role pages so their routes attach to :data:`bp` (called by create_app)."""
+    from web.ui import dashboard  # noqa: F401

@@ -1,0 +1,51 @@
+"""Every role's page in a real browser: its map draws the city's streets with no tile server,
+credits OpenStreetMap, loads nothing from beyond loopback, and speaks both languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.browser.conftest import ON_SQLITE, sign_in
+
+pytestmark = ON_SQLITE
+
+
+def test_manager_lands_on_the_dashboard_with_the_streets_and_zones(open_page, live):
+    page = open_page(lang="en")
+    sign_in(page, "manager")
+    assert page.url.endswith("/dashboard")
+    page.wait_for_selector("#map[data-zones]")
+    page.wait_for_selector("#map path.leaflet-interactive, #map canvas")
+    zones = live[1].test_client().get("/api/v1/zones").get_json()["features"]
+    assert page.get_attribute("#map", "data-zones") == str(len(zones)) != "0"
+    assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
+    assert page.inner_text("h1") == "Fleet dashboard"
+
+
+TITLES = [("ko", "차량 운영 대시보드"), ("en", "Fleet dashboard")]
+
+
+@pytest.mark.parametrize(("lang", "title"), TITLES)
+def test_the_language_switch_is_remembered(open_page, lang, title):
+    page = open_page(phone=True)
+    sign_in(page, "manager")
+    other = "en" if lang == "ko" else "ko"
+    page.click(f"[data-lang-switch={other}]")
+    page.click(f"[data-lang-switch={lang}]")
+    page.goto("/dashboard")
+    assert page.get_attribute("html", "lang") == lang
+    assert page.inner_text("h1") == title
+
+
+def test_a_korean_city_opens_in_korean(open_page):
+    page = open_page(phone=True)
+    page.goto("/login")
+    assert page.get_attribute("html", "lang") == "ko"
+    assert page.inner_text("h1") == "로그인"
+
+
+def test_a_rider_is_refused_the_dashboard(open_page):
+    page = open_page(lang="en")
+    sign_in(page, "rider1")
+    response = page.goto("/dashboard")
+    assert response.status == 403 and "manager" in page.inner_text("main")

@@ -1,6 +1,7 @@
 """The pages' two languages: Korean and English, Korean first in Korean cities.
 
-Every word a page shows comes from ``web/messages/<lang>.json`` by key: templates call
+Every word a page shows comes from the tables ``web/messages/<lang>/*.json`` by key (a
+file per page, read as one table; a key is defined once): templates call
 ``t("key")`` and scripts ``FO.t("key")`` on the same table (fetched from
 ``/i18n/<lang>.json``). A person switches with ``?lang=ko`` or ``?lang=en`` on any page; the
 choice is kept in a cookie for a year. Without one, pages open in the city profile's
@@ -30,8 +31,15 @@ bp = Blueprint("i18n", __name__)
 
 @cache
 def messages(lang: str) -> dict[str, str]:
-    """The message table of ``lang`` (read once)."""
-    table: dict[str, str] = json.loads((MESSAGES_DIR / f"{lang}.json").read_text("utf-8"))
+    """The message table of ``lang``: its files read once, as one table."""
+    table: dict[str, str] = {}
+    for path in sorted((MESSAGES_DIR / lang).glob("*.json")):
+        part = json.loads(path.read_text("utf-8"))
+        twice = sorted(set(part) & set(table))
+        if twice:
+            msg = f"{path}: keys defined in another file too: {', '.join(twice)}"
+            raise ValueError(msg)
+        table.update(part)
     return table
 
 

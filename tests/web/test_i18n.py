@@ -16,7 +16,7 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 #: keys built in templates from a prefix (``t("lang." ~ code)``) are listed with their prefix.
 USES = re.compile(r"""\b(?:t|translate)\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""")
 PREFIXED = re.compile(r"""\bt\(\s*["']([a-z0-9_]+\.)["']\s*(?:~|\+)""")
-LANGS = sorted(p.stem for p in MESSAGES_DIR.glob("*.json"))
+LANGS = sorted(p.name for p in MESSAGES_DIR.iterdir() if p.is_dir())
 
 
 def _sources() -> list[Path]:
@@ -48,6 +48,11 @@ def test_prefixed_keys_have_every_variant():
         for lang in LANGS:
             found = [k for k in messages(lang) if k.startswith(prefix)]
             assert found, f"no {prefix}* keys in {lang}"
+
+
+def test_each_page_has_its_file_in_both_languages():
+    files = {lang: sorted(p.name for p in (MESSAGES_DIR / lang).glob("*.json")) for lang in LANGS}
+    assert files["en"] == files["ko"]
 
 
 def test_both_tables_hold_the_same_keys_and_fields():

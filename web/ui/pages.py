@@ -24,6 +24,11 @@ from web.vendor import LEAFLET
 #: city's, has the start page).
 PAGES: dict[Role, tuple[str, str]] = {
     Role.MANAGER: ("/dashboard", "nav.dashboard"),
+    Role.RIDER: ("/ride", "nav.ride"),
+    Role.COURIER: ("/courier", "nav.courier"),
+    Role.CREW: ("/crew", "nav.crew"),
+    Role.EMPLOYEE: ("/company", "nav.company"),
+    Role.COMPANY_ADMIN: ("/company", "nav.company"),
 }
 
 

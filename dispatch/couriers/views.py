@@ -18,6 +18,7 @@ from fleet.db import stops as stops_db
 from fleet.db.engine import Connection, reading
 from fleet.delivery import DeliveryJob, JobStatus
 from fleet.exceptions import InvalidValue
+from fleet.geo import Position
 from fleet.identity import Role, User
 from fleet.plans import StopKind
 
@@ -121,14 +122,41 @@ def tracking(service: CourierService, token: str) -> JobSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class CourierSeen:
+    """Where the customer's courier last reported being (their moped's position) and when."""
+
+    position: Position
+    at: datetime
+
+
+def courier_seen(conn: Connection, job: DeliveryJob) -> CourierSeen | None:
+    """The courier's last known place, shown to the customer only while their parcel is on its
+    way to them (picked up): before the pick-up the courier is working for others, and after
+    the delivery where they ride is none of the customer's business."""
+    if job.status is not JobStatus.PICKED_UP:
+        return None
+    found = stops_db.moped_of_job(conn, job.id)
+    return None if found is None else CourierSeen(*found)
+
+
+def tracking_seen(service: CourierService, token: str) -> tuple[JobSeen, CourierSeen | None]:
+    """What a customer sees of the job their tracking token names, with the courier's last
+    known place while the parcel is on its way to them."""
+    with reading(service.engine) as conn:
+        seen = _seen(conn, [deliveries_db.job_by_token(conn, token)])[0]
+        return seen, courier_seen(conn, seen.job)
+
+
+@dataclass(frozen=True, slots=True)
 class TrackingPage:
     """What the customer's tracking page shows: the job and its times, the merchant's name and
     the courier's first name only (the first word of their display name; ``None`` before a
-    courier has the job)."""
+    courier has the job), and where the courier last was while the parcel is on its way."""
 
     seen: JobSeen
     merchant_name: str
     courier_first_name: str | None
+    courier_at: CourierSeen | None = None
 
 
 def tracking_page(service: CourierService, token: str) -> TrackingPage:
@@ -143,5 +171,6 @@ def tracking_page(service: CourierService, token: str) -> TrackingPage:
         seen = _seen(conn, [deliveries_db.job_by_token(conn, token)])[0]
         merchant = identity_db.get_user(conn, seen.job.merchant_id)
         courier = identity_db.get_user(conn, seen.job.courier_id) if seen.job.courier_id else None
+        at = courier_seen(conn, seen.job)
     first = courier.display_name.split()[0] if courier and courier.display_name.split() else None
-    return TrackingPage(seen, merchant.display_name, first)
+    return TrackingPage(seen, merchant.display_name, first, at)

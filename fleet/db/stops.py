@@ -210,3 +210,15 @@ def planned_kinds(conn: Connection, job_id: str) -> list[StopKind]:
         )
     ).scalars()
     return sorted(StopKind(k) for k in rows)
+
+
+def moped_of_job(conn: Connection, job_id: str) -> tuple[Position, datetime] | None:
+    """Where the moped of the shift whose plan holds the job's pick-up last reported being, and
+    when; ``None`` for a job in no plan."""
+    row = conn.execute(
+        select(vehicles.c.lat, vehicles.c.lon, vehicles.c.updated_at)
+        .join(courier_shifts, courier_shifts.c.vehicle_id == vehicles.c.id)
+        .join(courier_stops, courier_stops.c.shift_id == courier_shifts.c.id)
+        .where(courier_stops.c.job_id == job_id, courier_stops.c.kind == str(StopKind.PICKUP))
+    ).first()
+    return None if row is None else (Position(row.lat, row.lon), row.updated_at)

@@ -21,6 +21,7 @@ def register_views() -> None:
         roads,
         session,
         shifts,
+        tracking,
         vehicles,
         workev,
         zones,

@@ -104,16 +104,6 @@ class JobList(Schema):
     pagination = fields.Nested(PageInfo)
 
 
-class TrackOut(Schema):
-    status = fields.String()
-    reason = fields.String(allow_none=True)
-    pickup_eta = fields.String(allow_none=True)
-    dropoff_eta = fields.String(allow_none=True)
-    dropoff_window = fields.List(fields.String())
-    late = fields.Boolean(metadata={"description": LATE})
-    late_by_s = fields.Integer(metadata={"description": "seconds after the window's end"})
-
-
 class StopOut(Schema):
     id = fields.String()
     kind = fields.String(metadata={"description": "pickup, dropoff, swap or return (to the store)"})
@@ -256,26 +246,6 @@ class ProofOut(Schema):
 def reissue_proof(job_id: str) -> dict[str, Any]:
     code = posting.reissue_proof_code(ctx().couriers, current_user(), job_id)
     return {"job_id": job_id, "proof_code": code}
-
-
-@api.get("/track/<token>")
-@api.output(TrackOut)
-@api.doc(
-    summary="Follow a delivery (public, by its unguessable tracking code)",
-    responses={404: "no delivery with this code"},
-)
-def track(token: str) -> dict[str, Any]:
-    seen = views.tracking(ctx().couriers, token)
-    window = seen.job.dropoff_window
-    return {
-        "status": str(seen.job.status),
-        "reason": seen.job.reason,
-        "pickup_eta": _at(seen.pickup_eta),
-        "dropoff_eta": _at(seen.dropoff_eta),
-        "dropoff_window": [_at(window.start), _at(window.end)],
-        "late": seen.late_by_s > 0,
-        "late_by_s": seen.late_by_s,
-    }
 
 
 @api.get("/couriers/me/route")

@@ -52,9 +52,10 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
 
     page.click("[data-action=unlock]")
     page.wait_for_selector("#panel[data-state=active]")
-    assert client.get(f"/api/v1/bookings/{held[0]['id']}", headers=rider).get_json()[
-        "status"
-    ] == "active"
+    assert (
+        client.get(f"/api/v1/bookings/{held[0]['id']}", headers=rider).get_json()["status"]
+        == "active"
+    )
     clock.advance(12 * 60)  # a twelve-minute ride to where another bike is parked
     page.context.set_geolocation({"latitude": park["lat"], "longitude": park["lon"]})
     page.click("[data-action=end]")

@@ -96,4 +96,4 @@ def home() -> str | Response:
 
 def register_pages() -> None:
     """Import the role pages so their routes attach to :data:`bp` (called by create_app)."""
-    from web.ui import courier, crew, dashboard, rider  # noqa: F401
+    from web.ui import company, courier, crew, dashboard, rider  # noqa: F401

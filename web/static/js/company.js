@@ -166,7 +166,7 @@
       L.DomUtil[id === hubSelect.value ? "addClass" : "removeClass"](
         hubMarkers[id].getElement(), "selected");
     });
-    if (hub) map.setView([hub.lat, hub.lon], 15);
+    if (hub) map.setView([hub.lat, hub.lon], 15, { animate: false });
   }
 
   FO.ready.then(function () {

@@ -42,7 +42,7 @@
         className: "route-line" }).addTo(layer);
     }
     mapEl.setAttribute("data-stops", String(stops.length));
-    if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 15 });
+    if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 15, animate: false });
   }
 
   function reasonBox() {

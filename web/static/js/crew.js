@@ -50,7 +50,7 @@
     if (bounds.length) {
       var all = bounds[0];
       bounds.forEach(function (b) { all.extend(b); });
-      map.fitBounds(all.pad(0.15), { maxZoom: 16 });
+      map.fitBounds(all.pad(0.15), { maxZoom: 16, animate: false });
     }
   }
 
@@ -101,7 +101,11 @@
     buttons.push(failButton(task));
     panel.appendChild(FO.el("h2", { text: FO.t("crew.current") }));
     panel.appendChild(facts);
-    if (task.reason) panel.appendChild(FO.el("p", { class: "hint", text: task.reason }));
+    /* The planner writes its reasons in English: shown on the English page only (the kind,
+     * place and packs above say the same in either language). */
+    if (task.reason && FO.lang === "en") {
+      panel.appendChild(FO.el("p", { class: "hint", text: task.reason }));
+    }
     panel.appendChild(FO.el("div", { class: "actions" }, buttons));
   }
 

@@ -109,7 +109,9 @@
           },
         }).addTo(map);
         layer.bringToBack();
-        map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+        // no animation: a page that fits the map to its own data once the streets are in
+        // must not be overridden by the end of this zoom
+        map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
         return layer;
       });
     return map;

@@ -94,7 +94,7 @@
       });
       document.getElementById("map").setAttribute("data-vehicles", String(found.data.length));
       var seen = found.data.map(function (v) { return [v.lat, v.lon]; }).concat([here]);
-      map.fitBounds(L.latLngBounds(seen).pad(0.15), { maxZoom: 17 });
+      map.fitBounds(L.latLngBounds(seen).pad(0.15), { maxZoom: 17, animate: false });
       FO.say(found.data.length ? FO.t("rider.found", { n: found.data.length })
         : FO.t("rider.none_near"));
     }).catch(failed);
@@ -174,7 +174,7 @@
     vehicles.clearLayers();
     L.marker([v.lat, v.lon], { icon: pin("vehicle parked", 22), title: v.code }).addTo(vehicles)
       .getElement().style.background = FO.vehicleColour("available", v.soc_pct);
-    map.setView([v.lat, v.lon], Math.max(map.getZoom(), 15));
+    map.setView([v.lat, v.lon], Math.max(map.getZoom(), 15), { animate: false });
     var rows = [
       ["rider.price", FO.t("rider.price_value", { price: r.price, currency: r.currency })],
       ["rider.distance", FO.t("rider.km", { km: km(r.distance_m) })],

@@ -23,10 +23,10 @@
       if (!courier) courier = pin("pin-courier", FO.t("track.courier_here"), at).addTo(map);
       courier.setLatLng(at);
       FO.say(FO.t("track.courier_seen", { time: FO.clock(seen.courier.at) }));
-      map.fitBounds(L.latLngBounds([home, at]).pad(0.4), { maxZoom: 16 });
+      map.fitBounds(L.latLngBounds([home, at]).pad(0.4), { maxZoom: 16, animate: false });
     } else {
       if (courier) { map.removeLayer(courier); courier = null; }
-      map.setView(home, 15);
+      map.setView(home, 15, { animate: false });
     }
     mapEl.setAttribute("data-courier", seen.courier ? "shown" : "none");
     mapEl.setAttribute("data-dropoff", "shown");

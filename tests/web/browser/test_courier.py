@@ -56,6 +56,12 @@ def test_a_courier_picks_up_and_delivers(open_page, live, clock, lang):
     assert page.inner_text("[data-fact=eta]") == first["eta"][11:16]
     assert page.locator("#stops li.next").get_attribute("data-stop") == first["id"]
 
+    page.click("#shift-start")  # the courier sets off
+    page.wait_for_selector("#shift[data-status=on_duty]")
+    shifts = client.get("/api/v1/courier-shifts", headers=login(client, "manager")).get_json()
+    on_duty = [s["courier_id"] for s in shifts["data"] if s["status"] == "on_duty"]
+    assert on_duty == [posted["courier_id"]]
+
     # the stops before ours (if the plan had any) are done first, as the courier would
     for stop in route["stops"]:
         if stop["job_id"] == posted["id"]:

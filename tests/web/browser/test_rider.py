@@ -77,3 +77,41 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     page.wait_for_selector("#panel[data-state=browse]")
     page.wait_for_selector("#map .leaflet-marker-icon.vehicle")
     shoot(page, f"rider-{lang}")
+
+
+def test_a_refused_parking_spot_is_said_plainly_and_the_nearest_allowed_is_offered(
+    open_page, live, clock
+):
+    base, app, _summary, _prepared = live
+    client = app.test_client()
+    start = available(client, "e_kickboard")[0]
+    corner = client.get("/api/v1/zones?kind=no_parking").get_json()["features"][0]
+    ring = corner["geometry"]["coordinates"][0]
+    inside = {
+        "latitude": sum(p[1] for p in ring) / len(ring),
+        "longitude": sum(p[0] for p in ring) / len(ring),
+    }
+    page = open_page(phone=True, lang="en")
+    page.set_default_timeout(SLOW_MS)
+    page.context.grant_permissions(["geolocation"], origin=base)
+    page.context.set_geolocation({"latitude": start["lat"], "longitude": start["lon"]})
+    sign_in(page, "rider2")
+    page.wait_for_selector(f"[data-vehicle='{start['id']}']")
+    page.click(f"[data-vehicle='{start['id']}']")
+    page.click("[data-action=book]")
+    page.click("[data-action=unlock]")
+    page.wait_for_selector("#panel[data-state=active]")
+    clock.advance(6 * 60)
+    page.context.set_geolocation(inside)  # the rider stops on a no-parking corner
+    page.click("[data-action=end]")
+    page.wait_for_selector("#say[role=alert]")
+    assert "parking" in page.inner_text("#say").lower()
+    assert page.get_attribute("#panel", "data-state") == "active"  # the ride goes on
+    assert page.locator("#map .pin-park").count() == 1  # the nearest allowed spot, marked
+    rider = login(client, "rider2")
+    open_ = client.get("/api/v1/bookings?status=active", headers=rider).get_json()["data"]
+    assert len(open_) == 1
+    page.click("[data-action=end]")  # ends at the marked spot
+    page.wait_for_selector("#panel[data-state=completed]")
+    ended = client.get(f"/api/v1/bookings/{open_[0]['id']}", headers=rider).get_json()
+    assert ended["status"] == "completed"

@@ -222,3 +222,16 @@ def moped_of_job(conn: Connection, job_id: str) -> tuple[Position, datetime] | N
         .where(courier_stops.c.job_id == job_id, courier_stops.c.kind == str(StopKind.PICKUP))
     ).first()
     return None if row is None else (Position(row.lat, row.lon), row.updated_at)
+
+
+def moped_positions(conn: Connection, shift_ids: Iterable[str]) -> dict[str, Position]:
+    """Where each shift's moped last reported being, by shift."""
+    ids = sorted(set(shift_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(
+        select(courier_shifts.c.id, vehicles.c.lat, vehicles.c.lon)
+        .join(vehicles, vehicles.c.id == courier_shifts.c.vehicle_id)
+        .where(courier_shifts.c.id.in_(ids))
+    )
+    return {r.id: Position(r.lat, r.lon) for r in rows}

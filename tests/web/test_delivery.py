@@ -274,3 +274,25 @@ def test_the_demo_seeded_in_the_evening_has_couriers_on_shift(engine, settings):
         "/api/v1/delivery-jobs", headers=login(client, "merchant1"), json=job(client, evening)
     ).get_json()
     assert posted["status"] == "assigned", posted
+
+
+def test_the_route_gives_the_road_to_each_stop(demo_client, clock):
+    """Each stop carries the moped's road from the stop before (from the moped for the first),
+    ending where the stop is (snapped to the nearest road)."""
+    merchant = login(demo_client, "merchant1")
+    posted = demo_client.post(
+        "/api/v1/delivery-jobs", headers=merchant, json=job(demo_client, clock)
+    ).get_json()
+    courier = courier_headers(demo_client, posted["courier_id"])
+    stops = demo_client.get("/api/v1/couriers/me/route", headers=courier).get_json()["stops"]
+    assert stops
+    for before, stop in zip([None, *stops], stops, strict=False):
+        road = stop["route"]
+        assert road["type"] == "LineString" and len(road["coordinates"]) > 1, stop
+        assert stop["distance_m"] > 0 and stop["duration_s"] > 0
+        end_lon, end_lat = road["coordinates"][-1]
+        assert abs(end_lat - stop["lat"]) < 0.003 and abs(end_lon - stop["lon"]) < 0.003
+        if before is not None:
+            start_lon, start_lat = road["coordinates"][0]
+            assert abs(start_lat - before["lat"]) < 0.003
+            assert abs(start_lon - before["lon"]) < 0.003

@@ -6,7 +6,7 @@ from typing import Any
 
 from apiflask import Schema, fields, validators
 
-from dispatch.couriers import actions, posting, swaps, views
+from dispatch.couriers import actions, posting, roads, swaps, views
 from dispatch.couriers.views import JobSeen
 from fleet.delivery import JobStatus, TimeWindow
 from fleet.geo import Position
@@ -115,6 +115,14 @@ class StopOut(Schema):
     lon = fields.Float()
     eta = fields.String()
     parcel_l = fields.Integer(allow_none=True)
+    route = fields.Dict(
+        metadata={
+            "description": "GeoJSON LineString of the road from the stop before (from the "
+            "moped's last reported place for the first); no coordinates when no open road"
+        }
+    )
+    distance_m = fields.Integer(metadata={"description": "metres of that road"})
+    duration_s = fields.Integer(metadata={"description": "seconds of that road by moped"})
 
 
 class RouteOut(Schema):
@@ -251,22 +259,25 @@ def reissue_proof(job_id: str) -> dict[str, Any]:
 @api.get("/couriers/me/route")
 @api.auth_required(api_auth, roles=[str(Role.COURIER)])
 @api.output(RouteOut)
-@api.doc(summary="My planned stops in order, with their ETA, and the next one")
+@api.doc(summary="My planned stops in order, with their ETA and the road to each, and the next one")
 def my_route() -> dict[str, Any]:
     stops = [
         {
-            "id": r.stop.id,
-            "kind": str(r.stop.kind),
-            "job_id": r.stop.job_id,
-            "site_id": r.stop.site_id,
-            "site_name": r.site_name,
-            "seq": r.stop.seq,
-            "lat": r.stop.position.lat,
-            "lon": r.stop.position.lon,
-            "eta": _at(r.stop.eta),
-            "parcel_l": r.parcel_l,
+            "id": leg.stop.stop.id,
+            "kind": str(leg.stop.stop.kind),
+            "job_id": leg.stop.stop.job_id,
+            "site_id": leg.stop.stop.site_id,
+            "site_name": leg.stop.site_name,
+            "seq": leg.stop.stop.seq,
+            "lat": leg.stop.stop.position.lat,
+            "lon": leg.stop.stop.position.lon,
+            "eta": _at(leg.stop.stop.eta),
+            "parcel_l": leg.stop.parcel_l,
+            "route": {"type": "LineString", "coordinates": [list(c) for c in leg.road]},
+            "distance_m": leg.distance_m,
+            "duration_s": leg.duration_s,
         }
-        for r in actions.route_of(ctx().couriers, current_user())
+        for leg in roads.route_with_roads(ctx().couriers, current_user())
     ]
     return {"stops": stops, "next_stop": stops[0] if stops else None}
 

@@ -1,14 +1,14 @@
 /* The courier's page: my stops in order on the map, the next one with its ETA and what to do
  * there, my shift.
  *
- * GET /couriers/me/route gives the stops in order but no road geometry (the planner keeps
- * travel times, not paths), so the line joins the stops straight, dashed to say so. The route
- * is read again every 15 s; the panel is drawn again only when the stops changed, so a proof
+ * GET /couriers/me/route gives the stops in order, each with the road to it from the stop
+ * before (from the moped for the first); where no road was found a dashed straight line joins
+ * the stops. The route is read again every 15 s; the panel is drawn again only when the stops changed, so a proof
  * code being typed is never wiped. */
 (function () {
   "use strict";
   var REFRESH_MS = 15000;
-  var map, layer, line, svg, shown = null, stops = [];
+  var map, layer, svg, shown = null, stops = [];
   var panel = document.getElementById("panel");
   var list = document.getElementById("stops");
   var mapEl = document.getElementById("map");
@@ -37,9 +37,23 @@
       m.addTo(layer);
       m.getElement().setAttribute("data-stop", s.id);
     });
-    if (points.length > 1) {
-      line = L.polyline(points, { renderer: svg, color: "#1f6feb", weight: 4, dashArray: "8 6",
-        className: "route-line" }).addTo(layer);
+    stops.forEach(function (s, i) {
+      var road = s.route && s.route.coordinates;
+      if (road && road.length > 1) {
+        L.geoJSON(s.route, { renderer: svg, style: function () {
+          return { color: i === 0 ? "#1f6feb" : "#0b7285", weight: i === 0 ? 5 : 3,
+            className: "route-line road" };
+        } }).addTo(layer);
+        road.forEach(function (c) { points.push([c[1], c[0]]); });
+      } else if (i > 0) {  /* no road found: a straight dashed line says so */
+        L.polyline([points[i - 1], [s.lat, s.lon]], { renderer: svg, color: "#6e7781",
+          weight: 3, dashArray: "8 6", className: "route-line straight" }).addTo(layer);
+      }
+    });
+    var first = stops[0] && stops[0].route && stops[0].route.coordinates[0];
+    if (first) {  /* the moped, where the first road starts */
+      L.marker([first[1], first[0]], { icon: L.divIcon({ className: "pin pin-courier",
+        iconSize: [18, 18] }), title: FO.t("courier.moped"), keyboard: false }).addTo(layer);
     }
     mapEl.setAttribute("data-stops", String(stops.length));
     if (points.length) map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 15, animate: false });

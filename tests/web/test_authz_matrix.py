@@ -61,6 +61,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "GET /api/v1/ops/forecast": frozenset({MANAGER}),
+    "GET /api/v1/ops/fleet": frozenset({MANAGER, CREW}),
     # crew plans: managers request, read and decide them; crews carry out their tasks
     "POST /api/v1/ops/plans": frozenset({MANAGER}),
     "GET /api/v1/ops/plans": frozenset({MANAGER}),

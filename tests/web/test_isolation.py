@@ -97,6 +97,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/hubs": "hub_id",
     "GET /api/v1/ops/plans": "plan_id",
     "GET /api/v1/ops/closures": "closure_id",
+    "GET /api/v1/ops/fleet": "vehicle_id",
 }
 
 

@@ -14,6 +14,7 @@ def register_views() -> None:
         closures,
         crew_tasks,
         delivery,
+        fleet_feed,
         forecast,
         health,
         job_ends,

@@ -27,6 +27,7 @@ import redis
 import sqlalchemy as sa
 
 from config.settings import PROJECT_ROOT
+from fleet.clock import SystemClock
 from fleet.db.engine import make_engine, writing
 from fleet.db.identity import issue_token, list_operators
 from fleet.db.tables import users
@@ -135,17 +136,9 @@ def add_riders(database_url: str, n: int) -> list[str]:
                 for i, user_id in enumerate(ids)
             ],
         )
-        clock = _Now()
-        tokens = [issue_token(conn, user_id, 86_400, clock) for user_id in ids]
+        tokens = [issue_token(conn, user_id, 86_400, SystemClock()) for user_id in ids]
     engine.dispose()
     return tokens
-
-
-class _Now:
-    """The system clock, as ``issue_token`` takes it."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ def register_views() -> None:
         bookings,
         closures,
         crew_tasks,
+        dashboard,
         delivery,
         forecast,
         health,

@@ -58,7 +58,8 @@ def _job(conn, operator_id, merchant_id, shift_id, delivered_at, window_end, sta
         sa.insert(delivery_jobs).values(
             id=job_id, operator_id=operator_id, merchant_id=merchant_id,
             pickup_lat=37.55, pickup_lon=126.95, dropoff_lat=37.559, dropoff_lon=126.95,
-            pickup_start=window_end - timedelta(hours=2), pickup_end=window_end - timedelta(hours=1),
+            pickup_start=window_end - timedelta(hours=2),
+            pickup_end=window_end - timedelta(hours=1),
             dropoff_start=window_end - timedelta(hours=1), dropoff_end=window_end,
             parcel_l=5, status=status, created_at=window_end - timedelta(hours=3),
         )
@@ -79,9 +80,13 @@ def _people(engine, operator_id):
                 users.c.operator_id == operator_id, users.c.username == "merchant1"
             )
         ).scalar_one()
-        shift = conn.execute(
-            sa.select(courier_shifts.c.id).where(courier_shifts.c.operator_id == operator_id)
-        ).scalars().first()
+        shift = (
+            conn.execute(
+                sa.select(courier_shifts.c.id).where(courier_shifts.c.operator_id == operator_id)
+            )
+            .scalars()
+            .first()
+        )
     return merchant, shift
 
 

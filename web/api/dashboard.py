@@ -7,7 +7,7 @@ from typing import Any
 
 from apiflask import Schema, fields
 
-from dispatch.ops import dashboard
+from dispatch.ops import dashboard, route_lines
 from web.api import api
 from web.api.schemas import local_iso
 from web.auth import MANAGERS, api_auth, current_user
@@ -143,3 +143,52 @@ def get_crews() -> dict[str, Any]:
             }
         )
     return {"data": data}
+
+
+class RouteCollection(Schema):
+    type = fields.String()
+    features = fields.List(fields.Dict())
+
+
+def _next_stop(line: route_lines.RouteLine) -> dict[str, Any] | None:
+    if not line.way.stops:
+        return None
+    first = line.way.stops[0]
+    return {
+        "lat": first.position.lat,
+        "lon": first.position.lon,
+        "eta": local_iso(first.eta, ctx().zone) if first.eta else None,
+    }
+
+
+@api.get("/ops/routes")
+@api.auth_required(api_auth, roles=MANAGERS)
+@api.output(RouteCollection)
+@api.doc(
+    summary="Every courier's planned route and every crew member's open tasks as GeoJSON "
+    "LineStrings along the roads, from where the moped or van is (managers)",
+    responses=ERRORS,
+)
+def get_routes() -> dict[str, Any]:
+    app = ctx()
+    lines = route_lines.route_lines(app.crews, current_user().operator_id)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [list(c) for c in line.coordinates],
+                },
+                "properties": {
+                    "kind": line.way.kind,
+                    "user_id": line.way.user_id,
+                    "display_name": line.way.display_name,
+                    "stops": len(line.way.stops),
+                    "next_stop": _next_stop(line),
+                },
+            }
+            for line in lines
+        ],
+    }

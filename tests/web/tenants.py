@@ -205,6 +205,7 @@ def _crew_plan(t: Tenant, engine, clock) -> None:
         insert_plan(conn, plan, [task], None)
     t.ids.update(plan_id=plan.id, task_id=task.id, plan_job_id=f"crew-plan-{t.prefix}none")
     t.ids["station_id"] = station.id
+    t.ids["ops_task_id"] = task.id
     with engine.connect() as conn:
         t.ids["crew_id"] = (
             conn.execute(

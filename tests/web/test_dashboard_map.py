@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from fleet.db.tables import battery_packs, sites, station_slots
+from fleet.db.tables import audit_log, battery_packs, sites, station_slots
 from fleet.geo import haversine_m
 from fleet.sites import CHARGED_PCT
 from tests.web.test_bookings import login
-from tests.web.test_crew_plans import _propose, crew_demo, crew_template  # noqa: F401
+from tests.web.test_crew_plans import _propose, _recharge, crew_demo, crew_template  # noqa: F401
 from tests.web.test_delivery import window
 
 #: How near a road line passes a stop it routes through (the stop snaps to its road).
@@ -147,3 +147,83 @@ def test_stations_crews_and_routes_agree_with_the_rest_of_the_api(approved):
         ]
         assert kept and all(_near(road["coordinates"], t["lat"], t["lon"]) for t in kept)
         assert len(road["coordinates"]) > len(road["stop_coordinates"])
+
+
+def _crew_tasks(client):
+    """Each crew member's headers and tasks."""
+    found = []
+    for who in ("crew1", "crew2"):
+        headers = login(client, who)
+        found.append((headers, client.get("/api/v1/crews/me/tasks", headers=headers).get_json()))
+    return [(h, t["data"]) for h, t in found]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+def test_a_manager_calls_off_a_task_not_started_and_its_packs_go_back(approved):
+    app, client, manager, _plan_id, _operator_id = approved
+    engine = app.extensions["fleetops"].engine
+    tasks = [(h, t) for h, mine in _crew_tasks(client) for t in mine if t["status"] == "assigned"]
+    visit = next(t for _h, t in tasks if t["kind"] == "charge")
+    with engine.connect() as conn:
+        reserved = select(battery_packs.c.serial).where(battery_packs.c.reserved_by == visit["id"])
+        assert conn.execute(reserved).all()  # the approval reserved its packs
+    url = f"/api/v1/ops/tasks/{visit['id']}/cancel"
+    r = client.post(url, headers=manager)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status"] == "cancelled"
+    assert r.get_json()["failure_reason"] == "cancelled by a manager"
+    with engine.connect() as conn:
+        assert conn.execute(reserved).all() == []
+        audit = conn.execute(
+            select(audit_log.c.action, audit_log.c.actor_id).where(
+                audit_log.c.entity_id == visit["id"]
+            )
+        ).all()
+    me = client.get("/api/v1/me", headers=manager).get_json()["id"]
+    assert ("task.cancel", me) in audit
+    again = client.post(url, headers=manager)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    # a task the crew started is theirs to finish or fail
+    headers, started = next((h, t) for h, t in tasks if t["kind"] == "swap")
+    assert (
+        client.post(f"/api/v1/crews/me/tasks/{started['id']}/start", headers=headers).status_code
+        == 200
+    )
+    r = client.post(f"/api/v1/ops/tasks/{started['id']}/cancel", headers=manager)
+    assert r.status_code == 409, r.get_json()
+    missing = client.post("/api/v1/ops/tasks/no-such-task/cancel", headers=manager)
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_calling_off_a_drop_puts_the_picked_up_vehicle_back_as_it_was(crew_demo):  # noqa: F811
+    app, _summary = crew_demo
+    engine = app.extensions["fleetops"].engine
+    _recharge(engine)
+    client = app.test_client()
+    manager = login(client, "manager")
+    plan, _operator = _propose(app, "rebalancing")
+    r = client.post(f"/api/v1/ops/plans/{plan.id}/approve", headers=manager, json={})
+    assert r.status_code == 200, r.get_json()
+    headers, pick = next(
+        (h, t)
+        for h, mine in _crew_tasks(client)
+        for t in mine
+        if t["kind"] == "rebalance" and not t["is_drop"] and t["status"] == "assigned"
+    )
+    vid = pick["vehicle_id"]
+    before = client.get(f"/api/v1/fleet/vehicles/{vid}", headers=manager).get_json()
+    for step in ("start", "complete"):
+        done = client.post(f"/api/v1/crews/me/tasks/{pick['id']}/{step}", headers=headers, json={})
+        assert done.status_code == 200, done.get_json()
+    held = client.get(f"/api/v1/fleet/vehicles/{vid}", headers=manager).get_json()
+    assert held["status"] == "in_transit"
+    mine = client.get("/api/v1/crews/me/tasks", headers=headers).get_json()["data"]
+    drop = next(t for t in mine if t["is_drop"] and t["vehicle_id"] == vid)
+    r = client.post(f"/api/v1/ops/tasks/{drop['id']}/cancel", headers=manager)
+    assert r.status_code == 200, r.get_json()
+    after = client.get(f"/api/v1/fleet/vehicles/{vid}", headers=manager).get_json()
+    assert after["status"] == before["status"] == "available"
+    assert (after["lat"], after["lon"], after["soc_pct"]) == (
+        before["lat"], before["lon"], before["soc_pct"]
+    )  # fmt: skip

@@ -18,6 +18,7 @@ def register_views() -> None:
         forecast,
         health,
         job_ends,
+        ops_tasks,
         plans,
         session,
         shifts,

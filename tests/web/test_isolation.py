@@ -100,6 +100,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/ops/stations": "station_id",
     "GET /api/v1/ops/crews": "crew_id",
     "GET /api/v1/ops/routes": "courier_id",
+    "GET /api/v1/ops/fleet": "vehicle_id",
 }
 
 

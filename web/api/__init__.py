@@ -15,6 +15,7 @@ def register_views() -> None:
         crew_tasks,
         dashboard,
         delivery,
+        fleet_feed,
         forecast,
         health,
         job_ends,

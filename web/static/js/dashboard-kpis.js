@@ -29,7 +29,7 @@
     var top = bins.reduce(function (n, b) { return Math.max(n, b.count); }, 0) || 1;
     var width = 200 / bins.length;
     bins.forEach(function (b, i) {
-      var h = Math.round((b.count / top) * 48);
+      var h = Math.round((b.count / top) * 40);
       var bar = svg("rect", {
         x: (i * width + 1).toFixed(1), y: String(52 - h), width: (width - 2).toFixed(1), height: String(Math.max(h, 0.5)),
         fill: FO.vehicleColour("available", b.from_pct + 5), "data-from": b.from_pct, "data-count": b.count,

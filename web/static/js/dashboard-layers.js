@@ -27,6 +27,13 @@
     map.getContainer().setAttribute("data-" + name, String(n));
   };
 
+  /* Put a redrawn area layer under the vehicles (one canvas draws in the order layers were
+   * added), with only the streets beneath it. */
+  var underneath = (D.underneath = function (layer) {
+    layer.bringToBack();
+    if (FO.roads) FO.roads.then(function (roads) { roads.bringToBack(); });
+  });
+
   function pct(n) { return Math.round(n) + "%"; }
 
   function vehiclePopup(v) {
@@ -116,6 +123,7 @@
           last = text;
           layer.clearLayers();
           layer.addData(fc);
+          underneath(layer);
           D.count(map, "zones", fc.features.length);
         });
       },
@@ -214,7 +222,7 @@
     var layer = L.geoJSON(null, {
       style: function (f) {
         var share = f.properties.top > 0 ? f.properties.pickups / f.properties.top : 0;
-        return { color: "#7c2d12", weight: 0.5, fillColor: "#ea580c", fillOpacity: 0.08 + 0.6 * share };
+        return { color: "#7c2d12", weight: 0.5, fillColor: "#ea580c", fillOpacity: 0.05 + 0.4 * share };
       },
       onEachFeature: function (f, l) {
         var p = f.properties;
@@ -241,6 +249,7 @@
           fc.features.forEach(function (f) { f.properties.top = top; });
           layer.clearLayers();
           layer.addData(fc);
+          if (map.hasLayer(layer)) underneath(layer);
           D.count(map, "cells", fc.features.length);
         });
       },

@@ -30,7 +30,7 @@
     var what = t.vehicle_code || t.site_name || "";
     var kind = t.kind === "rebalance" ? (t.is_drop ? "drop" : "pickup") : t.kind;
     var text = FO.t("dashboard.task." + kind, { what: what, packs: t.packs });
-    return (t.sequence !== null ? t.sequence + 1 + ". " : "") + text + " · " + FO.clock(t.arrive_at);
+    return (t.sequence !== null ? t.sequence + ". " : "") + text + " · " + FO.clock(t.arrive_at);
   }
 
   D.plans = function (map, afterChange) {
@@ -126,7 +126,10 @@
     }
 
     function open(planId) {
-      return FO.api("GET", "/ops/plans/" + planId).then(show);
+      return FO.api("GET", "/ops/plans/" + planId).then(function (plan) {
+        show(plan);
+        $("plan-review").scrollIntoView({ block: "nearest" });
+      });
     }
 
     function follow(job) {

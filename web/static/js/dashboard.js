@@ -67,7 +67,9 @@
 
     var forecastShown = false;
     map.on("overlayadd", function (e) {
-      if (e.layer === parts.forecast.layer && !forecastShown) {
+      if (e.layer !== parts.forecast.layer) return;
+      D.underneath(e.layer);
+      if (!forecastShown) {
         forecastShown = true;
         FO.every(600000, parts.forecast.refresh);
       }

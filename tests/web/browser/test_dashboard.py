@@ -14,7 +14,7 @@ import pytest
 
 from tests.web.browser.conftest import ON_SQLITE, served, shoot, sign_in
 from tests.web.test_bookings import login
-from tests.web.test_crew_plans import crew_demo, crew_template  # noqa: F401 (fixtures)
+from tests.web.test_crew_plans import _recharge, crew_demo, crew_template  # noqa: F401
 from tests.web.test_delivery_worker import run, worker_env
 
 pytestmark = ON_SQLITE
@@ -86,6 +86,34 @@ def _draw_closure(page, name: str) -> None:
     page.wait_for_selector(f"#closure-list li:has-text('{name}')", timeout=LIVE_MS)
 
 
+def _filter_by_class(page, client, manager) -> None:
+    """Unticking a class takes its vehicles off the map; ticking it brings them back."""
+    every = client.get("/api/v1/ops/fleet", headers=manager).get_json()["count"]
+    evs = client.get("/api/v1/ops/fleet?vehicle_class=work_ev", headers=manager).get_json()
+    assert evs["count"] > 0
+    page.uncheck("#filters input[value=work_ev]")
+    _wait_attr(page, "#map", "data-vehicles", every - evs["count"])
+    page.check("#filters input[value=work_ev]")
+    _wait_attr(page, "#map", "data-vehicles", every)
+
+
+def _plan_a_shift(page, client, manager) -> None:
+    """A clash is refused with the API's reason on the page; a free slot is planned."""
+    page.click("#shift-form button[type=submit]")  # the defaults: within the couriers' shifts
+    page.wait_for_selector("#say.error")
+    assert "shift" in page.inner_text("#say").lower()
+    courier = page.eval_on_selector("#shift-form select[name=courier_id]", "s => s.value")
+    page.fill("#shift-form input[name=start]", "2026-03-03T09:00")
+    page.fill("#shift-form input[name=end]", "2026-03-03T17:00")
+    page.click("#shift-form button[type=submit]")
+    page.wait_for_selector("#say:not(.error)", timeout=LIVE_MS)
+    shifts = client.get("/api/v1/courier-shifts?per_page=500", headers=manager).get_json()["data"]
+    (planned,) = [s for s in shifts if s["start"].startswith("2026-03-03T09:00")]
+    assert planned["courier_id"] == courier and planned["status"] == "scheduled"
+    assert planned["end"] == "2026-03-03T17:00:00+09:00"
+    page.wait_for_selector(f"#shift-list li[data-shift-id='{planned['id']}']", timeout=LIVE_MS)
+
+
 def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     open_page, live, redis_url, cache_dir, tmp_path, clock
 ):
@@ -98,6 +126,7 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     _loaded(page, client, manager)
     _tiles_match(page, client.get("/api/v1/ops/kpis", headers=manager).get_json())
     shoot(page, "dashboard-en")
+    _filter_by_class(page, client, manager)
 
     # a closure drawn on the map: stored, in force, and drawn with the zones
     zones_before = len(client.get("/api/v1/zones").get_json()["features"])
@@ -153,6 +182,7 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     assert _attr(page, "#map", "data-plan-tasks") == str(len(plan["tasks"]))
     swaps = [t for t in plan["tasks"] if t["kind"] == "swap"]
     assert swaps
+    page.evaluate("document.querySelector('.dash').scrollIntoView()")
     shoot(page, "dashboard-plan")
     left_out = swaps[-1]["id"]
     page.uncheck(f"#plan-vans input[data-task-id='{left_out}']")
@@ -168,6 +198,7 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     kpis = client.get("/api/v1/ops/kpis", headers=manager).get_json()
     assert kpis["open_tasks"] == len(assigned)
     _wait_attr(page, '[data-kpi="open_tasks"]', "data-value", len(assigned))
+    _plan_a_shift(page, client, manager)
 
     # the same dashboard in Korean, with the crews' routes of the approved plan on it
     korean = open_page(lang="ko")
@@ -177,7 +208,40 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     assert any(r["properties"]["kind"] == "crew" for r in routes)
     _wait_attr(korean, "#map", "data-routes", len(routes))
     assert korean.inner_text("h1") == "차량 운영 대시보드"
+    cells = client.get("/api/v1/ops/forecast?hours=3", headers=manager).get_json()["features"]
+    korean.click(".leaflet-control-layers label:has-text('수요 예측') input")
+    _wait_attr(korean, "#map", "data-cells", len(cells))
+    assert cells
     shoot(korean, "dashboard-ko")
+
+
+def test_a_manager_rejects_a_rebalancing_plan(
+    open_page, live, redis_url, cache_dir, tmp_path, clock
+):
+    _base, app, _summary, _ = live
+    _recharge(app.extensions["fleetops"].engine)  # bunched up where riders are not: moves
+    client = app.test_client()
+    manager = login(client, "manager")
+    page = open_page(lang="ko")
+    sign_in(page, "manager")
+    page.wait_for_selector("#map[data-vehicles]")
+    page.click("[data-plan-kind=rebalancing]")
+    page.wait_for_selector("#plan-job[data-status=queued]:not([hidden])")
+    env = worker_env(app.extensions["fleetops"].engine, redis_url, cache_dir, tmp_path, clock)
+    worker = run(["worker", "--burst"], env)
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    page.wait_for_selector("#plan-review[data-status=proposed]", timeout=LIVE_MS)
+    plan_id = _attr(page, "#plan-review", "data-plan-id")
+    plan = client.get(f"/api/v1/ops/plans/{plan_id}", headers=manager).get_json()
+    drops = [t for t in plan["tasks"] if t["kind"] == "rebalance" and t["is_drop"]]
+    assert drops and _attr(page, "#map", "data-plan-moves") == str(len(drops))
+    page.click("#plan-reject")
+    page.wait_for_selector("#plan-review[data-status=rejected]", timeout=LIVE_MS)
+    decided = client.get(f"/api/v1/ops/plans/{plan_id}", headers=manager).get_json()
+    assert decided["status"] == "rejected"
+    assert {t["status"] for t in decided["tasks"]} == {"cancelled"}
+    assert page.is_disabled("#plan-approve") and page.is_disabled("#plan-reject")
+    assert _attr(page, "#map", "data-plan-tasks") == "0"
 
 
 def test_the_dashboard_fits_a_phone(open_page, live):

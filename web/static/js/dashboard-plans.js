@@ -46,6 +46,7 @@
         if (line.length > 1) L.polyline(line, { color: colourOf[r.shift_id], weight: 5, opacity: 0.75 }).addTo(layer);
       });
       var bySeq = {};
+      var moves = 0;
       plan.tasks.forEach(function (t) { bySeq[t.shift_id + ":" + t.sequence] = t; });
       plan.tasks.forEach(function (t) {
         if (t.lat === null || !OPEN[t.status]) return;
@@ -57,6 +58,7 @@
             var start = L.latLng(from.lat, from.lon);
             L.polyline([start, at], { color: colour, weight: 3, dashArray: "6 4" }).addTo(layer);
             arrowHead(start, at).forEach(function (s) { L.polyline(s, { color: colour, weight: 3 }).addTo(layer); });
+            moves += 1;
           }
         } else if (t.kind === "charge") {
           L.marker(at, { icon: L.divIcon({ className: "plan-visit", iconSize: [14, 14] }), keyboard: false })
@@ -67,6 +69,7 @@
         }
       });
       D.count(map, "plan-routes", plan.routes.length);
+      D.count(map, "plan-moves", moves);
       D.count(map, "plan-tasks", plan.tasks.filter(function (t) { return OPEN[t.status]; }).length);
       return colourOf;
     }

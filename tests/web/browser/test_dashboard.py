@@ -71,6 +71,36 @@ def _tiles_match(page, kpis: dict) -> None:
     assert sum(bars) == 80
 
 
+def _station_popup(page, client, manager) -> None:
+    """A swap station's popup shows its charged packs per type, as the API counts them."""
+    stations = client.get("/api/v1/ops/stations", headers=manager).get_json()["data"]
+    page.click(".leaflet-marker-icon.station >> nth=0")
+    popup = page.wait_for_selector(".leaflet-popup-content table.stock")
+    name = page.inner_text(".leaflet-popup-content strong")
+    (station,) = [s for s in stations if s["name"] == name]
+    shown = {
+        c.get_attribute("data-charged"): int(c.inner_text())
+        for c in popup.query_selector_all("[data-charged]")
+    }
+    assert shown == {k["pack_class"]: k["charged"] for k in station["stock"]}
+    page.click(".leaflet-popup-close-button")
+
+
+def _draw_and_drop(page) -> None:
+    """Too few corners are refused; Escape drops the shape and saves nothing."""
+    box = page.locator("#map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.click("#draw-start")
+    page.mouse.click(x - 40, y - 40)
+    page.mouse.click(x + 40, y - 40)
+    assert _attr(page, "#map", "data-draw-points") == "2"
+    page.click("#draw-finish")
+    assert "three" in page.inner_text("#say.error")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#draw-bar") and page.is_hidden("#closure-form")
+    assert _attr(page, "#map", "data-draw-points") is None
+
+
 def _draw_closure(page, name: str) -> None:
     """Click four corners around the map's middle (the last one double-clicked) and save."""
     box = page.locator("#map").bounding_box()
@@ -129,7 +159,9 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     _filter_by_class(page, client, manager)
 
     # a closure drawn on the map: stored, in force, and drawn with the zones
+    _station_popup(page, client, manager)
     zones_before = len(client.get("/api/v1/zones").get_json()["features"])
+    _draw_and_drop(page)
     _draw_closure(page, "Flooded underpass")
     stored = client.get("/api/v1/ops/closures", headers=manager).get_json()["data"]
     (flood,) = [c for c in stored if c["name"] == "Flooded underpass"]

@@ -13,8 +13,14 @@ Phase kinds: ``get`` (the same GET each time, with headers) and ``book`` (``POST
 /api/v1/bookings`` as the riders of the plan in turn, each then cancelled at once by the same
 thread; the book request's latency is the phase's, the cancel is recorded apart).
 
+A saturated server would make an open-loop phase's backlog, and so its length, grow without
+bound: ``drain_s`` after a phase's last scheduled instant, requests still waiting for a
+connection are not sent (outcome ``unsent``) and requests still waiting for their answer time
+out (``TimeoutError``). Both are failures the caller counts, with an unbounded latency.
+
 The result lists, per phase, every scheduled request's latency, lag and outcome (the HTTP status,
-or the name of the exception), so that the caller can check that each one has an outcome.
+or the name of the exception, or ``unsent``), so that the caller can check that each one has an
+outcome.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ from tqdm import tqdm
 #: Errors of a keep-alive connection the server closed while idle: the request is sent again once
 #: on a new connection (the server never read it), as HTTP clients do.
 STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+#: The outcome of a request still waiting for a connection ``drain_s`` after the phase's last
+#: was scheduled: the server is saturated, and the phase ends instead of growing its backlog.
+UNSENT = "unsent"
 #: The interpreter's thread switch interval here: a thread whose answer came waits up to this long
 #: for the interpreter, and that wait would count in its latency (Python's default is 5 ms).
 SWITCH_INTERVAL_S = 0.0005
@@ -152,7 +161,7 @@ def run_phase(plan: dict[str, Any], phase: dict[str, Any]) -> dict[str, Any]:
     work: queue.Queue[tuple[int, float] | None] = queue.Queue()
     bar = tqdm(total=total, desc=f"{phase['name']} at {rate:g}/s", unit="req", file=sys.stderr)
     conns = [
-        Connection(plan["host"], plan["port"], plan["timeout_s"]) for _ in range(plan["threads"])
+        Connection(plan["host"], plan["port"], plan["drain_s"]) for _ in range(plan["threads"])
     ]
 
     def worker(conn: Connection) -> None:
@@ -160,19 +169,23 @@ def run_phase(plan: dict[str, Any], phase: dict[str, Any]) -> dict[str, Any]:
             k, scheduled = item
             out = outcomes[k]
             out["lag_s"] = time.perf_counter() - scheduled
-            try:
-                send(conn, k, out)
-            except Exception as exc:  # the outcome of this request: recorded, never lost
-                out["status"] = type(exc).__name__
+            if time.perf_counter() > deadline:
+                out["status"] = UNSENT
+            else:
+                try:
+                    send(conn, k, out)
+                except Exception as exc:  # the outcome of this request: recorded, never lost
+                    out["status"] = type(exc).__name__
             out["latency_s"] = out.pop("done", time.perf_counter()) - scheduled
             bar.update()
 
     threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in conns]
-    for t in threads:
-        t.start()
     server_cpu = server_cpu_s(plan.get("server_pid"))
     own_cpu = time.process_time()
     start = time.perf_counter() + 0.05
+    deadline = start + duration_s + float(plan["drain_s"])
+    for t in threads:
+        t.start()
     for k in range(total):
         scheduled = start + k / rate
         delay = scheduled - time.perf_counter()

@@ -17,12 +17,12 @@ from tests.conftest import need
 
 RATES = {"health": 10.0, "vehicle feed": 4.0, "vehicle feed, revalidated": 4.0, "booking": 5.0}
 SMALL = web.Load(
+    phases=tuple(RATES.items()),
     vehicles=200,
     riders=12,
     workers=2,
     threads=4,
     duration_s=3.0,
-    rates=RATES,
     client_threads=8,
     city="synthetic",
     warm_up_s=1.0,

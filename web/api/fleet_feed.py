@@ -29,7 +29,13 @@ from web.context import ctx
 
 class FeedQuery(Schema):
     vehicle_class = fields.List(
-        fields.String(metadata={**CLASSES, "description": "a class, or a comma list of them"}),
+        fields.String(
+            metadata={
+                "description": "a vehicle class ("
+                + ", ".join(CLASSES["enum"])
+                + ") or a comma list of them; the parameter may be repeated"
+            }
+        ),
         load_default=list,
     )
 

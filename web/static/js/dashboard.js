@@ -31,6 +31,12 @@
     return chosen.length === boxes.length ? null : chosen;
   }
 
+  /* A poll that waits while the tab is hidden: a dashboard left open in a background tab
+   * costs the server nothing. */
+  function whenShown(fn) {
+    return function () { return document.hidden ? null : fn(); };
+  }
+
   FO.ready.then(function () {
     var map = FO.map("map");
     var parts = {
@@ -71,16 +77,16 @@
       D.underneath(e.layer);
       if (!forecastShown) {
         forecastShown = true;
-        FO.every(600000, parts.forecast.refresh);
+        FO.every(600000, whenShown(parts.forecast.refresh));
       }
     });
 
-    FO.every(LIVE_MS, function () { return Promise.all([kpis.refresh(), parts.vehicles.refresh()]); });
-    FO.every(LIVE_MS, function () { return Promise.all([parts.zones.refresh(), closures.refresh()]); });
-    FO.every(10000, function () { return Promise.all([parts.stations.refresh(), parts.routes.refresh()]); });
+    FO.every(LIVE_MS, whenShown(function () { return Promise.all([kpis.refresh(), parts.vehicles.refresh()]); }));
+    FO.every(LIVE_MS, whenShown(function () { return Promise.all([parts.zones.refresh(), closures.refresh()]); }));
+    FO.every(10000, whenShown(function () { return Promise.all([parts.stations.refresh(), parts.routes.refresh()]); }));
     /* the forms' default times come from the platform's clock, which the KPIs bring */
     kpis.refresh().then(function () {
-      FO.every(30000, function () { return Promise.all([plans.refresh(), shifts.refresh()]); });
+      FO.every(30000, whenShown(function () { return Promise.all([plans.refresh(), shifts.refresh()]); }));
     }).catch(function (err) { FO.say(err.message, true); });
     parts.hubs.refresh().catch(function (err) { FO.say(err.message, true); });
   });

@@ -51,8 +51,10 @@ def _loaded(page, client, manager) -> None:
     _wait_attr(page, "#map", "data-vehicles", fleet["count"])
     _wait_attr(page, "#map", "data-zones", len(zones))
     _wait_attr(page, "#map", "data-stations", len(stations))
+    crews = client.get("/api/v1/ops/crews", headers=manager).get_json()["data"]
+    _wait_attr(page, "#map", "data-vans", sum(1 for c in crews if c["van"]))
     page.wait_for_selector('[data-kpi="low_battery"][data-value]')
-    assert fleet["count"] == 80 and len(zones) > 1 and stations
+    assert fleet["count"] == 80 and len(zones) > 1 and stations and any(c["van"] for c in crews)
 
 
 def _tiles_match(page, kpis: dict) -> None:

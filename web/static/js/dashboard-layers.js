@@ -186,6 +186,36 @@
     };
   };
 
+  function packs(counts) {
+    return Object.keys(counts).map(function (c) { return FO.t("dashboard.class." + c) + " " + counts[c]; }).join(", ") || "0";
+  }
+
+  /* Crew vans where they are now (their last task done, else their depot), for crews on shift. */
+  D.vans = function (map) {
+    var layer = L.layerGroup().addTo(map);
+    return {
+      layer: layer,
+      refresh: function () {
+        return FO.api("GET", "/ops/crews").then(function (answer) {
+          layer.clearLayers();
+          var on = answer.data.filter(function (c) { return c.van; });
+          on.forEach(function (c) {
+            var board = c.van.packs_on_board;
+            L.marker([c.van.lat, c.van.lon], { icon: badge("van", "VAN"), keyboard: false })
+              .bindPopup(FO.el("div", { class: "pop" }, [
+                FO.el("strong", { text: c.display_name + " · " + c.van.name }),
+                FO.el("div", { text: FO.t("dashboard.van.shift", { from: FO.clock(c.shift.start), until: FO.clock(c.shift.end), tasks: c.open_tasks }) }),
+                FO.el("div", { text: FO.t("dashboard.van.charged", { packs: packs(board.charged) }) }),
+                FO.el("div", { text: FO.t("dashboard.van.spent", { packs: packs(board.spent) }) }),
+              ]))
+              .addTo(layer);
+          });
+          D.count(map, "vans", on.length);
+        });
+      },
+    };
+  };
+
   function routePopup(p) {
     var lines = [FO.el("strong", { text: p.display_name }), FO.el("div", { text: FO.t("dashboard.route." + p.kind, { stops: p.stops }) })];
     if (p.next_stop) lines.push(FO.el("div", { text: FO.t("dashboard.route.next", { eta: FO.clock(p.next_stop.eta) }) }));

@@ -44,6 +44,7 @@
       routes: D.routes(map),
       hubs: D.hubs(map),
       stations: D.stations(map),
+      vans: D.vans(map),
       vehicles: D.vehicles(map),
       forecast: D.forecast(map, 3),
     };
@@ -52,14 +53,15 @@
       return Promise.all([parts.zones.refresh(), closures.refresh(), kpis.refresh()]);
     });
     var plans = D.plans(map, function () {
-      return Promise.all([kpis.refresh(), parts.routes.refresh(), parts.vehicles.refresh()]);
+      return Promise.all([kpis.refresh(), parts.routes.refresh(), parts.vans.refresh(), parts.vehicles.refresh()]);
     });
     var shifts = D.shifts();
     legend();
 
     var overlays = {};
     [["vehicles", parts.vehicles.layer], ["zones", parts.zones.layer], ["closures", closures.layer],
-      ["stations", parts.stations.layer], ["hubs", parts.hubs.layer], ["routes", parts.routes.layer],
+      ["stations", parts.stations.layer], ["hubs", parts.hubs.layer], ["vans", parts.vans.layer],
+      ["routes", parts.routes.layer],
       ["plan", plans.layer], ["forecast", parts.forecast.layer]].forEach(function (o) {
       overlays[FO.t("dashboard.layer." + o[0])] = o[1];
     });
@@ -83,7 +85,7 @@
 
     FO.every(LIVE_MS, whenShown(function () { return Promise.all([kpis.refresh(), parts.vehicles.refresh()]); }));
     FO.every(LIVE_MS, whenShown(function () { return Promise.all([parts.zones.refresh(), closures.refresh()]); }));
-    FO.every(10000, whenShown(function () { return Promise.all([parts.stations.refresh(), parts.routes.refresh()]); }));
+    FO.every(10000, whenShown(function () { return Promise.all([parts.stations.refresh(), parts.vans.refresh(), parts.routes.refresh()]); }));
     /* the forms' default times come from the platform's clock, which the KPIs bring */
     kpis.refresh().then(function () {
       FO.every(30000, whenShown(function () { return Promise.all([plans.refresh(), shifts.refresh()]); }));

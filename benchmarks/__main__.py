@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import couriers, dispatch, forecast, ops, routing, vrp
+from benchmarks import couriers, dispatch, forecast, ops, routing, vrp, web
 
 SUITES = {
     "routing": routing.main,
@@ -14,6 +14,7 @@ SUITES = {
     "couriers": couriers.main,
     "forecast": forecast.main,
     "ops": ops.main,
+    "web": web.main,
 }
 
 

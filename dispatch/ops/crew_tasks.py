@@ -314,3 +314,50 @@ def _cancel_pair(conn: Connection, task: OpsTask, crew: User, at: datetime, reas
         why = f"pick-up failed: {reason}"
         plans_db.set_task_status(conn, other, TaskStatus.CANCELLED, at, failure_reason=why)
         _audit(conn, other, crew, at, "cancel", reason=why)
+
+
+#: The reason a task a manager called off carries.
+CANCELLED_BY_MANAGER = "cancelled by a manager"
+
+
+def cancel(service: CrewService, manager: User, task_id: str) -> OpsTask:
+    """A manager calls off a task of an approved plan the crew has not started: it is cancelled
+    with the other half of its move (if not started), a station visit's reserved packs are
+    released, and a vehicle a done pick-up holds for this drop goes back in service where it
+    was picked up (its status following its charge). One transaction, audited.
+
+    Raises
+    ------
+    NotFound
+        No such task of the manager's operator.
+    Conflict
+        The task is not assigned (a proposal's, started, done, failed or cancelled), or the
+        pick-up of its move is under way (the crew fails it instead).
+    """
+    now = service.clock.now()
+    with writing(service.engine) as conn:
+        task = plans_db.get_task(conn, manager.operator_id, task_id)
+        if task.status is not TaskStatus.ASSIGNED:
+            msg = (
+                f"task {task_id} is {task.status}; only a task of an approved plan not yet "
+                "started can be cancelled"
+            )
+            raise Conflict(msg)
+        other = _pair(conn, task) if task.pair_sequence is not None else None
+        if other is not None and other.status is TaskStatus.IN_PROGRESS:
+            msg = f"its move's other half (task {other.id}) is under way: the crew fails it"
+            raise Conflict(msg)
+        if task.kind is TaskKind.CHARGE:
+            stock_db.release_packs(conn, [task.id])
+        held = task.is_drop and other is not None and other.status is TaskStatus.DONE
+        if held and task.vehicle_id is not None:
+            vehicle, version = vehicle_version(conn, task.vehicle_id)
+            if vehicle.status is HELD:
+                low = service.catalog[vehicle.vehicle_class].low_battery_pct
+                write_if_version(conn, _release(vehicle, low, now), version)
+        _move(conn, task, TaskStatus.CANCELLED, now, failure_reason=CANCELLED_BY_MANAGER)
+        _audit(conn, task, manager, now, "cancel", reason=CANCELLED_BY_MANAGER)
+        if other is not None and other.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED):
+            _move(conn, other, TaskStatus.CANCELLED, now, failure_reason=CANCELLED_BY_MANAGER)
+            _audit(conn, other, manager, now, "cancel", reason=CANCELLED_BY_MANAGER)
+        return plans_db.get_task(conn, manager.operator_id, task_id)

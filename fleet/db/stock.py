@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, func, select, update
@@ -52,13 +52,16 @@ def charge_docked(conn: Connection, operator_id: str, now: datetime, catalog: Ca
 
 @dataclass(frozen=True, slots=True)
 class Stock:
-    """A swap station's stock: charged packs no plan reserved, and free slots, per class."""
+    """A swap station's stock: charged packs no plan reserved, and free slots, per class; and
+    for people (the dashboard), the docked packs still charging and the slots per class."""
 
     site_id: str
     name: str
     position: Position
     charged: dict[VehicleClass, int]
     free_slots: dict[VehicleClass, int]
+    charging: dict[VehicleClass, int] = field(default_factory=dict)
+    slots: dict[VehicleClass, int] = field(default_factory=dict)
 
 
 def station_stock(conn: Connection, operator_id: str) -> list[Stock]:
@@ -77,6 +80,7 @@ def station_stock(conn: Connection, operator_id: str) -> list[Stock]:
         slots[site_id][VehicleClass(pack_class)] = int(n)
     docked: dict[str, dict[VehicleClass, int]] = defaultdict(lambda: defaultdict(int))
     charged: dict[str, dict[VehicleClass, int]] = defaultdict(lambda: defaultdict(int))
+    charging: dict[str, dict[VehicleClass, int]] = defaultdict(lambda: defaultdict(int))
     for site_id, pack_class, soc, reserved in conn.execute(
         select(
             battery_packs.c.location_id,
@@ -92,6 +96,8 @@ def station_stock(conn: Connection, operator_id: str) -> list[Stock]:
         docked[site_id][cls] += 1
         if soc >= CHARGED_PCT and reserved is None:
             charged[site_id][cls] += 1
+        elif soc < CHARGED_PCT:
+            charging[site_id][cls] += 1
     return [
         Stock(
             site_id,
@@ -99,6 +105,8 @@ def station_stock(conn: Connection, operator_id: str) -> list[Stock]:
             Position(lat, lon),
             dict(charged[site_id]),
             {c: max(0, n - docked[site_id][c]) for c, n in slots[site_id].items()},
+            dict(charging[site_id]),
+            dict(slots[site_id]),
         )
         for site_id, name, lat, lon in stations
     ]

@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from fleet.db.types import UTCDateTime
 
-metadata = MetaData(
+metadata: MetaData = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
         "uq": "uq_%(table_name)s_%(column_0_name)s",

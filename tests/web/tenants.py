@@ -204,6 +204,18 @@ def _crew_plan(t: Tenant, engine, clock) -> None:
         )  # fmt: skip
         insert_plan(conn, plan, [task], None)
     t.ids.update(plan_id=plan.id, task_id=task.id, plan_job_id=f"crew-plan-{t.prefix}none")
+    t.ids["station_id"] = station.id
+    t.ids["ops_task_id"] = task.id
+    with engine.connect() as conn:
+        t.ids["crew_id"] = (
+            conn.execute(
+                sa.select(users.c.id).where(
+                    users.c.operator_id == t.operator_id, users.c.role == "crew"
+                )
+            )
+            .scalars()
+            .first()
+        )
 
 
 def tenant_rows(engine, operator_id: str) -> dict[str, list[str]]:

@@ -62,6 +62,13 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "PATCH /api/v1/fleet/vehicles/<vehicle_id>": frozenset({MANAGER, CREW}),
     "GET /api/v1/ops/forecast": frozenset({MANAGER}),
+    # the managers' dashboard (issue 15)
+    "GET /api/v1/ops/kpis": frozenset({MANAGER}),
+    "GET /api/v1/ops/stations": frozenset({MANAGER}),
+    "GET /api/v1/ops/crews": frozenset({MANAGER}),
+    "GET /api/v1/ops/routes": frozenset({MANAGER}),
+    "POST /api/v1/ops/tasks/<ops_task_id>/cancel": frozenset({MANAGER}),
+    "GET /api/v1/ops/fleet": frozenset({MANAGER, CREW}),
     # crew plans: managers request, read and decide them; crews carry out their tasks
     "POST /api/v1/ops/plans": frozenset({MANAGER}),
     "GET /api/v1/ops/plans": frozenset({MANAGER}),

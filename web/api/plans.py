@@ -11,6 +11,7 @@ from apiflask import Schema, fields, validators
 from dispatch.ops import crew_plans
 from dispatch.ops.crew_input import PlanKind
 from dispatch.ops.crews import PlanRequest, resolve_cells
+from dispatch.ops.route_lines import VanRoad, plan_roads
 from fleet.crews import OpsPlan, PlanStatus, bucket_of
 from fleet.db import ops_plans as plans_db
 from fleet.db.engine import reading
@@ -292,7 +293,32 @@ def get_plan(plan_id: str) -> dict[str, Any]:
     with reading(app.engine) as conn:
         plan = plans_db.get_plan(conn, current_user().operator_id, plan_id)
         tasks = plans_db.plan_tasks(conn, plan.id)
-    return _plan_out(plan, tasks)
+    out = _plan_out(plan, tasks)
+    out["routes"] = _with_roads(out["routes"], plan_roads(app.crews, plan.operator_id, plan.id))
+    return out
+
+
+def _with_roads(routes: list[dict[str, Any]], roads: list[VanRoad]) -> list[dict[str, Any]]:
+    """The plan's routes with each van's road through its tasks (dashboard, issue 15): the
+    stops the planner chose stay as ``stop_coordinates``; ``coordinates`` follow the roads
+    where the van's shift is not over (``follows_roads``), else they are the stops."""
+    by_shift = {r.shift_id: r for r in roads}
+    out = []
+    for route in routes:
+        road = by_shift.get(route.get("shift_id", ""))
+        out.append(
+            {
+                **route,
+                "van_id": road.van_id if road else None,
+                "crew_user_id": road.crew_user_id if road else None,
+                "stop_coordinates": route.get("coordinates", []),
+                "coordinates": [list(c) for c in road.coordinates]
+                if road
+                else route.get("coordinates", []),
+                "follows_roads": road is not None,
+            }
+        )
+    return out
 
 
 @api.post("/ops/plans/<plan_id>/approve")

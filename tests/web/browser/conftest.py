@@ -18,6 +18,8 @@ under FLEETOPS_STRICT=1, so CI always runs them; `make test` installs chromium w
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -55,6 +57,22 @@ def browser():
         found = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield found
         found.close()
+
+
+@contextmanager
+def served(app) -> Iterator[str]:
+    """Serve ``app`` from a thread on a free loopback port while the block runs; its base URL.
+
+    For a module whose journey needs another app than the demo's (one on Redis with a worker,
+    say): it overrides ``live`` with its own fixture that serves its app through this."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
 
 
 @pytest.fixture

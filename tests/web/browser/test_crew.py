@@ -6,12 +6,9 @@ in tests/web/test_crew_plans.py) and approved by the manager through the API."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from tests.web.browser.conftest import ON_SQLITE, shoot, sign_in
+from tests.web.browser.conftest import ON_SQLITE, served, shoot, sign_in
 from tests.web.browser.test_rider import SLOW_MS
 from tests.web.test_bookings import login
 from tests.web.test_crew_plans import _propose, crew_demo, crew_template  # noqa: F401
@@ -24,12 +21,8 @@ def live(crew_demo):  # noqa: F811
     """The crew demo (a flat fleet, a forecast) served on a free loopback port, in place of
     the plain demo: ``(base_url, app, summary, None)``."""
     app, summary = crew_demo
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app, summary, None
-    server.shutdown()
-    thread.join(10)
+    with served(app) as base:
+        yield base, app, summary, None
 
 
 def _approved_tasks(app):

@@ -56,8 +56,19 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A graph cache shared by the tests of this run (never under ../shared, which is read-only)."""
-    return tmp_path_factory.mktemp("cache")
+    """A graph cache shared by the tests of this run (never under ../shared, which is read-only).
+
+    Under pytest-xdist every worker has a temporary folder of its own inside the run's; the cache
+    sits beside them, so a road network is built once per run, not once per worker. Workers that
+    build the same one at once cannot corrupt it: each writes a file of its own and renames it
+    into place (``routing.load``, ``routing.synthetic``).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above popen-gw0, popen-gw1, …
+    path = base / "cache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture

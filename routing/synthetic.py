@@ -10,7 +10,9 @@ expressway cross it, for the mode-filter tests.
 from __future__ import annotations
 
 import math
+import os
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,7 +190,9 @@ def write_osm(spec: SyntheticSpec, path: Path) -> Path:
         lines.append("  </way>")
     lines.append("</osm>")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    # a name of this process and thread: test workers or web threads writing the same city at
+    # once each rename a whole file into place, never one another's half-written one
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}-{threading.get_ident()}.tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path

@@ -1,11 +1,32 @@
 """Shared fixtures. Each is small and says what it gives.
 
 Real services only: SQLite files in tmp dirs, the PostgreSQL server at 127.0.0.1:5432 (one schema
-per test run, dropped after), the Redis server at 127.0.0.1:6379 (one database index per test
+per test process, dropped after), the Redis server at 127.0.0.1:6379 (one database index per test
 process, flushed after), and embedded Redis servers started by the tests themselves.
 
 Where shared data or PostgreSQL is missing, tests skip with the reason; with FLEETOPS_STRICT=1
-(set by .ci/run) such a skip is a failure.
+(set by .ci/run) such a skip is a failure (``need``: it runs in the test's own process, so it holds
+under pytest-xdist too).
+
+``make test`` runs pytest in parallel (pytest-xdist, ``-n``; ``PYTEST_WORKERS=0`` runs one
+process). Every test runs beside others in other processes, in any order. A new test is safe
+when it:
+
+- keeps its database in the ``engine``/``sqlite_engine``/``world`` fixtures (a SQLite file under
+  ``tmp_path``; the PostgreSQL schema of its process), never a schema or file of a fixed name;
+- reaches Redis through ``redis_url`` (a database index of its process, 1–15: every xdist worker
+  of every run on the machine takes one, so keep ``-n`` small), never index 0 or a fixed one, and
+  gives that URL to the processes it starts (``fleetops worker``);
+- starts every server (web, gunicorn, embedded Redis, a browser's live server) on a
+  ``cli.redis_server.free_port()``, never a fixed port, and stops it by its own pid or process
+  group, never by name;
+- writes files under ``tmp_path``; ``cache_dir`` is shared by all the run's workers and written
+  only through ``routing.load`` (a temporary file renamed into place);
+- changes no process-global state: no ``os.chdir``, no ``os.environ[...] =`` (``monkeypatch``, or
+  an ``env=`` of its own for a subprocess, which keeps ``PYTHONPATH`` so it runs this checkout);
+- expects session fixtures once per worker, not once per run: what they create is named per
+  process (pid, uuid) and removed by them;
+- never passes or fails on wall time: with two workers on two cores it runs slower than alone.
 """
 
 from __future__ import annotations
@@ -56,8 +77,19 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A graph cache shared by the tests of this run (never under ../shared, which is read-only)."""
-    return tmp_path_factory.mktemp("cache")
+    """A graph cache shared by the tests of this run (never under ../shared, which is read-only).
+
+    Under pytest-xdist every worker has a temporary folder of its own inside the run's; the cache
+    sits beside them, so a road network is built once per run, not once per worker. Workers that
+    build the same one at once cannot corrupt it: each writes a file of its own and renames it
+    into place (``routing.load``, ``routing.synthetic``).
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above popen-gw0, popen-gw1, …
+    path = base / "cache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 @pytest.fixture
@@ -161,7 +193,10 @@ def redis_url() -> Iterator[str]:
             client.close()
             return
         client.close()
-    pytest.fail("no free Redis database index in 1–15 on the test server")
+    pytest.fail(
+        "no free Redis database index in 1–15 on the test server: each test process (each "
+        "pytest-xdist worker) of every run holds one; run fewer workers (PYTEST_WORKERS)"
+    )
 
 
 @pytest.fixture

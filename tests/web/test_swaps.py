@@ -174,7 +174,7 @@ def test_a_swap_never_writes_over_a_concurrent_change_of_the_moped(demo, clock):
     )
     with ThreadPoolExecutor(1) as pool:
         swapping = pool.submit(swaps.swapped, platform.couriers, courier, swap["id"])
-        wait_until_blocked(engine)
+        wait_until_blocked(engine, edit)
         edit.commit()
         edit.close()
         done = swapping.result(timeout=60)
@@ -189,16 +189,21 @@ def test_a_swap_never_writes_over_a_concurrent_change_of_the_moped(demo, clock):
     assert left.location == "station" and left.soc_pct == 50.0  # the charge the manager set
 
 
-def wait_until_blocked(engine, timeout_s: float = 30) -> None:
-    """Until another session of this database waits for a row lock (PostgreSQL)."""
+def wait_until_blocked(engine, holder, timeout_s: float = 30) -> None:
+    """Until another session waits for a lock ``holder`` (a connection) holds (PostgreSQL).
+
+    Only sessions ``holder`` blocks count: other tests' sessions on the server (other pytest-xdist
+    workers, other runs) may be waiting for locks of their own at the same moment."""
+    holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
     deadline = time.monotonic() + timeout_s
     with engine.connect() as conn:
         while time.monotonic() < deadline:
             waiting = conn.execute(
                 text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
+                    "WHERE CAST(:holder AS integer) = ANY(pg_blocking_pids(pid))"
+                ),
+                {"holder": holder_pid},
             ).scalar_one()
             if waiting:
                 return

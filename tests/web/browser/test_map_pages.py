@@ -49,3 +49,18 @@ def test_a_rider_is_refused_the_dashboard(open_page):
     sign_in(page, "rider1")
     response = page.goto("/dashboard")
     assert response.status == 403 and "manager" in page.inner_text("main")
+
+
+def test_the_dashboard_loads_with_a_clean_console(open_page, live):
+    """No error in the browser's console once the dashboard has drawn its data: a manager (or
+    their IT) opening the developer tools sees nothing red, not even a missing favicon."""
+    page = open_page(lang="ko")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, "manager")
+    page.wait_for_selector("#map[data-vehicles][data-zones][data-stations]")
+    page.wait_for_selector('[data-kpi="low_battery"][data-value]')
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    assert page.get_attribute("link[rel=icon]", "href").endswith(".svg")

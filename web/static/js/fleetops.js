@@ -109,7 +109,9 @@
           },
         }).addTo(map);
         layer.bringToBack();
-        map.fitBounds(layer.getBounds(), { padding: [8, 8] });
+        /* a page that framed its own subject (the dashboard: the service area) keeps it: the
+         * streets loaded reach well beyond where the operator works */
+        if (!map.framed) map.fitBounds(layer.getBounds(), { padding: [8, 8] });
         return layer;
       });
     return map;

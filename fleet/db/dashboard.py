@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, Float, and_, case, cast, func, literal, or_, select
 
 from fleet.catalog import VehicleClass
-from fleet.db.tables import bookings, courier_stops, delivery_jobs, ops_tasks, vehicles
+from fleet.crews import PlanStatus
+from fleet.db.tables import bookings, courier_stops, delivery_jobs, ops_plans, ops_tasks, vehicles
 from fleet.db.types import UTCDateTime
 from fleet.db.vehicles import RIDER_CLASSES, on_courier_shift
 from fleet.delivery import JobStatus
@@ -186,7 +187,15 @@ def delivered_between(
 
 
 def open_task_count(conn: Connection, operator_id: str) -> int:
-    """The operator's crew tasks not yet done, failed or cancelled."""
+    """The operator's crew tasks not yet done, failed or cancelled.
+
+    Tasks of a plan still proposed are not counted: until a manager approves it they are a
+    suggestion, not work for the crews (a scheduler's proposal every half hour would otherwise
+    show as a wave of open tasks no crew holds)."""
+    undecided = select(ops_plans.c.id).where(
+        ops_plans.c.operator_id == operator_id,
+        ops_plans.c.status == str(PlanStatus.PROPOSED),
+    )
     return int(
         conn.execute(
             select(func.count())
@@ -194,6 +203,7 @@ def open_task_count(conn: Connection, operator_id: str) -> int:
             .where(
                 ops_tasks.c.operator_id == operator_id,
                 ops_tasks.c.status.not_in([str(s) for s in TASKS_OVER]),
+                or_(ops_tasks.c.plan_id.is_(None), ops_tasks.c.plan_id.not_in(undecided)),
             )
         ).scalar_one()
     )

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.db.engine import writing
-from fleet.db.tables import bookings, courier_shifts, delivery_jobs, ops_tasks, users
+from fleet.db.tables import bookings, courier_shifts, delivery_jobs, ops_plans, ops_tasks, users
 from fleet.db.tables import courier_stops as stops
 from fleet.geo import haversine_m
 from tests.web.test_bookings import available, login
@@ -199,3 +199,37 @@ def test_today_is_the_citys_day_not_utcs(client, demo, engine, clock):
     assert k["utilisation"] == round(20 * 60 / (len(riders) * 1.5 * 3600), 6)
     kick_factor = DEFAULT_CATALOG[VehicleClass.E_KICKBOARD].replaced_car_co2_g_per_km
     assert k["co2_avoided_kg_today"] == round(2 * kick_factor / 1000, 3)
+
+
+def test_open_tasks_leave_out_a_plan_not_yet_approved(client, demo, engine, clock):
+    """A proposed plan's tasks are a suggestion, not work: "open crew tasks" counts them only
+    once a manager approves the plan (the scheduler proposes one every half hour)."""
+    _app, summary, _prepared = demo
+    manager = login(client, "manager")
+    now = clock.now()
+    plan_id = str(uuid.uuid4())
+    with writing(engine) as conn:
+        conn.execute(
+            sa.insert(ops_plans).values(
+                id=plan_id, operator_id=summary.operator_id, kind="battery_swaps",
+                status="proposed", created_at=now, expires_at=now + timedelta(minutes=30),
+                bucket="test", horizon_s=3600, expected_gain_trips=1.0, solver="test",
+                summary={},
+            )
+        )  # fmt: skip
+        for status in ("open", "open", "cancelled"):
+            conn.execute(
+                sa.insert(ops_tasks).values(
+                    id=str(uuid.uuid4()), operator_id=summary.operator_id, kind="swap",
+                    priority=1, status=status, created_at=now, note="", plan_id=plan_id,
+                )
+            )  # fmt: skip
+        _tasks(conn, summary.operator_id, now)  # 3 outside any plan still to do
+    assert client.get("/api/v1/ops/kpis", headers=manager).get_json()["open_tasks"] == 3
+    with writing(engine) as conn:
+        conn.execute(sa.update(ops_plans).values(status="approved"))
+        conn.execute(
+            sa.update(ops_tasks).where(ops_tasks.c.plan_id == plan_id, ops_tasks.c.status == "open")
+            .values(status="assigned")
+        )  # fmt: skip
+    assert client.get("/api/v1/ops/kpis", headers=manager).get_json()["open_tasks"] == 5

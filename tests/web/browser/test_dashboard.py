@@ -20,6 +20,8 @@ from tests.web.test_delivery_worker import run, worker_env
 pytestmark = ON_SQLITE
 #: How long a change made through the API may take to show on the open page (it polls every 4 s).
 LIVE_MS = 10_000
+#: What the English page calls each type of pack.
+PACKS = {"e_kickboard": "kickboard pack", "e_bike": "e-bike pack", "e_moped": "moped pack"}
 
 
 @pytest.fixture
@@ -216,6 +218,12 @@ def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     assert _attr(page, "#map", "data-plan-tasks") == str(len(plan["tasks"]))
     swaps = [t for t in plan["tasks"] if t["kind"] == "swap"]
     assert swaps
+    # a station visit says which packs it loads: a van loads each type as its own task
+    charges = [t for t in plan["tasks"] if t["kind"] == "charge"]
+    assert charges
+    for t in charges:
+        label = page.inner_text(f"#plan-vans label:has(input[data-task-id='{t['id']}'])")
+        assert f"Load {t['packs']} × {PACKS[t['pack_class']]} at {t['site_name']}" in label
     page.evaluate("document.querySelector('.dash').scrollIntoView()")
     shoot(page, "dashboard-plan")
     left_out = swaps[-1]["id"]

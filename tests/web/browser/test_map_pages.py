@@ -49,3 +49,62 @@ def test_a_rider_is_refused_the_dashboard(open_page):
     sign_in(page, "rider1")
     response = page.goto("/dashboard")
     assert response.status == 403 and "manager" in page.inner_text("main")
+
+
+def test_the_dashboard_loads_with_a_clean_console(open_page, live):
+    """No error in the browser's console once the dashboard has drawn its data: a manager (or
+    their IT) opening the developer tools sees nothing red, not even a missing favicon."""
+    page = open_page(lang="ko")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, "manager")
+    page.wait_for_selector("#map[data-vehicles][data-zones][data-stations]")
+    page.wait_for_selector('[data-kpi="low_battery"][data-value]')
+    page.wait_for_load_state("networkidle")
+    assert errors == []
+    assert page.get_attribute("link[rel=icon]", "href").endswith(".svg")
+
+
+#: Keeps the page's Leaflet map where a test can ask it for its view (pages hold it privately).
+KEEP_MAP = """
+(() => { let real; Object.defineProperty(window, "L", { configurable: true, get: () => real,
+  set(v) { real = v; const make = v.map; v.map = function () {
+    const m = make.apply(this, arguments); window.keptMap = m; return m; }; } }); })();
+"""
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_the_dashboard_frames_the_service_area(open_page, live, phone):
+    """The map opens on where the operator works, not on every street loaded around it: the
+    service area fills the view beside the layer control, clear of it (on seoul-mapo the
+    streets' bounds left the area half the map, and the fleet under the open control)."""
+    page = open_page(phone=phone, lang="en")
+    page.context.add_init_script(KEEP_MAP)
+    sign_in(page, "manager")
+    page.wait_for_selector("#map[data-zones]")
+    page.wait_for_load_state("networkidle")  # the streets too, which must not reframe it
+    zones = live[1].test_client().get("/api/v1/zones").get_json()["features"]
+    (area,) = [z for z in zones if z["properties"]["kind"] == "service_area"]
+    ring = area["geometry"]["coordinates"][0]
+    box = page.evaluate(
+        """(ring) => {
+          const m = window.keptMap, size = m.getSize();
+          const pts = ring.map((c) => m.latLngToContainerPoint([c[1], c[0]]));
+          const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
+          const open = m.getContainer().querySelector(".leaflet-control-layers-expanded");
+          const mapBox = m.getContainer().getBoundingClientRect();
+          const c = open ? open.getBoundingClientRect() : null;
+          return { w: size.x, h: size.y, left: Math.min(...xs), right: Math.max(...xs),
+                   top: Math.min(...ys), bottom: Math.max(...ys),
+                   control: c ? { left: c.left - mapBox.left } : null };
+        }""",
+        ring,
+    )
+    assert box["left"] >= 0 and box["top"] >= 0
+    assert box["right"] <= box["w"] and box["bottom"] <= box["h"]
+    room_w = box["w"] - (box["w"] - box["control"]["left"] if box["control"] else 0)
+    filled = max((box["right"] - box["left"]) / room_w, (box["bottom"] - box["top"]) / box["h"])
+    assert filled > 0.8, f"the service area fills only {filled:.0%} of the map"
+    if box["control"]:  # open on a wide screen: the area stands left of it
+        assert box["right"] <= box["control"]["left"]

@@ -72,9 +72,14 @@
       }).catch(function (err) { FO.say(err.message, true); });
     });
 
-    function act(method, path, body) {
+    /* An extension or an end says what it did: the line above the tiles otherwise still reads
+     * "saved, until 12:45" after the closure was extended to 13:45 or ended. */
+    function act(method, path, body, message) {
       return function () {
-        FO.api(method, path, body).then(afterChange).catch(function (err) { FO.say(err.message, true); });
+        FO.api(method, path, body).then(function (closure) {
+          FO.say(FO.t(message, { name: closure.name, until: FO.clock(closure.active_until) }));
+          return afterChange();
+        }).catch(function (err) { FO.say(err.message, true); });
       };
     }
 
@@ -84,9 +89,9 @@
         FO.el("span", { text: " " + FO.t("dashboard.closure.status." + c.status) + " · " + FO.t("dashboard.window", { from: FO.clock(c.active_from), until: FO.clock(c.active_until) }) }),
         FO.el("span", { class: "row" }, [
           FO.el("button", { type: "button", class: "small", text: FO.t("dashboard.closure.extend"),
-            onclick: act("PATCH", "/ops/closures/" + c.id, { active_until: D.shift(c.active_until, 60) }) }),
+            onclick: act("PATCH", "/ops/closures/" + c.id, { active_until: D.shift(c.active_until, 60) }, "dashboard.closure.extended") }),
           FO.el("button", { type: "button", class: "small danger", text: FO.t("dashboard.closure.end"),
-            onclick: act("POST", "/ops/closures/" + c.id + "/end") }),
+            onclick: act("POST", "/ops/closures/" + c.id + "/end", undefined, "dashboard.closure.ended") }),
         ]),
       ]);
     }

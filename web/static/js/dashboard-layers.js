@@ -107,6 +107,21 @@
     return FO.el("div", { class: "pop" }, lines);
   }
 
+  /* The first time the zones come, frame the service area: on a real city the streets drawn
+   * reach far beyond it (Gongdeok's filled half the map), and the fleet lives inside. */
+  function frame(map, fc) {
+    if (map.framed) return;
+    var area = fc.features.filter(function (f) { return f.properties.kind === "service_area"; });
+    if (!area.length) return;
+    map.framed = true;
+    /* keep the fleet clear of the layer control where it stands open (wide screens) */
+    var control = map.getContainer().querySelector(".leaflet-control-layers-expanded");
+    var right = control ? control.offsetWidth + 20 : 12;
+    map.fitBounds(L.geoJSON({ type: "FeatureCollection", features: area }).getBounds(), {
+      paddingTopLeft: [12, 12], paddingBottomRight: [right, 12],
+    });
+  }
+
   D.zones = function (map) {
     var layer = L.geoJSON(null, {
       style: function (f) { return ZONE_STYLE[f.properties.kind] || { color: "#6e7781", weight: 1 }; },
@@ -125,6 +140,7 @@
           layer.addData(fc);
           underneath(layer);
           D.count(map, "zones", fc.features.length);
+          frame(map, fc);
         });
       },
     };

@@ -29,7 +29,10 @@
   function taskText(t) {
     var what = t.vehicle_code || t.site_name || "";
     var kind = t.kind === "rebalance" ? (t.is_drop ? "drop" : "pickup") : t.kind;
-    var text = FO.t("dashboard.task." + kind, { what: what, packs: t.packs });
+    /* a station visit names the type of its packs: one van loads kickboard and e-bike packs at
+     * one station as separate tasks, which read as duplicates without it */
+    var pack = t.pack_class ? FO.t("dashboard.pack." + t.pack_class) : "";
+    var text = FO.t("dashboard.task." + kind, { what: what, packs: t.packs, pack: pack });
     return (t.sequence !== null ? t.sequence + ". " : "") + text + " · " + FO.clock(t.arrive_at);
   }
 

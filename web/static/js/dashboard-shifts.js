@@ -16,6 +16,20 @@
     }));
   }
 
+  /* "09:00–18:00", with the day in front when the shift starts on another day than today in
+   * the city: a shift planned for tomorrow otherwise reads exactly like today's. */
+  var DAY = new Intl.DateTimeFormat(FO.lang === "ko" ? "ko-KR" : "en-GB", { month: "short", day: "numeric", timeZone: "UTC" });
+
+  function span(s) {
+    var day = s.start.slice(0, 10);
+    var from = FO.clock(s.start);
+    if (D.now !== null && day !== D.cityInput(0).slice(0, 10)) {
+      var date = new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))));
+      from = DAY.format(date) + " " + from;
+    }
+    return { from: from, until: FO.clock(s.end) };
+  }
+
   D.shifts = function () {
     var form = document.getElementById("shift-form");
     var filled = false;
@@ -45,8 +59,9 @@
         var coming = shifts.filter(function (s) { return s.status === "scheduled" || s.status === "on_duty"; });
         var list = document.getElementById("shift-list");
         list.replaceChildren.apply(list, coming.slice(0, 12).map(function (s) {
+          var when = span(s);
           return FO.el("li", { "data-shift-id": s.id, text: FO.t("dashboard.shift.item", {
-            courier: s.courier_name || "", moped: s.vehicle_code || "", from: FO.clock(s.start), until: FO.clock(s.end),
+            courier: s.courier_name || "", moped: s.vehicle_code || "", from: when.from, until: when.until,
             status: FO.t("dashboard.shift.status." + s.status),
           }) });
         }));
@@ -62,7 +77,8 @@
         end: D.instant(form.elements.end.value),
       };
       FO.api("POST", "/courier-shifts", body).then(function (s) {
-        FO.say(FO.t("dashboard.shift.created", { courier: s.courier_name || "", moped: s.vehicle_code || "", from: FO.clock(s.start), until: FO.clock(s.end) }));
+        var when = span(s);
+        FO.say(FO.t("dashboard.shift.created", { courier: s.courier_name || "", moped: s.vehicle_code || "", from: when.from, until: when.until }));
         return refresh();
       }).catch(function (err) { FO.say(err.message, true); });
     });

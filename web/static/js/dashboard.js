@@ -38,7 +38,9 @@
   }
 
   FO.ready.then(function () {
-    var map = FO.map("map");
+    /* quarter zoom steps: the view can fit the service area closely (the map draws only
+     * vectors, so a fractional zoom blurs nothing) */
+    var map = FO.map("map", { zoomSnap: 0.25 });
     var parts = {
       zones: D.zones(map),
       routes: D.routes(map),

@@ -109,9 +109,11 @@
           },
         }).addTo(map);
         layer.bringToBack();
-        // no animation: a page that fits the map to its own data once the streets are in
-        // must not be overridden by the end of this zoom
-        map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
+        /* a page that framed its own subject (the dashboard: the service area) keeps it: the
+         * streets loaded reach well beyond where the operator works; no animation, so a page
+         * that fits the map to its own data once the streets are in is not overridden by the
+         * end of this zoom */
+        if (!map.framed) map.fitBounds(layer.getBounds(), { padding: [8, 8], animate: false });
         return layer;
       });
     return map;

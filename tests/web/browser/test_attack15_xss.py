@@ -50,11 +50,6 @@ def _watch(page) -> dict[str, list[str]]:
     return seen
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plan review's task tooltips pass vehicle codes and "
-    "station names to Leaflet as strings, which Leaflet puts in innerHTML",
-)
 def test_names_on_the_dashboard_show_as_text_and_run_nothing(open_page, live):
     _base, app, _summary, _ = live
     engine = app.extensions["fleetops"].engine

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from fleet.db import bookings as bookings_db
 from fleet.db.tables import audit_log, battery_packs, ops_tasks, vehicles
-from tests.web.test_bookings import login
+from tests.web.test_bookings import available, login
 from tests.web.test_crew_attack14 import _crews
 from tests.web.test_crew_plans import _propose, _recharge
 from tests.web.test_crew_plans import crew_demo as crew_demo
@@ -181,3 +182,54 @@ def test_cancels_during_the_approval_of_their_plan(crew_demo):
             assert after["status"] == "cancelled" and after["packs"] == 0, after
         elif after["status"] == "assigned" and t["kind"] == "charge":
             assert after["packs"] == t["packs"], after
+
+
+@ON_POSTGRESQL
+@pytest.mark.xfail(
+    strict=True,
+    reason="two readers that both expire the same due hold: the second's conditional update finds "
+    "it moved and raises ChangedMeanwhile, so a GET of the feed answers 409",
+)
+def test_the_feed_answers_while_another_request_expires_the_same_hold(demo, clock):
+    """Every poll of the feed first expires the holds that ran out. Dozens of dashboards poll at
+    once; when a hold runs out, several of them expire it together. The one that comes second
+    must still answer the feed, not a conflict about a booking it never asked about. Made
+    certain rather than likely: the first expirer holds its row locks until the poll waits on
+    them (PostgreSQL says so), then commits."""
+    app, _summary, _prepared = demo
+    engine = app.extensions["fleetops"].engine
+    client = app.test_client()
+    manager, rider = login(client, "manager"), login(client, "rider1")
+    kick = available(client, "e_kickboard")[0]
+    ask = {"lat": kick["lat"], "lon": kick["lon"], "vehicle_classes": ["e_kickboard"]}
+    held = client.post("/api/v1/bookings", headers=rider, json=ask)
+    assert held.status_code == 201, held.get_json()
+    clock.advance(3600)  # the hold ran out
+    answers: list[int] = []
+    with engine.connect() as first:
+        first.begin()
+        assert bookings_db.expire_holds(first, clock.now()) == 1
+        me = first.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        poll = threading.Thread(
+            target=lambda: answers.append(
+                client.get("/api/v1/ops/fleet", headers=manager).status_code
+            )
+        )
+        poll.start()
+        _until_blocked_by(engine, me)
+        first.commit()
+    poll.join(60)
+    assert answers == [200]
+
+
+def _until_blocked_by(engine, pid: int) -> None:
+    """Return once some session waits on a lock ``pid`` holds (no fixed sleep: it asks)."""
+    ask = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+    with engine.connect() as conn:
+        for _ in range(6000):
+            if conn.execute(ask, {"pid": pid}).scalar_one():
+                return
+            conn.rollback()
+            threading.Event().wait(0.01)
+    msg = "no session ever waited on the first expirer's locks"
+    raise AssertionError(msg)

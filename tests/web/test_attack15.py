@@ -234,11 +234,6 @@ def _until_blocked_by(engine, pid: int, poll: threading.Thread) -> None:
 
 
 @ON_POSTGRESQL
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /ops/stations brings every docked pack's charge up to now, one UPDATE a pack in "
-    "the order the table gives: against another writer of packs it deadlocks and answers 409",
-)
 def test_the_stations_answer_while_another_writer_holds_packs(demo, clock):
     """Each poll of the stations writes the docked packs' charge first. Another writer of packs
     (another dashboard's poll, a crew loading packs) holds the last pack the poll will reach and

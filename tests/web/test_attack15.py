@@ -272,3 +272,51 @@ def test_the_stations_answer_while_another_writer_holds_packs(demo, clock):
         poll.join(60)
         other.rollback()
     assert answers == [200]
+
+
+@ON_POSTGRESQL
+def test_dashboards_polling_while_riders_book_and_holds_run_out(demo, clock):
+    """Six dashboards poll the feed, the KPIs and the stations while three riders book and
+    cancel and holds run out under them: every poll answers 200 or 304, never a conflict about
+    someone else's booking, and every feed is whole (its count is its list's length)."""
+    app, _summary, _prepared = demo
+    client = app.test_client()
+    manager = login(client, "manager")
+    riders = [login(client, f"rider{i}") for i in (1, 2, 3)]
+    kicks = available(client, "e_kickboard")
+    polls: list[tuple[str, int]] = []
+    whole: list[bool] = []
+    done = threading.Event()
+
+    def dashboard() -> None:
+        own = app.test_client()
+        while not done.is_set():
+            for path in ("/api/v1/ops/fleet", "/api/v1/ops/kpis", "/api/v1/ops/stations"):
+                r = own.get(path, headers=manager)
+                polls.append((path, r.status_code))
+                if path.endswith("fleet") and r.status_code == 200:
+                    body = r.get_json()
+                    whole.append(body["count"] == len(body["vehicles"]))
+
+    def rider(headers: dict[str, str], n: int) -> None:
+        own = app.test_client()
+        for i in range(8):
+            v = kicks[(n * 8 + i) % len(kicks)]
+            ask = {"lat": v["lat"], "lon": v["lon"], "vehicle_classes": ["e_kickboard"]}
+            booked = own.post("/api/v1/bookings", headers=headers, json=ask)
+            if booked.status_code == 201 and i % 2:
+                own.post(f"/api/v1/bookings/{booked.get_json()['id']}/cancel", headers=headers)
+            else:
+                clock.advance(400)  # the hold runs out while the dashboards poll
+
+    boards = [threading.Thread(target=dashboard) for _ in range(6)]
+    people = [threading.Thread(target=rider, args=(h, n)) for n, h in enumerate(riders)]
+    for t in boards + people:
+        t.start()
+    for t in people:
+        t.join(120)
+    done.set()
+    for t in boards:
+        t.join(60)
+    assert polls and whole and all(whole)
+    assert {code for _path, code in polls} <= {200, 304}, sorted(set(polls))

@@ -262,12 +262,16 @@ def any_hold_due(conn: Connection, now: datetime) -> bool:
 
 
 def expire_holds(conn: Connection, now: datetime) -> int:
-    """Expire every hold past its time and free its vehicle; how many."""
+    """Expire every hold past its time and free its vehicle; how many.
+
+    Every listing of vehicles runs this, so many requests expire the same holds at once: each
+    takes the due holds no other has locked (``SKIP LOCKED`` on PostgreSQL; SQLite's writers
+    queue), so the second of two never finds a hold moved under it and fails its request."""
     rows = (
         conn.execute(
-            select(bookings).where(
-                bookings.c.status == str(BookingStatus.HELD), bookings.c.hold_until <= now
-            )
+            select(bookings)
+            .where(bookings.c.status == str(BookingStatus.HELD), bookings.c.hold_until <= now)
+            .with_for_update(skip_locked=True)
         )
         .mappings()
         .all()

@@ -24,18 +24,25 @@ from fleet.sites import CHARGED_PCT, PackLocation, SiteKind
 
 def charge_docked(conn: Connection, operator_id: str, now: datetime, catalog: Catalog) -> int:
     """Bring the charge of the operator's packs in stations up to ``now``; how many changed.
-    A pack docked with no ``soc_at`` starts charging now."""
+    A pack docked with no ``soc_at`` starts charging now.
+
+    Every reader of stock runs this (each dashboard's poll among them), so it skips the packs
+    another transaction holds (``SKIP LOCKED`` on PostgreSQL; SQLite's writers queue): that one
+    is writing them, and waiting for it while holding others deadlocked readers against it."""
     rows = conn.execute(
         select(
             battery_packs.c.serial,
             battery_packs.c.soc_pct,
             battery_packs.c.soc_at,
             battery_packs.c.pack_class,
-        ).where(
+        )
+        .where(
             battery_packs.c.operator_id == operator_id,
             battery_packs.c.location == str(PackLocation.STATION),
             battery_packs.c.soc_pct < 100,
         )
+        .order_by(battery_packs.c.serial)
+        .with_for_update(skip_locked=True)
     ).all()
     changed = 0
     for serial, soc, soc_at, pack_class in rows:

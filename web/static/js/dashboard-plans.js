@@ -26,6 +26,10 @@
     });
   }
 
+  /* A task's tooltip as an element: Leaflet puts a string's content in innerHTML, and the text
+   * holds names (vehicle codes, station names) that people choose. */
+  function taskTip(t) { return FO.el("span", { text: taskText(t) }); }
+
   function taskText(t) {
     var what = t.vehicle_code || t.site_name || "";
     var kind = t.kind === "rebalance" ? (t.is_drop ? "drop" : "pickup") : t.kind;
@@ -65,10 +69,10 @@
           }
         } else if (t.kind === "charge") {
           L.marker(at, { icon: L.divIcon({ className: "plan-visit", iconSize: [14, 14] }), keyboard: false })
-            .bindTooltip(taskText(t)).addTo(layer);
+            .bindTooltip(taskTip(t)).addTo(layer);
         } else {
           L.circleMarker(at, { radius: 7, color: colour, weight: 3, fillColor: t.kind === "swap" ? "#ffd33d" : "#fff", fillOpacity: 1 })
-            .bindTooltip(taskText(t)).addTo(layer);
+            .bindTooltip(taskTip(t)).addTo(layer);
         }
       });
       D.count(map, "plan-routes", plan.routes.length);

@@ -32,8 +32,8 @@ from routing.engine import Router
 
 #: Fewest seconds a walk takes per metre between its snap points (see the module docstring).
 WALK_S_PER_M_FLOOR = 2 / 3
-#: Candidates read per page: the first page usually settles a dense fleet's booking.
-PAGE = 48
+#: Candidates read on the first page, four times more on each next (each page rescans the box).
+PAGE = 128
 
 #: Reads the next page of candidates, nearest first, past a key (``None``: from the start).
 Fetch = Callable[[tuple[float, str] | None, int], list[NearRow]]
@@ -56,6 +56,7 @@ def rank_nearest(
     zones: Sequence[Zone],
     at: datetime,
     trip_m: Mapping[VehicleClass, int] | None = None,
+    first_page: int = PAGE,
 ) -> tuple[Ranking, bool]:
     """The first ``enough`` of :func:`rank`'s ranking of every candidate ``fetch`` reads (in
     the same order, ties too), and whether the ranking is the whole one (every candidate read).
@@ -67,7 +68,7 @@ def rank_nearest(
     ranked: list[Ranked] = []
     rejected: dict[str, int] = {}
     after: tuple[float, str] | None = None
-    size = PAGE
+    size = first_page
     while True:
         page = fetch(after, size)
         if page:
@@ -91,4 +92,4 @@ def rank_nearest(
             snaps_m = (rider_snap.distance_m, walk.max_snap_distance_m)
             if walk_floor_s(page[-1].straight_m, *snaps_m) > ranked[enough - 1].walk_s:
                 return Ranking(ranked[:enough], rejected), False
-        size *= 2
+        size *= 4

@@ -1,8 +1,9 @@
 """Rider bookings end to end: find and hold a vehicle, unlock, end the trip, cancel.
 
-Each use case reads what it needs once, decides with no transaction open (routing, ranking,
+Each use case reads what it needs, decides with no transaction open (routing, ranking,
 pricing), then writes in one short transaction whose conditional updates make the database the
-judge of who got a vehicle.
+judge of who got a vehicle. A booking reads its candidates nearest first, page by page, until no
+unread one can be among the :data:`HEAD` best (:mod:`dispatch.riders.nearest`).
 """
 
 from __future__ import annotations

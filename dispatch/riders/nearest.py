@@ -58,11 +58,13 @@ def rank_nearest(
     trip_m: Mapping[VehicleClass, int] | None = None,
     first_page: int = PAGE,
 ) -> tuple[Ranking, bool]:
-    """The first ``enough`` of :func:`rank`'s ranking of every candidate ``fetch`` reads (in
-    the same order, ties too), and whether the ranking is the whole one (every candidate read).
+    """:func:`rank`'s ranking of every candidate ``fetch`` reads, or its first ``enough`` (the
+    same vehicles in the same order, ties too), and whether it is the whole one.
 
     A cut ranking's ``rejected`` counts only the candidates read; it is cut only when it holds
-    ``enough`` vehicles, so a refusal always explains the whole reach.
+    ``enough`` vehicles, so a refusal always explains the whole reach. Each page is a read of
+    its own: a vehicle taken or freed between two is seen as at the later read, as it would be
+    by a booking a moment later; the hold's conditional update still judges who gets it.
     """
     rider_snap = walk.snap_many([rider], strict=False)[0]
     ranked: list[Ranked] = []

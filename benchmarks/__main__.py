@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import couriers, dispatch, forecast, ops, routing, vrp, web
+from benchmarks import bookings, couriers, dispatch, forecast, ops, routing, vrp, web
 
 SUITES = {
     "routing": routing.main,
     "dispatch": dispatch.main,
+    "bookings": bookings.main,
     "vrp": vrp.main,
     "couriers": couriers.main,
     "forecast": forecast.main,

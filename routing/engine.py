@@ -364,16 +364,13 @@ class Router:
             indptr, heads, costs, entries.node, entries.offset, ((limit_s + 1) << LENGTH_BITS) - 1
         )
         targets = self._entry_arrays([dst[j] for j in near], leaving=False)
-        reach = np.full(len(near), CH_INF, dtype=np.int64)
-        for k in range(len(near)):
-            lo, hi = targets.ptr[k], targets.ptr[k + 1]
-            via = dist[targets.node[lo:hi]]
-            ok = via < CH_INF
-            if ok.any():
-                reach[k] = int((via[ok] + targets.offset[lo:hi][ok]).min())
-        packed = reach[None, :]
+        via = dist[targets.node]  # each destination has one or two entries: the best of them
+        via = np.where(via < CH_INF, via + targets.offset, CH_INF)
+        packed = np.minimum.reduceat(via, targets.ptr[:-1])[None, :]
         self._same_edge(packed, src, [dst[j] for j in near])
-        secs, metres = split_packed(packed, LENGTH_BITS, UNREACHABLE)
+        # one row: numpy splits it at once, where the parallel kernel waits for its threads
+        secs, metres = packed >> LENGTH_BITS, packed & LENGTH_MASK
+        secs[packed >= CH_INF], metres[packed >= CH_INF] = UNREACHABLE, UNREACHABLE
         secs[secs > limit_s] = UNREACHABLE
         metres[secs == UNREACHABLE] = UNREACHABLE
         durations[:, near], lengths[:, near] = secs, metres

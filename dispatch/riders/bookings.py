@@ -1,15 +1,16 @@
 """Rider bookings end to end: find and hold a vehicle, unlock, end the trip, cancel.
 
-Each use case reads what it needs once, decides with no transaction open (routing, ranking,
+Each use case reads what it needs, decides with no transaction open (routing, ranking,
 pricing), then writes in one short transaction whose conditional updates make the database the
-judge of who got a vehicle.
+judge of who got a vehicle. A booking reads its candidates nearest first, page by page, until no
+unread one can be among the :data:`HEAD` best (:mod:`dispatch.riders.nearest`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dispatch.exceptions import (
     DestinationUnreachable,
@@ -20,7 +21,8 @@ from dispatch.exceptions import (
 )
 from dispatch.holds import expire_due_holds
 from dispatch.riders import parking
-from dispatch.riders.ranking import WALK_M_PER_S, Candidate, RiderRules, rank
+from dispatch.riders.nearest import Fetch, rank_nearest
+from dispatch.riders.ranking import WALK_M_PER_S, Ranked, Ranking, RiderRules
 from dispatch.riders.trips import end_of_trip
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
@@ -37,12 +39,15 @@ from fleet.ids import Ids
 from fleet.pricing import Tariff
 from fleet.sites import Site, SiteKind
 from fleet.vehicles import Vehicle, VehicleStatus
-from fleet.zones import Zone, ZoneKind, barred, check_in_service_area, first_inside
+from fleet.zones import Zone, ZoneKind, check_in_service_area, first_inside
 from routing.engine import UNREACHABLE
 from routing.exceptions import InsideClosure
 from routing.modes import Mode, mode_of
 from routing.routers import CityRouters
 
+#: How many of the best vehicles a booking ranks exactly before it tries to hold them; were all
+#: taken meanwhile, it ranks every vehicle in reach.
+HEAD = 8
 #: Classes riders book themselves (work EVs go through companies).
 RIDER_CLASSES = (VehicleClass.E_KICKBOARD, VehicleClass.E_BIKE, VehicleClass.E_MOPED)
 
@@ -75,7 +80,7 @@ def parse_rider_classes(names: Sequence[str]) -> list[VehicleClass]:
         msg = "name at least one vehicle class: " + ", ".join(map(str, RIDER_CLASSES))
         raise InvalidValue(msg)
     classes = [parse_vehicle_class(n) for n in names]
-    _no_work_evs(classes)
+    no_work_evs(classes)
     return list(dict.fromkeys(classes))
 
 
@@ -102,14 +107,6 @@ def request_booking(
     expire_due_holds(service.engine, service.clock)  # their vehicles are candidates again
     with reading(service.engine) as conn:
         zones = list_zones(conn, rider.operator_id)
-        near = riding_db.available_near(
-            conn,
-            rider.operator_id,
-            classes,
-            position,
-            service.rules.walk_limit_s * WALK_M_PER_S,
-            now,
-        )
     for place in (position, destination):
         if place is not None:
             check_in_service_area(zones, place)
@@ -120,18 +117,47 @@ def request_booking(
         if destination is None
         else _trip_lengths(service, classes, position, destination, zones)
     )
-    ranking = rank(
-        position,
-        [Candidate.of(v) for v in near],
-        walk,
-        rules=service.rules,
-        catalog=service.catalog,
-        zones=zones,
-        at=now,
-        trip_m=trip_m,
-    )
-    if not ranking.ranked:
-        raise NoVehicleAvailable(ranking.explain())
+    radius_m = service.rules.walk_limit_s * WALK_M_PER_S
+
+    def fetch(after: tuple[float, str] | None, limit: int) -> list[riding_db.NearRow]:
+        with reading(service.engine) as conn:
+            return riding_db.available_nearest(
+                conn, rider.operator_id, classes, position, radius_m, now, after=after, limit=limit
+            )
+
+    def ranking(candidates_of: Fetch) -> tuple[Ranking, bool]:
+        return rank_nearest(
+            position, candidates_of, walk, enough=HEAD, rules=service.rules,
+            catalog=service.catalog, zones=zones, at=now, trip_m=trip_m,
+        )  # fmt: skip
+
+    head, whole = ranking(fetch)
+    if not head.ranked:
+        raise NoVehicleAvailable(head.explain())
+    booked = _hold_first(service, rider, head.ranked, now)
+    if booked is None and not whole:
+        # every vehicle of the head was taken meanwhile: rank the whole reach, as before
+        tried = {r.candidate.vehicle_id for r in head.ranked}
+        rest, _ = ranking(lambda after, _limit: fetch(after, 1_000_000))
+        others = [r for r in rest.ranked if r.candidate.vehicle_id not in tried]
+        booked = _hold_first(service, rider, others, now)
+    if booked is not None:
+        return booked
+    msg = "the vehicles near you were all taken a moment ago; try again"
+    raise NoVehicleAvailable(msg)
+
+
+def _hold_first(
+    service: RiderService, rider: User, choices: Sequence[Ranked], now: datetime
+) -> Booked | None:
+    """Hold the first of ``choices`` nobody took meanwhile, in one transaction whose
+    conditional update makes the database the judge; ``None``: all were taken.
+
+    Raises
+    ------
+    OpenBookingExists
+        The rider already has an open booking.
+    """
     until = now + timedelta(seconds=service.hold_s)
     with writing(service.engine) as conn:
         already = bookings_db.open_booking_of(conn, rider.id)
@@ -141,7 +167,7 @@ def request_booking(
                 "unlock, end or cancel it first"
             )
             raise OpenBookingExists(msg, already.id)
-        for choice in ranking.ranked:
+        for choice in choices:
             wanted = Booking(
                 service.ids.new_id(),
                 rider.operator_id,
@@ -154,8 +180,7 @@ def request_booking(
             booking = bookings_db.hold(conn, wanted)
             if booking is not None:
                 return _booked(conn, booking)
-    msg = "the vehicles near you were all taken a moment ago; try again"
-    raise NoVehicleAvailable(msg)
+    return None
 
 
 def _trip_lengths(
@@ -318,7 +343,7 @@ def available_vehicles(
     InvalidValue
         Work EVs were asked for: they are reserved through a company.
     """
-    _no_work_evs(classes)
+    no_work_evs(classes)
     expire_due_holds(service.engine, service.clock)
     with reading(service.engine) as conn:
         return vehicles_db.list_vehicles(
@@ -332,60 +357,7 @@ def available_vehicles(
         )
 
 
-def _no_work_evs(classes: Sequence[VehicleClass]) -> None:
+def no_work_evs(classes: Sequence[VehicleClass]) -> None:
     if VehicleClass.WORK_EV in classes:
         msg = "work EVs are reserved through your company (POST /api/v1/reservations)"
         raise InvalidValue(msg)
-
-
-@dataclass(frozen=True, slots=True)
-class Nearby:
-    """A vehicle a rider may book, and the walk to it."""
-
-    vehicle: Vehicle
-    walk_s: int
-    distance_m: int
-
-
-def vehicles_near(
-    service: RiderService,
-    position: Position,
-    *,
-    operator_id: str | None,
-    classes: Sequence[VehicleClass],
-    radius_m: int,
-) -> list[Nearby]:
-    """The vehicles riders may book within ``radius_m`` of walking of ``position``, nearest by
-    walking time first (ties by code). Work EVs and couriers' mopeds on shift are never among
-    them.
-
-    Raises
-    ------
-    InvalidValue
-        A class riders cannot book.
-    """
-    wanted = list(classes) or list(vehicles_db.RIDER_CLASSES)
-    _no_work_evs(wanted)
-    now = service.clock.now()
-    expire_due_holds(service.engine, service.clock)
-    with reading(service.engine) as conn:
-        near = riding_db.available_near(conn, operator_id, wanted, position, radius_m, now)
-        zones = [z for op in sorted({v.operator_id for v in near}) for z in list_zones(conn, op)]
-    # a vehicle in a no-ride zone or a closure in force is not offered (riding may not start
-    # there), and the walk keeps off closed roads
-    shut = barred(zones, [v.position for v in near], now)
-    near = [v for v, out in zip(near, shut, strict=True) if not out]
-    if not near:
-        return []
-    walk = service.routers.router(Mode.WALK)
-    matrix = walk.matrix(
-        [position], [v.position for v in near], closures=zones, at=now,
-        far_destinations_unreachable=True,
-    )  # fmt: skip
-    found = [
-        Nearby(v, int(matrix.duration_s[0, k]), int(matrix.distance_m[0, k]))
-        for k, v in enumerate(near)
-        if matrix.duration_s[0, k] != UNREACHABLE and matrix.distance_m[0, k] <= radius_m
-    ]
-    found.sort(key=lambda n: (n.walk_s, n.vehicle.code))
-    return found

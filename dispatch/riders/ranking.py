@@ -71,6 +71,11 @@ class Ranking:
         return f"no vehicle qualifies ({reasons})"
 
 
+def rank_key(ranked: Ranked) -> tuple[int, float, str]:
+    """The ranking's order: the shortest walk, then the fullest battery, then the id."""
+    return (ranked.walk_s, -ranked.candidate.soc_pct, ranked.candidate.vehicle_id)
+
+
 def needed_range_m(
     vehicle_class: VehicleClass, trip_m: Mapping[VehicleClass, int] | None, rules: RiderRules
 ) -> int:
@@ -121,5 +126,5 @@ def rank(
         if w != UNREACHABLE and w <= rules.walk_limit_s
     ]
     reject("too far to walk", len(charged) - len(ranked))
-    ranked.sort(key=lambda r: (r.walk_s, -r.candidate.soc_pct, r.candidate.vehicle_id))
+    ranked.sort(key=rank_key)
     return Ranking(ranked, rejected)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.ops import vehicles as fleet
-from dispatch.riders.bookings import available_vehicles, vehicles_near
+from dispatch.riders.bookings import available_vehicles
+from dispatch.riders.nearby import vehicles_near
 from fleet.geo import Position
 from web.api import api
 from web.api.idempotency import idempotent

@@ -284,6 +284,10 @@ def test_a_manager_rejects_a_rebalancing_plan(
     assert {t["status"] for t in decided["tasks"]} == {"cancelled"}
     assert page.is_disabled("#plan-approve") and page.is_disabled("#plan-reject")
     assert _attr(page, "#map", "data-plan-tasks") == "0"
+    # asked again in the same quarter hour: the page says the plan is decided, and from when
+    page.click("[data-plan-kind=rebalancing]")
+    page.wait_for_selector("#say:has-text('09:15')", timeout=LIVE_MS)
+    assert "반려됨" in page.inner_text("#say")
 
 
 def test_the_dashboard_fits_a_phone(open_page, live):

@@ -139,7 +139,26 @@
       return FO.api("GET", "/ops/plans/" + planId).then(function (plan) {
         show(plan);
         $("plan-review").scrollIntoView({ block: "nearest" });
+        return plan;
       });
+    }
+
+    /* One plan per kind and quarter hour: asked again within it, the API answers that plan,
+     * even when it is decided already. Say so, and from when a new one can be asked for. */
+    function nextQuarter(iso) {
+      var minutes = Number(iso.slice(11, 13)) * 60 + Number(iso.slice(14, 16));
+      var next = (Math.floor(minutes / 15) + 1) * 15 % (24 * 60);
+      var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+      return pad(Math.floor(next / 60)) + ":" + pad(next % 60);
+    }
+
+    function sayIfDecided(plan) {
+      if (plan.status === "proposed") return;
+      FO.say(FO.t("dashboard.plan.already", {
+        kind: FO.t("dashboard.plan.kind." + plan.kind),
+        status: FO.t("dashboard.plan.status." + plan.status),
+        at: nextQuarter(plan.created_at),
+      }));
     }
 
     function follow(job) {
@@ -148,7 +167,10 @@
       $("plan-progress").value = job.progress.fraction || 0;
       $("plan-job-text").textContent = FO.t("dashboard.job." + job.status, { message: job.progress.message || "" });
       box.setAttribute("data-status", job.status);
-      if (job.status === "finished" && job.plan_id) { box.hidden = true; return open(job.plan_id); }
+      if (job.status === "finished" && job.plan_id) {
+        box.hidden = true;
+        return open(job.plan_id).then(sayIfDecided);
+      }
       if (job.status === "failed") { FO.say(FO.t("dashboard.job.error", { error: job.error || "" }), true); return null; }
       return new Promise(function (done) { setTimeout(done, 1000); })
         .then(function () { return FO.api("GET", job.status_url.replace("/api/v1", "")); })

@@ -234,43 +234,41 @@ COLUMNS = [
 
 #: What the numbers say, written after reading the run of 30 November 2026 (update after a run).
 NOTES = """\
-**Noisy numbers.** All three full runs were taken while four other agents built and tested on
-the same two cores (load average 10-17), so every number is slower than the code alone would
-be, and the runs disagree: the feed's p95 was 136 ms in the first, 345 ms in the second and
-416 ms in this one, with the feed's code unchanged.
+**This run had the machine to itself** (the three runs before it were taken while four other
+agents built and tested on the same two cores, load average 10-17; they gave the feed a p95 of
+136, 345 and 416 ms with its code unchanged, and bookings 7-13 a second).
 
 **The generator is not the limit.** It used at most 0.02 cores in any phase, and the static file
-at 200/s was answered at 199.7-199.9/s with p50 1.6-1.7 ms: where the server keeps up, so does
+at 200/s was answered at 199.7-199.9/s with p50 1.5-1.7 ms: where the server keeps up, so does
 the generator. Where latency and lag grow, all 96 connections are waiting on the server.
 
-**Booking: not met, by far.** This run is the first after bookings read their candidates
-nearest first (`dispatch.riders.nearest`): the server answers 12-13 bookings a second (each
-with its cancel) on 1.3-1.4 cores, about 105 ms of CPU for a booking and its cancel together
-(1.31 cores at 12.4 a second), against 7-8 a second and about 205 ms (1.48 cores at 7.2) in
-the run before it; at 5/s the p50 is 274 ms (907 ms before) and
-the p99 1.4 s (3.3 s). 200/s is still some 16 times beyond it. Before, a profile (py-spy on the
-three workers at 5 bookings/s) put 36 % of the request threads' time in reading every available
-kickboard and bike within the walk limit's box (about 6,000 at the demo's 8,000 vehicles a km²)
-as `Vehicle`s and 28 % in walking to each. Now a booking reads pages of the nearest (id, class,
-position, charge only), ranks them, and stops once no unread one can be among the eight best;
-this run took no new profile. Why it still reads about a thousand: a point's snap to the roads
-is not walked, so the straight line is no floor on a walk until the router's maximum snap
-distance (250 m) is taken off it; the search reads out to about 300 m, not a few dozen metres.
-In one process, the decision alone is 2.3-2.9 times faster than the exhaustive one at half
-this density (docs/benchmarks/bookings.md). What would close more of the gap: a floor that
-knows each vehicle's own snap distance (kept with the vehicle when it is parked), and fewer
-database round trips per booking (holds' expiry, zones, pages, the hold).
+**Booking: not met, by far.** The server answers about 15 bookings a second (each with its
+cancel) on 1.6 cores, about 100 ms of CPU for a booking and its cancel together; at 5 and 10 a
+second the p50 is 75 ms and the p99 330-360 ms, so even well below saturation the p99 is 7 times
+the goal, and 200/s is some 13 times beyond what the server sustains. Bookings read their
+candidates nearest first (`dispatch.riders.nearest`; before that change they saturated at 7-8 a
+second, loaded machine): a booking reads pages of the nearest (id, class, position, charge only),
+ranks them, and stops once no unread one can be among the eight best. An earlier profile (py-spy
+on the three workers at 5 bookings/s, before the change) put 36 % of the request threads' time in
+reading every available kickboard and bike within the walk limit's box (about 6,000 at the
+demo's 8,000 vehicles a km²) as `Vehicle`s and 28 % in walking to each; this run took no new
+profile. Why a booking still reads about a thousand: a point's snap to the roads is not walked,
+so the straight line is no floor on a walk until the router's maximum snap distance (250 m) is
+taken off it; the search reads out to about 300 m, not a few dozen metres. In one process, the
+decision alone is 2.3-2.9 times faster than the exhaustive one at half this density
+(docs/benchmarks/bookings.md). What would close more of the gap: a floor that knows each
+vehicle's own snap distance (kept with the vehicle when it is parked), and fewer database round
+trips per booking (holds' expiry, zones, pages, the hold).
 
-**Vehicle feed: not met (416 ms p95; 136 and 345 ms in the runs before), and not for the
-server's CPU**:
-its processes used 0.11 cores at 10/s, about 11 ms a request. The rest is PostgreSQL writing
-the 1.6 MB of JSON for 10,000 vehicles (35 ms on a quiet machine, in a process the table does
-not count) and moving it to the client, both slowed by the other load. A revalidated poll (304)
-saves the transfer but not the query, since the tag hashes the body, so it is barely faster.
-What would help: answer polls from a body kept per operator and filter, checked against a cheap
-fingerprint query, or send only the vehicles changed since the poll's `as_of`.
+**Vehicle feed: met** (p95 50 ms, p99 65 ms at 10/s with the whole 10,000-vehicle body each
+time): its processes used 0.12 cores, about 12 ms a request; the rest is PostgreSQL writing the
+1.6 MB of JSON and moving it to the client. On a loaded machine it is not met (the runs above).
+A revalidated poll (304) saves the transfer but not the query, since the tag hashes the body, so
+it is barely faster. What would help under load: answer polls from a body kept per operator and
+filter, checked against a cheap fingerprint query, or send only the vehicles changed since the
+poll's `as_of`.
 
-**Health saturates** at about 70-80 answers/s on 1.3-1.5 cores, about 19 ms of CPU each: a database
+**Health saturates** at about 70-90 answers/s on 1.3-1.8 cores, about 19 ms of CPU each: a database
 round trip and several Redis round trips (worker heartbeats, scheduler beat, queue depths, job
 registries) per answer. Here it answers 503, as no worker or scheduler runs, which is still its
 whole answer. At 200/s it is no baseline of cheap work; the static file is."""

@@ -132,6 +132,10 @@ def vehicle_status(snapshot: Snapshot, setup: FeedSetup, version: Version) -> di
         if v.vehicle_class in setup.tariff.per_minute_minor:
             entry["pricing_plan_id"] = plan_id(v.vehicle_class)
         out.append(entry)
+    # in the order of the public ids: an order by anything stable would link a rotated id
+    # to the one before it
+    id_key = "bike_id" if version is Version.V2 else "vehicle_id"
+    out.sort(key=lambda e: str(e[id_key]))
     return {"bikes" if version is Version.V2 else "vehicles": out}
 
 

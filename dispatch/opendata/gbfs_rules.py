@@ -97,9 +97,7 @@ def geofencing_zones(snapshot: Snapshot, setup: FeedSetup, version: Version) -> 
         if zone.active_until is not None:
             properties["end"] = stamp(version, zone.active_until, setup.zone)
         features.append({"type": "Feature", "properties": properties, "geometry": _geometry(zone)})
-    data: dict[str, Any] = {
-        "geofencing_zones": {"type": "FeatureCollection", "features": features}
-    }
+    data: dict[str, Any] = {"geofencing_zones": {"type": "FeatureCollection", "features": features}}
     if version is Version.V3:
         data["global_rules"] = [_rule(version, OUTSIDE)]
     return data
@@ -124,9 +122,7 @@ def system_alerts(snapshot: Snapshot, setup: FeedSetup, version: Version) -> dic
                     }
                 ],
                 "summary": text(version, setup.language, summary.format(name=zone.name)),
-                "description": text(
-                    version, setup.language, description.format(name=zone.name)
-                ),
+                "description": text(version, setup.language, description.format(name=zone.name)),
             }
         )
     return {"alerts": alerts}

@@ -51,7 +51,9 @@ def system_information(
     return data
 
 
-def discovery(operator: Operator, setup: FeedSetup, version: Version, links: Links) -> dict[str, Any]:
+def discovery(
+    operator: Operator, setup: FeedSetup, version: Version, links: Links
+) -> dict[str, Any]:
     """``gbfs``: every file of the operator's feed of this version."""
     feeds = [{"name": name, "url": links(version, operator.id, name)} for name in FILES[version]]
     if version is Version.V2:

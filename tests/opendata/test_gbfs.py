@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from jsonschema import FormatChecker
-from jsonschema.validators import validator_for
 
 from cli.demo import seed_demo
 from cli.main import prepare_city
@@ -23,11 +19,11 @@ from fleet.catalog import DEFAULT_CATALOG
 from fleet.db.engine import writing
 from fleet.db.tables import vehicles
 from fleet.ids import RandomIds
-from tests.conftest import need
+from tests.opendata.gbfs_schemas import official_schemas
+from tests.web.tenants import two_tenants
 from tests.web.test_bookings import available, login
 from web import create_app
 
-SCHEMA_DIR = {Version.V3: "v3.0", Version.V2: "v2.3"}
 PATH = {Version.V3: "v3", Version.V2: "v2"}
 VEHICLES = {Version.V3: "vehicle_status", Version.V2: "free_bike_status"}
 
@@ -59,26 +55,7 @@ def client(demo):
 @pytest.fixture
 def schemas(data_dir):
     """``check(version, name, document)``: validate a file against its official schema."""
-    root = data_dir / "schemas" / "gbfs"
-    need((root / "v3.0" / "gbfs.json").is_file(), f"GBFS schemas not found under {root}")
-    return lambda version, name, doc: _check(root, version, name, doc)
-
-
-@cache
-def _validator(root: Path, version: Version, name: str):
-    schema = json.loads((root / SCHEMA_DIR[version] / f"{name}.json").read_text())
-    cls = validator_for(schema)
-    cls.check_schema(schema)
-    checker = FormatChecker()  # every format jsonschema knows, and URIs (no rfc3987 here)
-    checker.checks("uri")(lambda value: bool(urlsplit(value).scheme and urlsplit(value).netloc))
-    return cls(schema, format_checker=checker)
-
-
-def _check(root: Path, version: Version, name: str, doc: dict) -> None:
-    errors = sorted(_validator(root, version, name).iter_errors(doc), key=str)
-    assert not errors, f"{version} {name}: " + "; ".join(
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:5]
-    )
+    return official_schemas(data_dir)
 
 
 def fetch(client, path: str) -> dict:
@@ -203,6 +180,7 @@ def _ids(files, version: Version) -> dict[str, tuple[float, float]]:
 
 def test_after_a_ride_a_hold_and_a_closure_every_file_still_validates(client, demo, clock, schemas):
     before = every_file(client, schemas)
+    clock.advance(120)  # time alone changes no id
     again = every_file(client, schemas)
     assert listed(before, Version.V3) == listed(again, Version.V3)  # ids stable between trips
 
@@ -240,7 +218,10 @@ def test_after_a_ride_a_hold_and_a_closure_every_file_still_validates(client, de
         assert [a["alert_id"] for a in alerts] == [closure_id]
         zones = after[version, "geofencing_zones"]["data"]["geofencing_zones"]["features"]
         first = zones[0]["properties"]  # the strictest rule comes first
-        assert first["name"] in ("Burst water main", [{"text": "Burst water main", "language": "ko"}])
+        assert first["name"] in (
+            "Burst water main",
+            [{"text": "Burst water main", "language": "ko"}],
+        )
         assert "end" in first
         # the vehicle inside the closure cannot be ridden
         inside = [v for v in shown if (v["lat"], v["lon"]) == _at(spot)]
@@ -300,11 +281,48 @@ def test_bad_paths_get_a_clear_404(client, path, code):
 def test_unchanged_files_answer_304_and_carry_their_ttl(client):
     r = client.get("/gbfs/v3/system_information.json")
     assert r.headers["Cache-Control"] == "public, max-age=3600"
-    again = client.get("/gbfs/v3/system_information.json", headers={"If-None-Match": r.headers["ETag"]})
+    again = client.get(
+        "/gbfs/v3/system_information.json", headers={"If-None-Match": r.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 
 def test_links_use_the_public_url_when_set(engine, settings, clock, demo):
-    app = create_app(settings.with_overrides(public_url="https://fleet.example.org"), engine=engine, clock=clock)
+    app = create_app(
+        settings.with_overrides(public_url="https://fleet.example.org"), engine=engine, clock=clock
+    )
     doc = app.test_client().get("/gbfs/v3/gbfs.json").get_json()
-    assert all(f["url"].startswith("https://fleet.example.org/gbfs/v3/") for f in doc["data"]["feeds"])
+    assert all(
+        f["url"].startswith("https://fleet.example.org/gbfs/v3/") for f in doc["data"]["feeds"]
+    )
+
+
+def test_two_operators_each_publish_only_their_own(engine, settings, clock, schemas):
+    a, b = two_tenants(engine, settings, clock)
+    client = a.client
+    manifest = fetch(client, "/gbfs/v3/manifest.json")
+    schemas(Version.V3, "manifest", manifest)
+    systems = [d["system_id"] for d in manifest["data"]["datasets"]]
+    assert sorted(systems) == sorted(f"fleetops-{t.operator_id}" for t in (a, b))
+    for tenant in (a, b):
+        with engine.connect() as conn:
+            mine = {
+                (round(r.lat, 6), round(r.lon, 6))
+                for r in conn.execute(
+                    sa.select(vehicles.c.lat, vehicles.c.lon).where(
+                        vehicles.c.operator_id == tenant.operator_id
+                    )
+                )
+            }
+        for version in Version:
+            base = f"/gbfs/{PATH[version]}/{tenant.operator_id}"
+            doc = fetch(client, f"{base}/{VEHICLES[version]}.json")
+            schemas(version, VEHICLES[version], doc)
+            shown = {_at(v) for v in listed({(version, VEHICLES[version]): doc}, version)}
+            assert shown and shown <= mine
+            info = fetch(client, f"{base}/system_information.json")["data"]
+            assert info["system_id"] == f"fleetops-{tenant.operator_id}"
+            assert tenant.ids["booking_id"] not in json.dumps(doc)
+    # the default operator is the oldest (both seeded at the same moment: then by name)
+    default = fetch(client, "/gbfs/v3/system_information.json")["data"]["system_id"]
+    assert default == systems[0]

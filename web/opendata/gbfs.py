@@ -10,6 +10,7 @@ public URL when one is set, and always name the operator. Answers may be cached 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from typing import Any
@@ -33,6 +34,8 @@ _VERSIONS = {path: version for version, path in PATH_OF.items()}
 _OPERATOR_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 #: The feeds' contact unless the app is given one (``FLEETOPS_FEED_CONTACT_EMAIL``).
 CONTACT_CONFIG = "FLEETOPS_FEED_CONTACT_EMAIL"
+#: What the key derived from the app's secret is for (the public vehicle ids).
+_KEY_USE = b"fleetops gbfs public vehicle ids"
 
 
 def _links(version: Version, operator_id: str, name: str) -> str:
@@ -55,7 +58,11 @@ def _setup() -> FeedSetup:
         timezone=app.city.timezone,
         language=app.city.language,
         hold_s=app.riders.hold_s,
-        secret=str(current_app.config["SECRET_KEY"]).encode(),
+        # a key of its own, derived from the app's: the ids reveal nothing of the key that
+        # signs sessions
+        secret=hmac.new(
+            str(current_app.config["SECRET_KEY"]).encode(), _KEY_USE, "sha256"
+        ).digest(),
         contact_email=contact,
     )
 

@@ -58,14 +58,20 @@ def listed_vehicles(conn: Connection, operator_id: str, now: datetime) -> list[L
         .where(bookings.c.vehicle_id == vehicles.c.id, bookings.c.started_at.is_not(None))
         .scalar_subquery()
     )
+    # courier_shifts has no index on vehicle_id: counted in one pass, not once per vehicle
     shifts = (
-        select(func.count())
-        .select_from(courier_shifts)
-        .where(courier_shifts.c.vehicle_id == vehicles.c.id, courier_shifts.c.start_at <= now)
-        .scalar_subquery()
+        select(courier_shifts.c.vehicle_id, func.count().label("n"))
+        .where(courier_shifts.c.start_at <= now)
+        .group_by(courier_shifts.c.vehicle_id)
+        .subquery()
     )
     rows = conn.execute(
-        select(vehicles, started.label("trips_started"), shifts.label("shifts_begun"))
+        select(
+            vehicles,
+            started.label("trips_started"),
+            func.coalesce(shifts.c.n, 0).label("shifts_begun"),
+        )
+        .select_from(vehicles.outerjoin(shifts, shifts.c.vehicle_id == vehicles.c.id))
         .where(
             vehicles.c.operator_id == operator_id,
             vehicles.c.vehicle_class.in_([str(c) for c in RIDER_CLASSES]),

@@ -326,3 +326,12 @@ def test_two_operators_each_publish_only_their_own(engine, settings, clock, sche
     # the default operator is the oldest (both seeded at the same moment: then by name)
     default = fetch(client, "/gbfs/v3/system_information.json")["data"]["system_id"]
     assert default == systems[0]
+
+
+def test_hostile_requests_never_break_the_feed(client):
+    r = client.get("/gbfs/v3/gbfs.json?" + "x=" + "y" * 20_000)
+    assert r.status_code == 200  # the feeds read no query
+    r = client.get("/gbfs/v3/%00/gbfs.json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_text"
+    assert client.head("/gbfs/v2/free_bike_status.json").status_code == 200
+    assert client.post("/gbfs/v3/gbfs.json").status_code == 405

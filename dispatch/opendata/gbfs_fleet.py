@@ -167,7 +167,6 @@ def station_information(snapshot: Snapshot, setup: FeedSetup, version: Version) 
             "lon": round(site.position.lon, 6),
             "is_virtual_station": virtual,
             "capacity": site.capacity,
-            "parking_type": "sidewalk_parking" if virtual else "street_parking",
         }
         if virtual:
             entry["station_area"] = _area(site.position)

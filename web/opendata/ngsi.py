@@ -1,0 +1,83 @@
+"""NGSI-LD over HTTP: our JSON-LD context document, public at ``GET /ngsi-ld/context.jsonld``,
+and the caller's operator's entities at ``GET /ngsi-ld/v1/entities`` for the city and managers
+(the read-only export a data hub may pull; the push is ``dispatch.queue.ngsi_jobs``).
+
+Both answer ``application/ld+json``. The context document's IRIs and the ``@context`` of the
+entities are under the platform's public URL (``server.public_url``), else under the address
+the request reached. Errors keep the platform's one JSON shape (``web.errors``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+
+from bootstrap.ngsi import ngsi_contexts
+from config.settings import Settings
+from dispatch.opendata.ngsi_context import CONTEXT_PATH, Contexts, context_document
+from dispatch.opendata.ngsi_export import export_entities
+from fleet.exceptions import InvalidValue
+from fleet.identity import Role
+from web.auth import api_auth, current_user
+from web.context import ctx
+from web.errors import api_error
+
+bp = Blueprint("ngsi_ld", __name__)
+
+JSON_LD = "application/ld+json"
+#: Who may pull the operator's entities: the city's data hub reader and the operator's managers.
+READERS = [str(Role.CITY), str(Role.MANAGER)]
+_SETTINGS = "fleetops.ngsi_settings"
+#: A broker fetches the context document for every entity it expands: let it keep it a while.
+CONTEXT_MAX_AGE_S = 3600
+
+
+def install(app: Flask, settings: Settings) -> None:
+    """Serve the NGSI-LD routes on ``app``, naming the contexts ``settings`` describe."""
+    app.extensions[_SETTINGS] = settings
+    app.register_blueprint(bp)
+
+
+def _contexts() -> Contexts:
+    settings: Settings = current_app.extensions[_SETTINGS]
+    return ngsi_contexts(settings, settings.public_url or request.host_url)
+
+
+def _json_ld(body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=JSON_LD)
+
+
+@bp.get(CONTEXT_PATH)
+def context() -> Response:
+    """Our context document (public: a broker fetches it to expand our entities)."""
+    answer = _json_ld(context_document(_contexts()))
+    answer.headers["Cache-Control"] = f"public, max-age={CONTEXT_MAX_AGE_S}"
+    return answer
+
+
+def _types() -> list[str]:
+    """The ``type`` query parameter: entity types, comma-separated (NGSI-LD's own form)."""
+    raw = request.args.getlist("type")
+    return [t.strip() for value in raw for t in value.split(",") if t.strip()]
+
+
+@bp.get("/ngsi-ld/v1/entities")
+@api_auth.login_required(role=READERS)
+def entities() -> Response:
+    """The caller's operator's entities as a JSON-LD array (``?type=Vehicle,...`` narrows it;
+    an unknown type is a 400 that lists the known ones)."""
+    platform = ctx()
+    try:
+        found = export_entities(
+            platform.engine,
+            platform.clock,
+            platform.catalog,
+            current_user().operator_id,
+            _contexts(),
+            _types(),
+        )
+    except InvalidValue as exc:
+        raise api_error(400, str(exc), "unknown_entity_type") from None
+    return _json_ld(found)

@@ -16,6 +16,7 @@ from cli.common import city_name, reachable_or_exit, settings_or_exit
 from cli.forecast import forecast
 from cli.graph import graph
 from cli.history import history
+from cli.opendata import opendata
 from config.cities import load_city
 from config.exceptions import SettingsError
 from config.settings import Settings
@@ -331,6 +332,7 @@ def run(vehicles: int) -> None:
 cli.add_command(graph)
 cli.add_command(forecast)
 cli.add_command(history)
+cli.add_command(opendata)
 
 
 def main() -> None:

@@ -93,6 +93,16 @@ def point(lat: float, lon: float) -> dict[str, Any]:
     return {"type": "Point", "coordinates": [lon, lat]}
 
 
+def plain(value: Any) -> Any:
+    """``value`` with its tuples as lists (shapely writes coordinates as tuples): the export is
+    plain JSON data, equal to itself after a trip through JSON."""
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
 def rel(target: str) -> dict[str, Any]:
     """A normalized ``Relationship`` to the entity ``target``."""
     return {"type": "Relationship", "object": target}
@@ -203,7 +213,7 @@ def zone_entity(zone: Zone, owner: str) -> dict[str, Any]:
         "id": urn("GeofencingZone", zone.id),
         "type": "GeofencingZone",
         "name": prop(zone.name),
-        "location": geo(zone.area.to_geojson()),
+        "location": geo(plain(zone.area.to_geojson())),
         "zoneKind": prop(str(zone.kind)),
         "rideAllowed": prop(not zone.bars_riding(None)),
         "parkingAllowed": prop(zone.kind is not ZoneKind.NO_PARKING and not zone.bars_riding(None)),

@@ -210,9 +210,7 @@ def scheduler(once: bool) -> None:
     connection = connect(redis_url)
     cron = CronScheduler(connection, logging_level="WARNING")
     for job in periodic_jobs(schedule_rules(settings)) + ngsi_periodic(settings):
-        cron.register(
-            job.func, job.queue_name, args=job.args, interval=job.every_s, name=job.name
-        )
+        cron.register(job.func, job.queue_name, args=job.args, interval=job.every_s, name=job.name)
         click.echo(f"every {job.every_s} s: {job.name} on the {job.queue_name} queue", err=True)
     if once:
         cron.enqueue_jobs()

@@ -84,5 +84,5 @@ def create_app(
     app.register_blueprint(ui.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(vendor.bp)
-    ngsi.install(app, settings)
+    ngsi.install(app, settings.open_data.ngsi_core_context)
     return app

@@ -65,7 +65,9 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def prop(value: Any, *, observed_at: datetime | None = None, unit: str | None = None) -> dict[str, Any]:
+def prop(
+    value: Any, *, observed_at: datetime | None = None, unit: str | None = None
+) -> dict[str, Any]:
     """A normalized ``Property``."""
     out: dict[str, Any] = {"type": "Property", "value": value}
     if observed_at is not None:

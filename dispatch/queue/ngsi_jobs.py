@@ -33,9 +33,7 @@ FAILURE_TTL_S = 7 * 24 * 3600
 #: A push that has not finished after this long is killed (and retried) by rq.
 JOB_TIMEOUT_S = 900
 #: States in which a push is still to come or under way.
-PENDING = frozenset(
-    {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
-)
+PENDING = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
 
 
 def job_id(operator_id: str) -> str:

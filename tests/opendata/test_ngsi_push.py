@@ -52,7 +52,7 @@ def push(fleet, broker: Broker, *, retries: int) -> Job:
 
 
 def test_the_job_is_retried_until_the_broker_takes_every_entity(fleet):
-    platform, operator_id, connection = fleet
+    platform, operator_id, _connection = fleet
     with receiving(fail_first=2) as broker_here:
         broker = Broker(broker_here.url, tenant="seoul", batch_size=25, attempts=1)
         job = push(fleet, broker, retries=3)
@@ -111,9 +111,11 @@ def test_a_refusal_is_not_tried_again_inside_the_job(fleet):
         assert job.get_status() == JobStatus.FAILED
         assert "BrokerRefused" in job.latest_result().exc_string
         assert broker_here.statuses == [400]
-    with receiving(fail_first=1, fail_status=207) as broker_here:
-        with pytest.raises(BrokerRefused, match="207"):
-            post_batch(Broker(broker_here.url), [{"id": "urn:ngsi-ld:Operator:x"}])
+    with (
+        receiving(fail_first=1, fail_status=207) as broker_here,
+        pytest.raises(BrokerRefused, match="207"),
+    ):
+        post_batch(Broker(broker_here.url), [{"id": "urn:ngsi-ld:Operator:x"}])
 
 
 def test_a_pending_push_is_not_asked_for_twice(fleet):

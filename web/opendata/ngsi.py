@@ -14,8 +14,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from bootstrap.ngsi import ngsi_contexts
-from config.settings import Settings
 from dispatch.opendata.ngsi_context import CONTEXT_PATH, Contexts, context_document
 from dispatch.opendata.ngsi_export import export_entities
 from fleet.exceptions import InvalidValue
@@ -29,20 +27,21 @@ bp = Blueprint("ngsi_ld", __name__)
 JSON_LD = "application/ld+json"
 #: Who may pull the operator's entities: the city's data hub reader and the operator's managers.
 READERS = [str(Role.CITY), str(Role.MANAGER)]
-_SETTINGS = "fleetops.ngsi_settings"
+_CORE = "fleetops.ngsi_core_context"
 #: A broker fetches the context document for every entity it expands: let it keep it a while.
 CONTEXT_MAX_AGE_S = 3600
 
 
-def install(app: Flask, settings: Settings) -> None:
-    """Serve the NGSI-LD routes on ``app``, naming the contexts ``settings`` describe."""
-    app.extensions[_SETTINGS] = settings
+def install(app: Flask, core_context: str) -> None:
+    """Serve the NGSI-LD routes on ``app``; entities name ``core_context`` (the setting
+    ``open_data.ngsi_core_context``) before ours."""
+    app.extensions[_CORE] = core_context
     app.register_blueprint(bp)
 
 
 def _contexts() -> Contexts:
-    settings: Settings = current_app.extensions[_SETTINGS]
-    return ngsi_contexts(settings, settings.public_url or request.host_url)
+    base = current_app.config.get("FLEETOPS_PUBLIC_URL") or request.host_url
+    return Contexts(base.rstrip("/"), current_app.extensions[_CORE])
 
 
 def _json_ld(body: Any) -> Response:

@@ -9,6 +9,7 @@ docs/ngsi-ld.md.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from dispatch.riders.parking import PARKING_RADIUS_M
 from fleet.catalog import VehicleClass
 from fleet.db.ngsi import FleetSnapshot
 from fleet.db.stock import Stock
+from fleet.geo import degrees_around
 from fleet.identity import Operator
 from fleet.sites import Site
 from fleet.vehicles import Vehicle, VehicleStatus
@@ -113,13 +115,19 @@ def rel(target: str) -> dict[str, Any]:
 def parked_at(vehicles: Sequence[Vehicle], parking: Sequence[Site]) -> dict[str, str]:
     """Vehicle id → the parking station it stands at: the nearest within
     ``PARKING_RADIUS_M`` (the radius within which a trip ends *at* a station); moving
-    vehicles stand nowhere."""
+    vehicles stand nowhere. Stations are sorted by latitude, so each vehicle measures its
+    distance only to those in its band (ten thousand vehicles, hundreds of stations)."""
+    by_lat = sorted(parking, key=lambda s: s.position.lat)
+    lats = [s.position.lat for s in by_lat]
     found: dict[str, str] = {}
     for vehicle in vehicles:
         if vehicle.status in MOVING:
             continue
+        half_lat, _half_lon = degrees_around(vehicle.position, PARKING_RADIUS_M)
+        lo = bisect_left(lats, vehicle.position.lat - half_lat)
+        hi = bisect_right(lats, vehicle.position.lat + half_lat)
         best: tuple[float, str] | None = None
-        for site in parking:
+        for site in by_lat[lo:hi]:
             d = vehicle.position.distance_m(site.position)
             if d <= PARKING_RADIUS_M and (best is None or d < best[0]):
                 best = (d, site.id)

@@ -4,6 +4,8 @@ its first requests, or all of them, or is not there at all."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rq import Queue
 from rq.job import Job, JobStatus
@@ -167,3 +169,24 @@ def test_the_scheduler_pushes_only_when_a_broker_is_set(settings):
 def test_a_bad_broker_url_fails_at_start(tmp_path, name, value, key):
     with pytest.raises(SettingsError, match=key):
         load_settings({"FLEETOPS_VAR_DIR": str(tmp_path), "SECRET_KEY": "k", name: value})
+
+
+def test_fleetops_scheduler_enqueues_the_push_when_a_broker_is_set(redis_url, tmp_path, cache_dir):
+    from tests.dispatch.test_schedule import scheduler_once
+
+    connection = connect(redis_url)
+    Queue(QUEUE, connection=connection).empty()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "FLEETOPS_CITY": "synthetic",
+        "FLEETOPS_CACHE_DIR": str(cache_dir),
+        "FLEETOPS_VAR_DIR": str(tmp_path / "var"),
+        "FLEETOPS_NGSI_BROKER_URL": "http://broker:1026",
+    }
+    result = scheduler_once(env)
+    assert result.returncode == 0, result.stderr
+    assert "every 300 s: ngsi-ld-push on the default queue" in result.stderr
+    (queued,) = Queue(QUEUE, connection=connection).get_jobs()
+    assert queued.func_name == "dispatch.queue.ngsi_jobs.scheduled_ngsi_push"
+    assert queued.args[0]["url"] == "http://broker:1026" and queued.args[2:] == (3, 60)

@@ -197,6 +197,18 @@ def test_type_narrows_the_export_and_an_unknown_one_is_named(demo):  # noqa: F81
     assert "Vehicle" in error["message"]
 
 
+def test_plain_json_moves_the_context_to_a_link_header(demo):  # noqa: F811
+    client = demo[0].test_client()
+    headers = {**login(client, "city"), "Accept": "application/json"}
+    answer = client.get("/ngsi-ld/v1/entities?type=Operator", headers=headers)
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    (operator,) = answer.get_json()
+    assert "@context" not in operator and operator["type"] == "Operator"
+    assert answer.headers["Link"] == (
+        f'<{OWN}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+    )
+
+
 HOSTILE = ["?type=%00", "?type=" + "x" * 5000, "?type=,,,", "?type=%F0", "?type=Vehicle&type=%2C"]
 
 

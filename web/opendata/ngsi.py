@@ -2,9 +2,11 @@
 and the caller's operator's entities at ``GET /ngsi-ld/v1/entities`` for the city and managers
 (the read-only export a data hub may pull; the push is ``dispatch.queue.ngsi_jobs``).
 
-Both answer ``application/ld+json``. The context document's IRIs and the ``@context`` of the
-entities are under the platform's public URL (``server.public_url``), else under the address
-the request reached. Errors keep the platform's one JSON shape (``web.errors``).
+Both answer ``application/ld+json``; a client that accepts only ``application/json`` gets the
+entities without ``@context`` and our context in a ``Link`` header instead, as NGSI-LD answers
+plain JSON (the core context is then implied). The context document's IRIs and the entities'
+``@context`` are under the platform's public URL (``server.public_url``), else under the
+address the request reached. Errors keep the platform's one JSON shape (``web.errors``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from web.errors import api_error
 bp = Blueprint("ngsi_ld", __name__)
 
 JSON_LD = "application/ld+json"
+JSON = "application/json"
+#: The Link relation that names a JSON document's JSON-LD context (JSON-LD 1.1, 6.1).
+LINK_REL = "http://www.w3.org/ns/json-ld#context"
 #: Who may pull the operator's entities: the city's data hub reader and the operator's managers.
 READERS = [str(Role.CITY), str(Role.MANAGER)]
 _CORE = "fleetops.ngsi_core_context"
@@ -79,4 +84,10 @@ def entities() -> Response:
         )
     except InvalidValue as exc:
         raise api_error(400, str(exc), "unknown_entity_type") from None
-    return _json_ld(found)
+    wanted = request.accept_mimetypes.best_match([JSON_LD, JSON], default=JSON_LD)
+    if wanted != JSON:
+        return _json_ld(found)
+    plain = [{k: v for k, v in entity.items() if k != "@context"} for entity in found]
+    answer = Response(json.dumps(plain, ensure_ascii=False), mimetype=JSON)
+    answer.headers["Link"] = f'<{_contexts().own_url}>; rel="{LINK_REL}"; type="{JSON_LD}"'
+    return answer

@@ -122,6 +122,9 @@ def ngsi_ld_push(operator_name: str | None, every: bool) -> None:
     from dispatch.queue.connection import connect
     from dispatch.queue.ngsi_jobs import request_push
 
+    if every and operator_name is not None:
+        msg = "name one operator with --operator, or all with --all, not both"
+        raise click.UsageError(msg)
     settings = settings_or_exit()
     broker = ngsi_broker(settings)
     if broker is None:

@@ -16,6 +16,7 @@ from cli.common import city_name, reachable_or_exit, settings_or_exit
 from cli.forecast import forecast
 from cli.graph import graph
 from cli.history import history
+from cli.opendata import opendata
 from config.cities import load_city
 from config.exceptions import SettingsError
 from config.settings import Settings
@@ -199,6 +200,7 @@ def scheduler(once: bool) -> None:
     from rq.cron import CronScheduler
 
     from bootstrap import schedule_rules
+    from bootstrap.ngsi import ngsi_periodic
     from dispatch.queue.connection import connect
     from dispatch.queue.schedule import periodic_jobs
 
@@ -207,8 +209,8 @@ def scheduler(once: bool) -> None:
     reachable_or_exit(settings, database=False)
     connection = connect(redis_url)
     cron = CronScheduler(connection, logging_level="WARNING")
-    for job in periodic_jobs(schedule_rules(settings)):
-        cron.register(job.func, job.queue_name, interval=job.every_s, name=job.name)
+    for job in periodic_jobs(schedule_rules(settings)) + ngsi_periodic(settings):
+        cron.register(job.func, job.queue_name, args=job.args, interval=job.every_s, name=job.name)
         click.echo(f"every {job.every_s} s: {job.name} on the {job.queue_name} queue", err=True)
     if once:
         cron.enqueue_jobs()
@@ -328,6 +330,7 @@ def run(vehicles: int) -> None:
 cli.add_command(graph)
 cli.add_command(forecast)
 cli.add_command(history)
+cli.add_command(opendata)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from config.exceptions import SettingsError
+from config.open_data import OPEN_DATA_ENV, OpenDataSettings, read_open_data
 from config.secret_key import shared_secret_key
 from fleet.clock import Clock, FixedClock, SystemClock
 
@@ -45,6 +46,7 @@ ENV_KEYS: dict[str, tuple[str, str]] = {
     "FLEETOPS_PUBLIC_URL": ("server", "public_url"),
     "FLEETOPS_REOPTIMISE_EVERY_S": ("schedule", "reoptimise_every_s"),
     "FLEETOPS_REOPTIMISE_AFTER_JOBS": ("schedule", "reoptimise_after_jobs"),
+    **{name: ("open_data", key) for name, key in OPEN_DATA_ENV.items()},
 }
 
 
@@ -114,6 +116,8 @@ class Settings:
     #: Where people reach the platform (``https://fleet.example.org``), for the absolute links
     #: in answers (tracking pages); ``None``: the host each request came to.
     public_url: str | None = None
+    #: The NGSI-LD push to the city's context broker (``[open_data]``, config/open_data.py).
+    open_data: OpenDataSettings = field(default_factory=OpenDataSettings)
     #: Where each value came from (key → "defaults" / file path / environment variable).
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -349,5 +353,6 @@ def load_settings(
         **{name: get("schedule", name, int) for name in SCHEDULE_INTS},
         fixed_time=get("server", "fixed_time", str).strip() or None,
         public_url=get("server", "public_url", str).strip().rstrip("/") or None,
+        open_data=read_open_data(get),
         sources=sources,
     )

@@ -26,12 +26,13 @@ class ScheduleRules:
 
 @dataclass(frozen=True, slots=True)
 class Periodic:
-    """A job the scheduler enqueues every ``every_s`` seconds."""
+    """A job the scheduler enqueues every ``every_s`` seconds, with ``args``."""
 
     name: str
     func: Callable[..., Any]
     queue_name: str
     every_s: int
+    args: tuple[Any, ...] = ()
 
 
 def periodic_jobs(rules: ScheduleRules) -> list[Periodic]:

@@ -68,6 +68,7 @@ def create_app(
             },
         },
         FLEETOPS_PUBLIC_URL=settings.public_url,
+        FLEETOPS_FEED_CONTACT_EMAIL=settings.open_data.contact_email,
         HTTP_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
         VALIDATION_ERROR_SCHEMA=openapi.ERROR_SCHEMA,
     )

@@ -335,3 +335,20 @@ def test_hostile_requests_never_break_the_feed(client):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_text"
     assert client.head("/gbfs/v2/free_bike_status.json").status_code == 200
     assert client.post("/gbfs/v3/gbfs.json").status_code == 405
+
+
+def test_the_feeds_contact_is_the_setting(engine, settings, clock, demo):
+    """``open_data.contact_email`` is the address system_information gives consumers; a value
+    that is no address is refused at start."""
+    import dataclasses
+
+    from config.exceptions import SettingsError
+    from config.open_data import OpenDataSettings
+    from web import create_app
+
+    chosen = dataclasses.replace(settings.open_data, contact_email="data@fleet.example.org")
+    app = create_app(dataclasses.replace(settings, open_data=chosen), engine=engine, clock=clock)
+    info = app.test_client().get("/gbfs/v3/system_information.json").get_json()
+    assert info["data"]["feed_contact_email"] == "data@fleet.example.org"
+    with pytest.raises(SettingsError, match="contact_email"):
+        OpenDataSettings(contact_email="not an address")

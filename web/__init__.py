@@ -13,6 +13,7 @@ from web import docs, errors, headers, i18n, openapi, ui, vendor
 from web.api import api, register_views
 from web.context import EXTENSION
 from web.log_masks import TrackingCodeFilter
+from web.opendata import mds
 from web.ui import tracking
 
 API_VERSION = "1.0.0"
@@ -83,4 +84,5 @@ def create_app(
     app.register_blueprint(ui.bp)
     app.register_blueprint(tracking.bp)
     app.register_blueprint(vendor.bp)
+    app.register_blueprint(mds.bp)
     return app

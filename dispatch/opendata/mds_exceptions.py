@@ -12,7 +12,7 @@ class MdsParamError(ValueError):
 
     code = "bad_param"
 
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, message: str, *, param: str) -> None:
         super().__init__(message)
         self.param = param
 

@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from dispatch.opendata.mds_events import event_of
 from dispatch.opendata.mds_exceptions import MdsParamError
 from dispatch.opendata.mds_items import (
     MDS_CLASSES,
+    VEHICLE_TYPES,
     telemetry_item,
     trip_item,
     vehicle_item,
     vehicle_status_item,
 )
-from dispatch.opendata.mds_time import HOUR, check_hour, parse_hour, recent_window
+from dispatch.opendata.mds_time import (
+    HOUR,
+    RECENT_REACH,
+    check_hour,
+    parse_hour,
+    recent_window,
+)
 from fleet.catalog import Catalog
 from fleet.clock import Clock
 from fleet.db import mds as mds_db
@@ -26,6 +33,9 @@ from fleet.db.engine import Engine, reading
 from fleet.db.vehicles import get_vehicle, list_vehicles
 from fleet.exceptions import NotFound
 from fleet.vehicles import Vehicle
+
+#: A margin past now for the log's last entries (written at now, read with ``at < end``).
+LATE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +70,10 @@ def _device(text: str) -> str:
         parsed = uuid.UUID(text)
     except ValueError:
         msg = f"device_id must be a UUID, got {text[:80]!r}"
-        raise MdsParamError("device_id", msg) from None
+        raise MdsParamError(msg, param="device_id") from None
     if str(parsed) != text:
         msg = f"device_id must be a lowercase hyphenated UUID, got {text[:80]!r}"
-        raise MdsParamError("device_id", msg)
+        raise MdsParamError(msg, param="device_id")
     return text
 
 
@@ -80,7 +90,7 @@ def vehicles(source: MdsSource, operator_id: str, offset: int, limit: int) -> Pa
     """A page of the operator's MDS vehicles, by code."""
     with reading(source.engine) as conn:
         page = list_vehicles(
-            conn, operator_id=operator_id, classes=MDS_CLASSES, limit=limit, offset=offset
+            conn, operator_id=operator_id, classes=VEHICLE_TYPES, limit=limit, offset=offset
         )
     return Page(
         [vehicle_item(v, operator_id, source.catalog[v.vehicle_class]) for v in page.items],
@@ -103,17 +113,26 @@ def vehicle(source: MdsSource, operator_id: str, device_id: str) -> dict[str, An
 
 
 def _statuses(source: MdsSource, operator_id: str, found: list[Vehicle]) -> list[dict[str, Any]]:
-    ids = [v.id for v in found]
+    """The statuses of ``found``, each with its last event of the log's last
+    :data:`RECENT_REACH` (the reach of ``/events/recent``)."""
+    ids, now = [v.id for v in found], source.clock.now()
     with reading(source.engine) as conn:
         trips, samples = mds_db.open_trips(conn, ids), mds_db.latest_telemetry(conn, ids)
-    return [vehicle_status_item(v, operator_id, trips.get(v.id), samples.get(v.id)) for v in found]
+        facts = mds_db.audit_facts(
+            conn, operator_id, now - RECENT_REACH, now + LATE, MDS_CLASSES, vehicle_ids=ids
+        )
+    last = {e["device_id"]: e for e in _events(source, operator_id, facts)}
+    return [
+        vehicle_status_item(v, operator_id, trips.get(v.id), samples.get(v.id), last.get(v.id))
+        for v in found
+    ]
 
 
 def statuses(source: MdsSource, operator_id: str, offset: int, limit: int) -> Page:
     """A page of the operator's MDS vehicle statuses, by code."""
     with reading(source.engine) as conn:
         page = list_vehicles(
-            conn, operator_id=operator_id, classes=MDS_CLASSES, limit=limit, offset=offset
+            conn, operator_id=operator_id, classes=VEHICLE_TYPES, limit=limit, offset=offset
         )
     return Page(_statuses(source, operator_id, page.items), page.total)
 

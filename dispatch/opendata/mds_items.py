@@ -188,13 +188,18 @@ def vehicle_status_item(
     provider_id: str,
     trip_id: str | None,
     sample: TelemetryRow | None,
+    logged: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The MDS vehicle status: the standing status as the last event, and the newest sample
-    (else the row's position and charge) as the last telemetry."""
+    """The MDS vehicle status. The last event is the last ``logged`` one (from the audit log)
+    if it left the vehicle in the state its status is in now, else the standing status as an
+    event (a status set without a logged cause). The last telemetry is the newest sample, else
+    the row's position and charge."""
+    standing = STATUS_STATE[vehicle.status][0]
+    agrees = logged is not None and logged["vehicle_state"] == standing
     return {
         "device_id": vehicle.id,
         "provider_id": provider_id,
-        "last_event": status_event(vehicle, provider_id, trip_id),
+        "last_event": logged if agrees else status_event(vehicle, provider_id, trip_id),
         "last_telemetry": (
             telemetry_item(sample, provider_id)
             if sample is not None

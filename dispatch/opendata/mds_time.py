@@ -34,7 +34,7 @@ def parse_hour(text: str | None, param: str) -> datetime:
     """
     if text is None or not text.strip():
         msg = f"{param} is required: the UTC hour as YYYY-MM-DDTHH, e.g. 2026-03-02T00"
-        raise MdsMissingParam(param, msg)
+        raise MdsMissingParam(msg, param=param)
     found = _HOUR_FORMAT.fullmatch(text.strip())
     try:
         if found is None:
@@ -43,7 +43,7 @@ def parse_hour(text: str | None, param: str) -> datetime:
         return datetime(year, month, day, hour, tzinfo=UTC)
     except ValueError:
         msg = f"{param} must be a UTC hour as YYYY-MM-DDTHH (e.g. 2026-03-02T00), got {text!r}"
-        raise MdsParamError(param, msg) from None
+        raise MdsParamError(msg, param=param) from None
 
 
 def check_hour(start: datetime, now: datetime, since: datetime, param: str) -> None:
@@ -57,7 +57,8 @@ def check_hour(start: datetime, now: datetime, since: datetime, param: str) -> N
         The hour has begun but is not over.
     """
     if start > now:
-        msg = f"{param} {start:%Y-%m-%dT%H} is not in the past (now: {now.astimezone(UTC):%Y-%m-%dT%H:%M})"
+        now_utc = now.astimezone(UTC)
+        msg = f"{param} {start:%Y-%m-%dT%H} is not in the past (now: {now_utc:%Y-%m-%dT%H:%M})"
         raise HourOutOfService(msg)
     if start + HOUR <= since:
         msg = f"{param} {start:%Y-%m-%dT%H} is before this provider began operating"
@@ -76,11 +77,11 @@ def parse_ms(text: str | None, param: str) -> datetime:
     """
     if text is None or not text.strip():
         msg = f"{param} is required: milliseconds since 1970-01-01 UTC"
-        raise MdsMissingParam(param, msg)
+        raise MdsMissingParam(msg, param=param)
     value = text.strip()
     if not value.isascii() or not value.isdigit() or len(value) > 16 or int(value) > _MAX_MS:
         msg = f"{param} must be a whole number of milliseconds since 1970-01-01 UTC, got {text!r}"
-        raise MdsParamError(param, msg)
+        raise MdsParamError(msg, param=param)
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
 
 
@@ -97,17 +98,17 @@ def recent_window(
     start, end = parse_ms(start_text, "start_time"), parse_ms(end_text, "end_time")
     if start >= end:
         msg = "start_time must be before end_time (the range is start_time <= t < end_time)"
-        raise MdsParamError("start_time", msg)
+        raise MdsParamError(msg, param="start_time")
     if start < now - RECENT_REACH:
         msg = (
             "start_time is more than two weeks in the past: /events/recent reaches back two "
             "weeks; older events are in /events/historical?event_time=YYYY-MM-DDTHH"
         )
-        raise MdsParamError("start_time", msg)
+        raise MdsParamError(msg, param="start_time")
     if start > now:
         msg = "start_time is in the future: there are no events yet"
-        raise MdsParamError("start_time", msg)
+        raise MdsParamError(msg, param="start_time")
     if end - start > RECENT_REACH:
         msg = "the range from start_time to end_time is longer than two weeks; ask in parts"
-        raise MdsParamError("end_time", msg)
+        raise MdsParamError(msg, param="end_time")
     return start, end

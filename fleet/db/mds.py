@@ -178,7 +178,7 @@ def _telemetry_select() -> Select[Any]:
     )
 
 
-def _telemetry_row(r: Mapping[str, Any]) -> TelemetryRow:
+def _telemetry_row(r: Mapping[Any, Any]) -> TelemetryRow:
     return TelemetryRow(
         sample_id=r["id"],
         vehicle_id=r["vehicle_id"],
@@ -240,15 +240,23 @@ def record_telemetry(conn: Connection, sample: TelemetrySample) -> None:
 
 
 def _facts_where(
-    operator_id: str, start: datetime, end: datetime, after_id: int, classes: Collection[str]
+    operator_id: str,
+    start: datetime,
+    end: datetime,
+    after_id: int,
+    classes: Collection[str],
+    vehicle_ids: Collection[str] | None,
 ) -> list[Any]:
-    return [
+    where = [
         audit_log.c.operator_id == operator_id,
         audit_log.c.at >= start,
         audit_log.c.at < end,
         audit_log.c.id > after_id,
         vehicles.c.vehicle_class.in_(list(classes)),
     ]
+    if vehicle_ids is not None:
+        where.append(vehicles.c.id.in_(sorted(set(vehicle_ids))))
+    return where
 
 
 _FACT_COLUMNS = (
@@ -274,11 +282,13 @@ def audit_facts(
     *,
     after_id: int = 0,
     limit: int | None = None,
+    vehicle_ids: Collection[str] | None = None,
 ) -> list[AuditFact]:
     """The audit entries of ``[start, end)`` about the operator's vehicles of ``classes``
     (bookings, vehicle changes, crew tasks), in the order the log recorded them; with
-    ``after_id`` and ``limit``, the first ``limit`` after that entry."""
-    where = _facts_where(operator_id, start, end, after_id, classes)
+    ``after_id`` and ``limit``, the first ``limit`` after that entry; with ``vehicle_ids``,
+    only those vehicles'."""
+    where = _facts_where(operator_id, start, end, after_id, classes, vehicle_ids)
     by_booking = (
         select(*_FACT_COLUMNS, bookings.c.start_lat, bookings.c.start_lon)
         .select_from(audit_log)
@@ -323,7 +333,7 @@ def audit_facts(
     return facts if limit is None else facts[:limit]
 
 
-def _fact(r: Mapping[str, Any]) -> AuditFact:
+def _fact(r: Mapping[Any, Any]) -> AuditFact:
     return AuditFact(
         audit_id=r["id"],
         at=r["at"],

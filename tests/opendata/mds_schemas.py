@@ -105,6 +105,6 @@ def problems(checker: Any, instance: Any) -> list[str]:
     found = []
     for error in checker.iter_errors(instance):
         where = "/".join(str(p) for p in error.absolute_path)
-        found.append(f"{where}: {error.message[:300]}")
+        found.append(f"{where}: [{error.validator}] {error.message[-300:]}")
         found.extend(f"  {where}: {e.message[:200]}" for e in error.context or [])
     return found

@@ -75,7 +75,7 @@ def _count(name: str, default: int, most: int) -> int:
         return default
     if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) > most:
         msg = f"{name} must be a whole number from 0 to {most}, got {text[:40]!r}"
-        raise MdsParamError(name, msg)
+        raise MdsParamError(msg, param=name)
     return int(text)
 
 
@@ -170,5 +170,5 @@ def telemetry() -> Response:
     try:
         found = feeds.telemetry(_source(), operator_id(), request.args.get("telemetry_time"))
     except HourOutOfService as exc:
-        raise MdsParamError("telemetry_time", str(exc)) from None
+        raise MdsParamError(str(exc), param="telemetry_time") from None
     return answer({"version": MDS_VERSION, "telemetry": found})

@@ -91,9 +91,7 @@ def check_accept() -> None:
         elif media in _ALSO_FINE:
             return
     served = ", ".join(SERVED_VERSIONS)
-    what = (
-        f"MDS version {', '.join(asked)[:100]}" if asked else "no media type this API serves"
-    )
+    what = f"MDS version {', '.join(asked)[:100]}" if asked else "no media type this API serves"
     msg = f"the Accept header asks for {what}; this provider serves {MDS_MEDIA};version={served}"
     raise MdsError(406, "unsupported_version", msg, (f"supported versions: {served}",))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fleet.db.tables import api_tokens
+from fleet.db.tables import api_tokens, vehicles
 from tests.conftest import need
 from tests.opendata import mds_schemas
 from tests.web import conftest as web_fixtures
@@ -165,6 +165,52 @@ def test_unknown_or_malformed_devices_and_bad_paging(client, city, demo):
         for bad in ("not-a-uuid", "3C9604D6-B5EE-41E8-96F8-529269FB1459", "%00", "x" * 3000):
             r = client.get(f"{base}/{bad}", headers=city)
             assert r.status_code in (400, 404), (bad, r.status_code)
+        engine = demo[0].extensions["fleetops"].engine
+        with engine.connect() as conn:  # a work EV is no MDS micromobility vehicle
+            work_ev = conn.execute(
+                sa.select(vehicles.c.id).where(vehicles.c.vehicle_class == "work_ev")
+            ).scalar()
+        assert work_ev is not None
+        _is_mds_error(client.get(f"{base}/{work_ev}", headers=city), 404)
         for query in ("offset=-1", "limit=abc", "limit=100000", "offset=1e3"):
             r = client.get(f"{base}?{query}", headers=city)
             assert _is_mds_error(r, 400)["error"] == "bad_param", query
+
+
+def test_hostile_requests_get_4xx_never_500(client, city):
+    token = city["Authorization"]
+    cases = [
+        ("/mds/vehicles", {"Authorization": "Bearer " + "x" * 20_000}),
+        ("/mds/vehicles", {"Authorization": "Bearer \t"}),
+        ("/mds/vehicles", {"Authorization": "Bearer tok\x00en"}),
+        ("/mds/vehicles", {"Authorization": token, "Accept": ";;;,,,q=abc;version"}),
+        ("/mds/vehicles", {"Authorization": token, "Accept": "application/vnd.mds+json;version="}),
+        ("/mds/vehicles", {"Authorization": token, "Accept": "a/b;" * 5000}),
+        ("/mds/trips?end_time=%00", {"Authorization": token}),
+        ("/mds/trips?end_time=2026-03-01T23&end_time=x", {"Authorization": token}),
+        ("/mds/events/recent?start_time=%EF%BC%91&end_time=2", {"Authorization": token}),
+        ("/mds/vehicles?limit=%D9%A3", {"Authorization": token}),
+        ("/mds/vehicles/status/" + "%2F" * 50, {"Authorization": token}),
+        ("/mds/events/recent?start_time=1&end_time=2&after=-1", {"Authorization": token}),
+        ("/mds/events/recent?after=" + "9" * 30, {"Authorization": token}),
+    ]
+    for path, headers in cases:
+        r = client.get(path, headers=headers)
+        assert 400 <= r.status_code < 500, (path, headers.get("Accept"), r.status_code)
+
+
+def test_vehicle_pages_follow_their_links(client, city, mds_root):
+    for path, key in (("/mds/vehicles", "vehicles"), ("/mds/vehicles/status", "vehicles_status")):
+        whole = client.get(path, headers=city).get_json(force=True)
+        assert whole["links"]["next"] is None and whole["links"]["prev"] is None
+        seen, url, pages = [], f"{path}?limit=7", 0
+        while url:
+            body = client.get(url, headers=city).get_json(force=True)
+            checker = mds_schemas.envelope(mds_root, path[len("/mds") :])
+            assert mds_schemas.problems(checker, body) == [], url
+            seen += [item["device_id"] for item in body[key]]
+            pages += 1
+            url = body["links"]["next"]
+            url = url and url[url.index("/mds/") :]
+        assert seen == [item["device_id"] for item in whole[key]] and pages == -(-len(seen) // 7)
+        assert len(seen) == len(set(seen)) > 7

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from apiflask import APIBlueprint
+from flask import Response, request
 
 from dispatch.opendata import mds_feeds as feeds
 from dispatch.opendata.mds_exceptions import HourNotOver, HourOutOfService, MdsParamError
@@ -25,7 +26,8 @@ from web.opendata.mds_http import (
     operator_id,
 )
 
-bp = Blueprint("mds", __name__, url_prefix="/mds")
+#: Outside the house's OpenAPI document: MDS's own (provider.yaml) describes these paths.
+bp = APIBlueprint("mds", __name__, url_prefix="/mds", enable_openapi=False)
 
 #: Items per page of the paged feeds, and the most a client may ask for.
 PAGE_SIZE = 1000

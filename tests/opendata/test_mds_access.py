@@ -214,3 +214,10 @@ def test_vehicle_pages_follow_their_links(client, city, mds_root):
             url = url and url[url.index("/mds/") :]
         assert seen == [item["device_id"] for item in whole[key]] and pages == -(-len(seen) // 7)
         assert len(seen) == len(set(seen)) > 7
+
+
+def test_other_paths_and_methods_under_mds_are_answered_in_mds_shape(client, city):
+    _is_mds_error(client.get("/mds/stops", headers=city), 404)
+    _is_mds_error(client.get("/mds/vehicles/a/b", headers=city), 404)
+    _is_mds_error(client.post("/mds/trips", headers=city), 404)
+    _is_mds_error(client.get("/mds/nothing"), 401)  # the token first: nothing is told

@@ -165,6 +165,13 @@ def recent_events() -> Response:
     return answer({"version": MDS_VERSION, "links": {"next": nxt}, "events": page.items})
 
 
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def elsewhere(rest: str) -> Response:
+    """Any other path under ``/mds/`` (after the token check): 404 in MDS's error body."""
+    msg = f"/mds/{rest[:100]} is no path of this MDS provider API (see provider.yaml)"
+    raise MdsError(404, "not_found", msg)
+
+
 @bp.get("/telemetry")
 def telemetry() -> Response:
     """The telemetry of the UTC hour ``telemetry_time``. The provider spec gives this path no

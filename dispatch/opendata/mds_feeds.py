@@ -164,7 +164,9 @@ def trips(source: MdsSource, operator_id: str, end_time: str | None) -> list[dic
     return [trip_item(r, operator_id) for r in rows]
 
 
-def _events(source: MdsSource, operator_id: str, facts: list[mds_db.AuditFact]) -> list[Any]:
+def _events(
+    source: MdsSource, operator_id: str, facts: list[mds_db.AuditFact]
+) -> list[dict[str, Any]]:
     built = (event_of(f, operator_id, source.catalog) for f in facts)
     return [e for e in built if e is not None]
 

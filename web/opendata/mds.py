@@ -75,7 +75,7 @@ def _count(name: str, default: int, most: int) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    if not (text.isascii() and text.isdigit()) or len(text) > 9 or int(text) > most:
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(most)) or int(text) > most:
         msg = f"{name} must be a whole number from 0 to {most}, got {text[:40]!r}"
         raise MdsParamError(msg, param=name)
     return int(text)

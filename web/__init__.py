@@ -13,7 +13,7 @@ from web import docs, errors, headers, i18n, openapi, ui, vendor
 from web.api import api, register_views
 from web.context import EXTENSION
 from web.log_masks import TrackingCodeFilter
-from web.opendata import gbfs, ngsi
+from web.opendata import gbfs, mds, ngsi
 from web.ui import tracking
 
 API_VERSION = "1.0.0"
@@ -86,5 +86,6 @@ def create_app(
     app.register_blueprint(tracking.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(gbfs.bp)
+    app.register_blueprint(mds.bp)
     ngsi.install(app, settings.open_data.ngsi_core_context)
     return app

@@ -154,10 +154,18 @@ def build_platform(
             engine, clock, ids, settings.token_ttl_s, attempts, sign_in_limits(settings)
         ),
         riders=RiderService(
-            engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
+            engine,
+            routers,
+            clock,
+            ids,
+            catalog,
+            rules,
+            settings.booking_hold_s,
+            city.tariff,
+            city.carbon,
         ),
         couriers=CourierService(
-            engine, routers, clock, ids, catalog, couriers.limits, requester, city.zone
+            engine, routers, clock, ids, catalog, couriers.limits, requester, city.zone, city.carbon
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),

@@ -25,6 +25,7 @@ from dispatch.riders.nearest import Fetch, rank_nearest
 from dispatch.riders.ranking import WALK_M_PER_S, Ranked, Ranking, RiderRules
 from dispatch.riders.trips import end_of_trip
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
+from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db import bookings as bookings_db
@@ -64,6 +65,8 @@ class RiderService:
     rules: RiderRules
     hold_s: int
     tariff: Tariff
+    #: the city's car baseline and grid (docs/carbon.md)
+    carbon: CarbonFactors = EUROPEAN_FACTORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +300,7 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
     end = end_of_trip(
         service.catalog[vehicle.vehicle_class],
         service.tariff,
+        carbon=service.carbon,
         soc_pct=vehicle.soc_pct,
         ridden_m=ridden,
         started_at=booking.started_at,

@@ -237,6 +237,8 @@ def complete_trip(
         price_minor=receipt.price_minor,
         currency=receipt.currency,
         co2_avoided_g=receipt.co2_avoided_g,
+        co2_car_g=receipt.co2_car_g,
+        co2_charging_g=receipt.co2_charging_g,
         receipt_flag=receipt.flag,
     )
     set_vehicle_status(

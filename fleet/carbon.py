@@ -78,7 +78,10 @@ def footprint(factors: CarbonFactors, energy_wh_per_km: int, distance_m: int) ->
     """The footprint of ``distance_m`` ridden on a vehicle using ``energy_wh_per_km``, in
     exact integer arithmetic (each of the two terms rounded once, halves up)."""
     if distance_m < 0 or energy_wh_per_km < 0:
-        msg = f"distance_m and energy_wh_per_km must not be negative: {distance_m}, {energy_wh_per_km}"
+        msg = (
+            "distance_m and energy_wh_per_km must not be negative: "
+            f"{distance_m}, {energy_wh_per_km}"
+        )
         raise InvalidValue(msg)
     car_g = _rounded(distance_m * factors.car_g_per_km, 1000)
     # m × Wh/km × g/kWh × 100 / (1000 m/km × 1000 Wh/kWh × efficiency %)

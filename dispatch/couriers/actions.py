@@ -11,9 +11,9 @@ from datetime import datetime
 from dispatch.couriers.leaving import leave_plan
 from dispatch.couriers.service import CourierService
 from dispatch.couriers.shifts import on_duty_for_pickup
+from fleet.carbon import Footprint, footprint
 from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
-from fleet.carbon import Footprint, footprint
 from fleet.db.engine import Connection, reading, writing
 from fleet.delivery import DeliveryJob, JobStatus
 from fleet.exceptions import Conflict, InvalidValue, NotFound

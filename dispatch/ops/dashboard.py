@@ -13,12 +13,13 @@ from datetime import date, datetime, time, tzinfo
 
 from dispatch.ops import carbon
 from dispatch.ops.crews import CrewService
-from fleet.catalog import Catalog, VehicleClass
+from fleet.catalog import VehicleClass
 from fleet.db import dashboard as dashboard_db
 from fleet.db import stock as stock_db
 from fleet.db.crew_board import CrewBoard, crew_board
 from fleet.db.dashboard import BIN_PCT, BINS
 from fleet.db.engine import reading, writing
+
 
 @dataclass(frozen=True, slots=True)
 class Kpis:

@@ -36,7 +36,8 @@ def end_of_trip(
     ended_at: datetime,
 ) -> TripEnd:
     """Price the trip by its duration, drain the battery by the distance ridden, credit the CO2
-    of the car trip it replaced less the charging's, at the city's ``carbon`` factors; below the class's threshold the vehicle is left low on battery.
+    of the car trip it replaced less the charging's, at the city's ``carbon`` factors; below
+    the class's threshold the vehicle is left low on battery.
 
     A trip longer than its duration allows at the class's top speed (a GPS jump, a vehicle
     carried in a van, a tampered end) is flagged: it is credited only the distance the duration

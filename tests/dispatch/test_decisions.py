@@ -12,8 +12,8 @@ from dispatch.couriers.insertion import CourierPlan, Stop, best_insertion, simul
 from dispatch.riders import parking
 from dispatch.riders.ranking import Candidate, RiderRules, rank
 from dispatch.riders.trips import end_of_trip
-from fleet.carbon import CarbonFactors
 from dispatch.workev.choice import Charging, EvState, Slot, charge_pct_at, choose_ev
+from fleet.carbon import CarbonFactors
 from fleet.catalog import VehicleClass
 from fleet.geo import Area, Position
 from fleet.plans import StopKind

@@ -3,6 +3,7 @@ out by hand in the comments; the cities' factors as docs/carbon.md sources them.
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -125,7 +126,7 @@ def test_days_are_the_citys_even_across_a_clock_change():
     days = report_days(date(2026, 3, 29), date(2026, 3, 30))
     bounds = day_bounds(days, ZoneInfo("Europe/Monaco"))
     utc = [b.astimezone(UTC) for b in bounds]
-    lengths = [(b - a).total_seconds() / 3600 for a, b in zip(utc, utc[1:], strict=False)]
+    lengths = [(b - a).total_seconds() / 3600 for a, b in itertools.pairwise(utc)]
     assert [b.hour for b in utc] == [23, 22, 22]
     assert lengths == [23.0, 24.0]
 

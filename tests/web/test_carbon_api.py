@@ -43,7 +43,9 @@ def _ride(t: Tenant, clock) -> dict:
     t.post("rider1", f"/api/v1/bookings/{booking}/unlock", {})
     clock.advance(600)
     far = available(t.client, "e_bike")[-1]
-    ended = t.post("rider1", f"/api/v1/bookings/{booking}/end", {"lat": far["lat"], "lon": far["lon"]})
+    ended = t.post(
+        "rider1", f"/api/v1/bookings/{booking}/end", {"lat": far["lat"], "lon": far["lon"]}
+    )
     return ended["receipt"]
 
 
@@ -54,7 +56,9 @@ def _deliver(t: Tenant, clock) -> dict:
     base = f"/api/v1/couriers/me/jobs/{posted['id']}"
     assert t.client.post(f"{base}/picked-up", headers=courier).status_code == 200
     clock.advance(900)
-    r = t.client.post(f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]})
+    r = t.client.post(
+        f"{base}/delivered", headers=courier, json={"proof_code": posted["proof_code"]}
+    )
     assert r.status_code == 200, r.get_json()
     return posted
 

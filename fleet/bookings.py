@@ -45,8 +45,6 @@ class Receipt:
     currency: str
     co2_avoided_g: int  # net: the car trip's CO2 less the charging's (may be negative)
     flag: str | None = None  # why the trip was not taken at its word (an implausible end)
-    co2_car_g: int = 0  # the replaced car trip's CO2 (fleet.carbon)
-    co2_charging_g: int = 0  # the CO2 of the electricity the trip used
 
     @property
     def implausible(self) -> bool:
@@ -54,7 +52,7 @@ class Receipt:
         return self.flag is not None
 
     def __post_init__(self) -> None:
-        for name in ("distance_m", "duration_s", "price_minor", "co2_car_g", "co2_charging_g"):
+        for name in ("distance_m", "duration_s", "price_minor"):
             if getattr(self, name) < 0:
                 msg = f"a receipt's {name} must not be negative"
                 raise InvalidValue(msg)

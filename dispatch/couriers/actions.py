@@ -12,6 +12,7 @@ from dispatch.couriers.leaving import leave_plan
 from dispatch.couriers.service import CourierService
 from dispatch.couriers.shifts import on_duty_for_pickup
 from fleet.carbon import Footprint, footprint
+from fleet.db import carbon as carbon_db
 from fleet.db import deliveries as deliveries_db
 from fleet.db import stops as stops_db
 from fleet.db.engine import Connection, reading, writing
@@ -115,17 +116,8 @@ def delivered(service: CourierService, courier: User, job_id: str, proof_code: s
         # as bytes: compare_digest refuses str with characters beyond ASCII (a 500)
         if secrets.compare_digest(str(job.proof_code).encode(), proof_code.encode()):
             stops_db.hold_plans_of(conn, courier.id)  # the plan changes now
-            deliveries_db.move_job(
-                conn,
-                job,
-                JobStatus.DELIVERED,
-                now,
-                courier.id,
-                distance_m=co2.distance_m,
-                co2_car_g=co2.car_g,
-                co2_charging_g=co2.charging_g,
-                co2_avoided_g=co2.net_g,
-            )
+            deliveries_db.move_job(conn, job, JobStatus.DELIVERED, now, courier.id)
+            carbon_db.credit(conn, job.operator_id, "delivery", job.id, now, co2)
             stops_db.close_stop(conn, stop, StopStatus.DONE, now)
             window = job.dropoff_window
             return bool(window.start <= now <= window.end)

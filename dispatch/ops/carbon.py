@@ -39,15 +39,16 @@ def daily(
     days = report_days(first, last)
     bounds = day_bounds(days, zone)
     with reading(engine) as conn:
-        rides = carbon_db.rides_by_day(conn, operator_id, bounds)
-        parcels = carbon_db.deliveries_by_day(conn, operator_id, bounds)
+        credits = carbon_db.by_day(conn, operator_id, bounds)
     totals = []
     for i, day in enumerate(days):
         found = DayCarbon(day)
-        if i in rides:
-            found = found.plus(rides[i][0], 0, rides[i][1])
-        if i in parcels:
-            found = found.plus(0, parcels[i][0], parcels[i][1])
+        if ("ride", i) in credits:
+            n, co2 = credits["ride", i]
+            found = found.plus(n, 0, co2)
+        if ("delivery", i) in credits:
+            n, co2 = credits["delivery", i]
+            found = found.plus(0, n, co2)
         totals.append(found)
     return totals
 

@@ -308,7 +308,14 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
     )
     with writing(service.engine) as conn:
         ended = bookings_db.complete_trip(
-            conn, booking, now, position, end.receipt, soc_pct=end.soc_pct, after=end.status
+            conn,
+            booking,
+            now,
+            position,
+            end.receipt,
+            soc_pct=end.soc_pct,
+            after=end.status,
+            co2=end.co2,
         )
         return _booked(conn, ended)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fleet.bookings import Receipt
-from fleet.carbon import NO_CREDIT, CarbonFactors, footprint
+from fleet.carbon import CarbonFactors, Footprint, footprint
 from fleet.catalog import VehicleType
 from fleet.pricing import Tariff
 from fleet.vehicles import VehicleStatus
@@ -14,11 +14,13 @@ from fleet.vehicles import VehicleStatus
 
 @dataclass(frozen=True, slots=True)
 class TripEnd:
-    """The receipt of a trip, the vehicle's charge after it and the status it is left in."""
+    """The receipt of a trip, the vehicle's charge after it, the status it is left in and the
+    CO2 it is credited (``None``: none, the trip was flagged)."""
 
     receipt: Receipt
     soc_pct: float
     status: VehicleStatus
+    co2: Footprint | None = None
 
 
 #: The top speed that bounds a trip of a class with no legal cap (mopeds on city roads), km/h.
@@ -54,16 +56,14 @@ def end_of_trip(
         ridden_m = allowed_m
     used_pct = ridden_m / 1000 * kind.energy_wh_per_km / kind.battery_wh * 100
     soc = max(0.0, round(soc_pct - used_pct, 1))
-    co2 = NO_CREDIT if flag else footprint(carbon, kind.energy_wh_per_km, ridden_m)
+    co2 = None if flag else footprint(carbon, kind.energy_wh_per_km, ridden_m)
     receipt = Receipt(
         distance_m=ridden_m,
         duration_s=duration_s,
         price_minor=tariff.price_minor(kind.vehicle_class, duration_s),
         currency=tariff.currency,
-        co2_avoided_g=co2.net_g,
+        co2_avoided_g=0 if co2 is None else co2.net_g,
         flag=flag,
-        co2_car_g=co2.car_g,
-        co2_charging_g=co2.charging_g,
     )
     status = VehicleStatus.LOW_BATTERY if soc < kind.low_battery_pct else VehicleStatus.AVAILABLE
-    return TripEnd(receipt, soc, status)
+    return TripEnd(receipt, soc, status, co2)

@@ -183,10 +183,6 @@ bookings = Table(
     Column("currency", String(3), nullable=True),
     Column("co2_avoided_g", Integer, nullable=True),
     Column("receipt_flag", String(200), nullable=True),
-    # the net co2_avoided_g's two terms (fleet.carbon); NULL on rides ended before they were
-    # stored, whose co2_avoided_g is the car's alone
-    Column("co2_car_g", Integer, nullable=True),
-    Column("co2_charging_g", Integer, nullable=True),
     # The guarantee that no vehicle is held or ridden by two riders lives here, in the database:
     # at most one open booking per vehicle, whatever process writes.
     Index(
@@ -228,12 +224,6 @@ delivery_jobs = Table(
     Column("proof_code", String(8), nullable=True),
     # wrong codes tried at the door; at MAX_PROOF_FAILURES the delivery waits for a new code
     Column("proof_failures", Integer, nullable=False, server_default="0"),
-    # set when delivered: the moped's road distance pick-up to drop-off and its CO2
-    # (fleet.carbon), stored so totals stay as they were when roads or factors change
-    Column("distance_m", Integer, nullable=True),
-    Column("co2_car_g", Integer, nullable=True),
-    Column("co2_charging_g", Integer, nullable=True),
-    Column("co2_avoided_g", Integer, nullable=True),
 )
 
 courier_shifts = Table(
@@ -400,6 +390,7 @@ idempotency_keys = Table(
 
 # The crew room's tables live beside this module (the schema is one MetaData).
 # (import fleet.db.tables, never fleet.db.crew_tables itself: this line completes the schema)
+from fleet.db.carbon_tables import co2_credits as co2_credits  # noqa: E402
 from fleet.db.crew_tables import crew_shifts as crew_shifts  # noqa: E402
 from fleet.db.crew_tables import ops_plans as ops_plans  # noqa: E402
 from fleet.db.crew_tables import station_slots as station_slots  # noqa: E402

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from fleet.carbon import CarbonFactors, footprint
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.db.engine import writing
-from fleet.db.tables import bookings, delivery_jobs, ride_history
+from fleet.db.tables import bookings, co2_credits, delivery_jobs, ride_history
 from fleet.geo import haversine_m
 from tests.web.tenants import Tenant, two_tenants
 from tests.web.test_bookings import available, login
@@ -63,11 +63,19 @@ def _deliver(t: Tenant, clock) -> dict:
     return posted
 
 
-def _stored(engine, booking_id: str, job_id: str) -> tuple[dict, dict]:
+def _stored(engine, source_id: str) -> dict:
+    """The CO2 ledger's row of a ride (booking id) or a delivery (job id)."""
     with engine.connect() as conn:
-        ride = conn.execute(sa.select(bookings).where(bookings.c.id == booking_id)).one()
-        parcel = conn.execute(sa.select(delivery_jobs).where(delivery_jobs.c.id == job_id)).one()
-    return dict(ride._mapping), dict(parcel._mapping)
+        found = conn.execute(
+            sa.select(co2_credits).where(co2_credits.c.source_id == source_id)
+        ).one()
+    return dict(found._mapping)
+
+
+def _job(engine, job_id: str) -> dict:
+    with engine.connect() as conn:
+        found = conn.execute(sa.select(delivery_jobs).where(delivery_jobs.c.id == job_id)).one()
+    return dict(found._mapping)
 
 
 def _history(engine, operator_id: str, clock) -> None:
@@ -89,16 +97,28 @@ def test_a_ride_and_a_delivery_make_the_days_totals(engine, settings, clock):
     receipt = _ride(a, clock)
     posted = _deliver(a, clock)
     _history(engine, a.operator_id, clock)
-    ride, parcel = _stored(engine, a.ids["booking_id"], posted["id"])
+    ride, parcel = _stored(engine, a.ids["booking_id"]), _stored(engine, posted["id"])
 
     # what each stored is the arithmetic of fleet.carbon at the city's factors
     kick = footprint(KOREA, KICK_WH_PER_KM, receipt["distance_m"])
-    assert (ride["co2_car_g"], ride["co2_charging_g"]) == (kick.car_g, kick.charging_g)
-    assert receipt["co2_avoided_g"] == ride["co2_avoided_g"] == kick.net_g > 0
-    straight = haversine_m(parcel["pickup_lat"], parcel["pickup_lon"], *posted_dropoff(parcel))
+    assert ride["kind"] == "ride" and ride["distance_m"] == receipt["distance_m"]
+    assert (ride["car_g"], ride["charging_g"], ride["net_g"]) == (
+        kick.car_g,
+        kick.charging_g,
+        kick.net_g,
+    )
+    assert receipt["co2_avoided_g"] == kick.net_g > 0
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(bookings.c.co2_avoided_g).where(bookings.c.id == a.ids["booking_id"])
+        ).scalar_one()
+    assert stored == kick.net_g
+    j = _job(engine, posted["id"])
+    straight = haversine_m(j["pickup_lat"], j["pickup_lon"], j["dropoff_lat"], j["dropoff_lon"])
+    assert parcel["kind"] == "delivery"
     assert parcel["distance_m"] >= 0.99 * straight > 0  # the road, no shorter than the line
     moped = footprint(KOREA, MOPED_WH_PER_KM, parcel["distance_m"])
-    assert (parcel["co2_car_g"], parcel["co2_charging_g"], parcel["co2_avoided_g"]) == (
+    assert (parcel["car_g"], parcel["charging_g"], parcel["net_g"]) == (
         moped.car_g,
         moped.charging_g,
         moped.net_g,
@@ -108,9 +128,9 @@ def test_a_ride_and_a_delivery_make_the_days_totals(engine, settings, clock):
         "rides": 1,
         "deliveries": 1,
         "distance_m": ride["distance_m"] + parcel["distance_m"],
-        "car_baseline_co2_g": ride["co2_car_g"] + parcel["co2_car_g"],
-        "charging_co2_g": ride["co2_charging_g"] + parcel["co2_charging_g"],
-        "net_co2_avoided_g": ride["co2_avoided_g"] + parcel["co2_avoided_g"],
+        "car_baseline_co2_g": ride["car_g"] + parcel["car_g"],
+        "charging_co2_g": ride["charging_g"] + parcel["charging_g"],
+        "net_co2_avoided_g": ride["net_g"] + parcel["net_g"],
     }
     for reader in ("manager", "city"):
         report = a.get(reader, DAY)
@@ -138,10 +158,6 @@ def test_a_ride_and_a_delivery_make_the_days_totals(engine, settings, clock):
 
     kpis = a.get("manager", "/api/v1/ops/kpis")
     assert kpis["co2_avoided_kg_today"] == round(expected["net_co2_avoided_g"] / 1000, 3)
-
-
-def posted_dropoff(parcel: dict) -> tuple[float, float]:
-    return parcel["dropoff_lat"], parcel["dropoff_lon"]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from fleet.carbon import CarbonFactors, footprint
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from fleet.db.engine import writing
+from fleet.db.migrate import downgrade, upgrade
 from fleet.db.tables import bookings, co2_credits, delivery_jobs, ride_history
 from fleet.geo import haversine_m
 from tests.web.tenants import Tenant, two_tenants
@@ -200,3 +201,49 @@ def test_only_managers_and_the_city_read_it(client):
         assert client.get(path).status_code == 401
         for who, status in (("manager", 200), ("city", 200), ("rider1", 403), ("courier1", 403)):
             assert client.get(path, headers=login(client, who)).status_code == status, (path, who)
+
+
+def _end(client, rider, after_s: int, clock) -> dict:
+    """Book a kickboard, unlock it, ride ``after_s`` seconds to the e-bike farthest from it,
+    end: the booking's JSON."""
+    kick = available(client, "e_kickboard")[0]
+    far = max(
+        available(client, "e_bike"),
+        key=lambda b: haversine_m(kick["lat"], kick["lon"], b["lat"], b["lon"]),
+    )
+    ask = {"lat": kick["lat"], "lon": kick["lon"], "vehicle_classes": ["e_kickboard"]}
+    booking = client.post("/api/v1/bookings", headers=rider, json=ask).get_json()
+    client.post(f"/api/v1/bookings/{booking['id']}/unlock", headers=rider)
+    clock.advance(after_s)
+    to = {"lat": far["lat"], "lon": far["lon"]}
+    r = client.post(f"/api/v1/bookings/{booking['id']}/end", headers=rider, json=to)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def _ledger(engine) -> dict[str, tuple[int, int, int]]:
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(co2_credits)).all()
+    return {r.source_id: (r.car_g, r.charging_g, r.net_g) for r in rows}
+
+
+def test_a_flagged_ride_is_never_credited_and_the_migration_credits_rides_of_before(
+    client, demo, clock
+):
+    """A ride faster than its class can go earns nothing, in the ledger as on its receipt. The
+    migration that made the ledger credits each earlier unflagged ride its receipt's grams
+    (then the car's alone): undone and redone, it finds the rides and credits them so."""
+    engine = demo[0].extensions["fleetops"].engine
+    rider = login(client, "rider1")
+    fine = _end(client, rider, 600, clock)
+    flagged = _end(client, login(client, "rider2"), 2, clock)
+    assert flagged["receipt"]["implausible"] is True and not fine["receipt"]["implausible"]
+    net = fine["receipt"]["co2_avoided_g"]
+    (credited,) = _ledger(engine).values()
+    assert _ledger(engine) == {fine["id"]: credited} and credited[2] == net > 0
+
+    downgrade(engine, "0011")
+    upgrade(engine)
+    assert _ledger(engine) == {fine["id"]: (net, 0, net)}
+    report = client.get(DAY, headers=login(client, "manager")).get_json()
+    assert report["totals"]["rides"] == 1 and report["totals"]["net_co2_avoided_g"] == net

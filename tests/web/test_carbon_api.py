@@ -185,6 +185,9 @@ def test_by_default_the_last_two_weeks_of_the_citys_days(client):
         ("from=%00", "invalid_text", "'from' holds a NUL byte"),
         ("from=" + "9" * 5000, "invalid_day", "from must be a day"),
         ("from=2026-03-01%0A", "invalid_day", "from must be a day"),
+        ("to=9999-12-31", "invalid_day", "to must be a day from 2000-01-01 to 2999-12-31"),
+        ("to=0001-01-01", "invalid_day", "to must be a day from 2000-01-01"),
+        ("from=0001-01-01&to=2026-03-02", "invalid_day", "from must be a day from"),
     ],
 )
 def test_bad_ranges_are_400s_that_name_the_problem(client, query, code, words):

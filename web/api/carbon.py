@@ -29,6 +29,8 @@ ERRORS = {
     403: "not a manager or a city official",
 }
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The days a report may name: no ride is older, and the calendar's ends would overflow.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class CarbonOut(Schema):
@@ -47,10 +49,14 @@ def _day(name: str, default: date) -> date:
         msg = f"{name} must be a day written YYYY-MM-DD, got {raw[:40]!r}"
         raise api_error(400, msg, "invalid_day", {"parameter": name})
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         msg = f"{name} is no day of the calendar: {raw!r}"
         raise api_error(400, msg, "invalid_day", {"parameter": name}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        msg = f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}, got {raw}"
+        raise api_error(400, msg, "invalid_day", {"parameter": name})
+    return day
 
 
 def _report() -> tuple[date, date, list[DayCarbon]]:

@@ -142,6 +142,8 @@ def build_platform(
     )
     times, limit_s = ServiceTimes(**city.crew_service_s), float(settings.crew_plan_time_limit_s)
     crews = CrewService(engine, clock, catalog, routers, demand, times, ids, limit_s)
+    hold_s = settings.booking_hold_s
+    riders = RiderService(engine, routers, clock, ids, catalog, rules, hold_s, city.tariff)
     return Platform(
         engine=engine,
         clock=clock,
@@ -153,11 +155,9 @@ def build_platform(
         accounts=AccountService(
             engine, clock, ids, settings.token_ttl_s, attempts, sign_in_limits(settings)
         ),
-        riders=RiderService(
-            engine, routers, clock, ids, catalog, rules, settings.booking_hold_s, city.tariff
-        ),
+        riders=replace(riders, carbon=city.carbon),
         couriers=CourierService(
-            engine, routers, clock, ids, catalog, couriers.limits, requester, city.zone
+            engine, routers, clock, ids, catalog, couriers.limits, requester, city.zone, city.carbon
         ),
         workev=EvService(engine, clock, ids, catalog, settings.reserve_pct, city.zone),
         fleet=FleetService(engine, clock, ids, catalog),

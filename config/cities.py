@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from config.exceptions import SettingsError, UnknownCity
+from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
 from fleet.catalog import parse_vehicle_class
 from fleet.city import CREW_SERVICE_S, CityProfile, DemandSpec, OsmSource, SiteSpec, SyntheticSpec
 from fleet.exceptions import InvalidValue
@@ -128,6 +129,23 @@ def parse_city(doc: dict[str, Any], data_dir: Path) -> CityProfile:
         demand=demand,
         language=str(doc.get("language", "en")),
         crew_service_s={**CREW_SERVICE_S, **{k: int(v) for k, v in doc.get("crews", {}).items()}},
+        carbon=_carbon(doc.get("carbon")),
+    )
+
+
+def _carbon(raw: dict[str, Any] | None) -> CarbonFactors:
+    """The ``[carbon]`` section: ``car_g_per_km``, ``grid_g_per_kwh`` and optionally
+    ``charging_efficiency_pct``; Europe's factors when there is none."""
+    if raw is None:
+        return EUROPEAN_FACTORS
+    unknown = set(raw) - {"car_g_per_km", "grid_g_per_kwh", "charging_efficiency_pct"}
+    if unknown:
+        msg = f"[carbon] has unknown keys: {', '.join(sorted(unknown))}"
+        raise SettingsError(msg)
+    return CarbonFactors(
+        car_g_per_km=int(raw["car_g_per_km"]),
+        grid_g_per_kwh=int(raw["grid_g_per_kwh"]),
+        charging_efficiency_pct=int(raw.get("charging_efficiency_pct", 90)),
     )
 
 

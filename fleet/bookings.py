@@ -43,7 +43,7 @@ class Receipt:
     duration_s: int
     price_minor: int
     currency: str
-    co2_avoided_g: int
+    co2_avoided_g: int  # net: the car trip's CO2 less the charging's (may be negative)
     flag: str | None = None  # why the trip was not taken at its word (an implausible end)
 
     @property
@@ -52,7 +52,7 @@ class Receipt:
         return self.flag is not None
 
     def __post_init__(self) -> None:
-        for name in ("distance_m", "duration_s", "price_minor", "co2_avoided_g"):
+        for name in ("distance_m", "duration_s", "price_minor"):
             if getattr(self, name) < 0:
                 msg = f"a receipt's {name} must not be negative"
                 raise InvalidValue(msg)

@@ -45,7 +45,8 @@ class VehicleType:
     """Characteristics shared by all vehicles of one class.
 
     ``max_speed_kph`` is the legal cap of the class (``None``: the road's limit applies).
-    ``replaced_car_co2_g_per_km`` is the tailpipe CO2 of the car trip a ride replaces.
+    ``energy_wh_per_km`` is also what a ride's charging weighs in CO2 (``fleet.carbon``); the
+    car trip it replaces is the city's (its profile's ``[carbon]``), not the class's.
     """
 
     vehicle_class: VehicleClass
@@ -56,13 +57,12 @@ class VehicleType:
     battery_kind: BatteryKind
     cargo_l: int
     seats: int
-    replaced_car_co2_g_per_km: int
     low_battery_pct: int
     #: power a swap station's charger gives one pack of this class (0: no swappable pack)
     pack_charger_w: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("battery_wh", "energy_wh_per_km", "seats", "replaced_car_co2_g_per_km"):
+        for name in ("battery_wh", "energy_wh_per_km", "seats"):
             if getattr(self, name) <= 0:
                 msg = f"{name} must be positive for {self.vehicle_class}"
                 raise InvalidValue(msg)
@@ -101,7 +101,6 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         battery_kind=BatteryKind.SWAPPABLE,
         cargo_l=0,
         seats=1,
-        replaced_car_co2_g_per_km=122,
         low_battery_pct=15,
         pack_charger_w=180,
     ),
@@ -114,7 +113,6 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         battery_kind=BatteryKind.SWAPPABLE,
         cargo_l=15,
         seats=1,
-        replaced_car_co2_g_per_km=122,
         low_battery_pct=15,
         pack_charger_w=150,
     ),
@@ -127,7 +125,6 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         battery_kind=BatteryKind.SWAPPABLE,
         cargo_l=90,
         seats=1,
-        replaced_car_co2_g_per_km=122,
         low_battery_pct=20,
         pack_charger_w=600,
     ),
@@ -140,7 +137,6 @@ DEFAULT_CATALOG: dict[VehicleClass, VehicleType] = {
         battery_kind=BatteryKind.PLUG_IN,
         cargo_l=300,
         seats=4,
-        replaced_car_co2_g_per_km=122,
         low_battery_pct=20,
     ),
 }

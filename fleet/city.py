@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
 from fleet.catalog import VehicleClass
 from fleet.exceptions import InvalidValue
 from fleet.geo import Area, Position
@@ -134,6 +135,8 @@ class CityProfile:
     crew_service_s: Mapping[str, int] = field(default_factory=lambda: dict(CREW_SERVICE_S))
     #: the language pages open in (``ko`` or ``en``; people may switch): the city's own first
     language: str = "en"
+    #: the city's car baseline and grid (``[carbon]``; docs/carbon.md): Europe's when unsaid
+    carbon: CarbonFactors = EUROPEAN_FACTORS
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Protocol
 
+from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
 from fleet.catalog import Catalog, VehicleClass, VehicleType
 from fleet.clock import Clock
 from fleet.db.engine import Engine
@@ -66,6 +67,7 @@ class CourierService:
     limits: SolverLimits
     replans: ReplanRequester
     zone: tzinfo = UTC  # the city's: times in messages are shown in it
+    carbon: CarbonFactors = EUROPEAN_FACTORS  # the city's car baseline and grid
 
     @property
     def moped(self) -> VehicleType:

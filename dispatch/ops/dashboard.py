@@ -7,21 +7,18 @@ answers in. Each figure is defined in docs/api.md ("Dashboard"); the counting is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, tzinfo
+from datetime import date, datetime, time, tzinfo
 
+from dispatch.ops import carbon
 from dispatch.ops.crews import CrewService
-from fleet.catalog import Catalog, VehicleClass
+from fleet.catalog import VehicleClass
 from fleet.db import dashboard as dashboard_db
 from fleet.db import stock as stock_db
 from fleet.db.crew_board import CrewBoard, crew_board
-from fleet.db.dashboard import BIN_PCT, BINS, Delivered
+from fleet.db.dashboard import BIN_PCT, BINS
 from fleet.db.engine import reading, writing
-from fleet.geo import haversine_m
-
-#: The class whose car-trip factor a delivery earns: couriers ride electric mopeds.
-DELIVERY_CLASS = VehicleClass.E_MOPED
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +50,11 @@ def local_day_start(now: datetime, zone: tzinfo) -> datetime:
     return datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
 
 
-def co2_avoided_g(
-    ridden_m: Mapping[VehicleClass, int], delivered: Sequence[Delivered], catalog: Catalog
-) -> float:
-    """Grams of CO2 the car trips replaced would have emitted: each class's metres ridden at
-    its ``replaced_car_co2_g_per_km``, and each delivery's straight line from pick-up to
-    drop-off at the courier moped's factor (a lower bound of the car's road distance). The one
-    place the arithmetic lives: issue 16 refines the factors here."""
-    rides = sum(
-        metres / 1000 * catalog[c].replaced_car_co2_g_per_km
-        for c, metres in ridden_m.items()
-        if c in catalog
-    )
-    factor = catalog[DELIVERY_CLASS].replaced_car_co2_g_per_km if DELIVERY_CLASS in catalog else 0
-    parcels = sum(haversine_m(*d.pickup, *d.dropoff) for d in delivered) / 1000 * factor
-    return rides + parcels
+def co2_avoided_g(service: CrewService, zone: tzinfo, operator_id: str, today: date) -> int:
+    """Grams of CO2 avoided net on the city's day ``today``: the same sum of what each ride and
+    delivery stored as the carbon report's (``dispatch.ops.carbon``), so the two never differ."""
+    (day,) = carbon.daily(service.engine, zone, operator_id, today, today)
+    return day.net_g
 
 
 def utilisation(fleet: int, ride_s: float, day_start: datetime, now: datetime) -> float:
@@ -94,7 +81,6 @@ def kpis(service: CrewService, zone: tzinfo, operator_id: str) -> Kpis:
     with reading(service.engine) as conn:
         classes = dashboard_db.class_figures(conn, operator_id, now, low_pct)
         fleet, ride_s = dashboard_db.ride_seconds(conn, operator_id, day_start, now)
-        ridden = dashboard_db.ridden_m_by_class(conn, operator_id, day_start, now)
         delivered = dashboard_db.delivered_between(conn, operator_id, day_start, now)
         open_tasks = dashboard_db.open_task_count(conn, operator_id)
     return Kpis(
@@ -110,7 +96,7 @@ def kpis(service: CrewService, zone: tzinfo, operator_id: str) -> Kpis:
         open_tasks=open_tasks,
         deliveries_today=len(delivered),
         deliveries_on_time_today=sum(d.on_time for d in delivered),
-        co2_avoided_kg_today=co2_avoided_g(ridden, delivered, service.catalog) / 1000,
+        co2_avoided_kg_today=co2_avoided_g(service, zone, operator_id, day_start.date()) / 1000,
     )
 
 

@@ -25,6 +25,7 @@ from dispatch.riders.nearest import Fetch, rank_nearest
 from dispatch.riders.ranking import WALK_M_PER_S, Ranked, Ranking, RiderRules
 from dispatch.riders.trips import end_of_trip
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
+from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
 from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db import bookings as bookings_db
@@ -64,6 +65,8 @@ class RiderService:
     rules: RiderRules
     hold_s: int
     tariff: Tariff
+    #: the city's car baseline and grid (docs/carbon.md)
+    carbon: CarbonFactors = EUROPEAN_FACTORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +300,7 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
     end = end_of_trip(
         service.catalog[vehicle.vehicle_class],
         service.tariff,
+        carbon=service.carbon,
         soc_pct=vehicle.soc_pct,
         ridden_m=ridden,
         started_at=booking.started_at,
@@ -304,7 +308,14 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
     )
     with writing(service.engine) as conn:
         ended = bookings_db.complete_trip(
-            conn, booking, now, position, end.receipt, soc_pct=end.soc_pct, after=end.status
+            conn,
+            booking,
+            now,
+            position,
+            end.receipt,
+            soc_pct=end.soc_pct,
+            after=end.status,
+            co2=end.co2,
         )
         return _booked(conn, ended)
 

@@ -11,6 +11,8 @@ from sqlalchemy import Connection, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus, Receipt
+from fleet.carbon import Footprint
+from fleet.db import carbon as carbon_db
 from fleet.db.audit import record
 from fleet.db.tables import bookings
 from fleet.db.transitions import Move, move_status
@@ -220,9 +222,11 @@ def complete_trip(
     *,
     soc_pct: float,
     after: VehicleStatus,
+    co2: Footprint | None = None,
 ) -> Booking:
     """The trip ended at ``where``: the booking completes with its receipt, the vehicle stands
-    there with the charge left and the distance on its odometer."""
+    there with the charge left and the distance on its odometer, and the CO2 ledger is credited
+    ``co2`` (``None``: nothing, as for a flagged trip)."""
     ended = move(
         conn,
         booking,
@@ -250,6 +254,8 @@ def complete_trip(
         lon=where.lon,
         odometer_increase_m=receipt.distance_m,
     )
+    if co2 is not None:
+        carbon_db.credit(conn, booking.operator_id, "ride", booking.id, now, co2)
     return ended
 
 

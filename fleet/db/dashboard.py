@@ -126,26 +126,6 @@ def ride_seconds(
     return fleet, max(0.0, float(total))
 
 
-def ridden_m_by_class(
-    conn: Connection, operator_id: str, day_start: datetime, now: datetime
-) -> dict[VehicleClass, int]:
-    """Metres credited on rides that ended in ``[day_start, now]``, per vehicle class; a ride
-    whose receipt was flagged implausible earns no CO2 on its receipt, so none here either."""
-    rows = conn.execute(
-        select(vehicles.c.vehicle_class, func.sum(bookings.c.distance_m))
-        .select_from(bookings.join(vehicles, vehicles.c.id == bookings.c.vehicle_id))
-        .where(
-            bookings.c.operator_id == operator_id,
-            bookings.c.ended_at >= day_start,
-            bookings.c.ended_at <= now,
-            bookings.c.distance_m.is_not(None),
-            bookings.c.receipt_flag.is_(None),
-        )
-        .group_by(vehicles.c.vehicle_class)
-    ).all()
-    return {VehicleClass(c): int(m or 0) for c, m in rows}
-
-
 @dataclass(frozen=True, slots=True)
 class Delivered:
     """A job delivered in the period: where it went from and to (lat, lon), and whether it was

@@ -390,6 +390,7 @@ idempotency_keys = Table(
 
 # The crew room's tables live beside this module (the schema is one MetaData).
 # (import fleet.db.tables, never fleet.db.crew_tables itself: this line completes the schema)
+from fleet.db.carbon_tables import co2_credits as co2_credits  # noqa: E402
 from fleet.db.crew_tables import crew_shifts as crew_shifts  # noqa: E402
 from fleet.db.crew_tables import ops_plans as ops_plans  # noqa: E402
 from fleet.db.crew_tables import station_slots as station_slots  # noqa: E402

@@ -13,6 +13,7 @@ from dispatch.riders import parking
 from dispatch.riders.ranking import Candidate, RiderRules, rank
 from dispatch.riders.trips import end_of_trip
 from dispatch.workev.choice import Charging, EvState, Slot, charge_pct_at, choose_ev
+from fleet.carbon import CarbonFactors
 from fleet.catalog import VehicleClass
 from fleet.geo import Area, Position
 from fleet.plans import StopKind
@@ -152,6 +153,7 @@ def test_an_ended_trip_is_priced_drains_the_battery_and_credits_co2(catalog):
     end = end_of_trip(
         catalog[VehicleClass.E_BIKE],
         tariff,
+        carbon=CarbonFactors(car_g_per_km=125, grid_g_per_kwh=417, charging_efficiency_pct=90),
         soc_pct=20.0,
         ridden_m=3000,
         started_at=NOON,
@@ -159,7 +161,9 @@ def test_an_ended_trip_is_priced_drains_the_battery_and_credits_co2(catalog):
     )
     assert end.receipt.duration_s == 720 and end.receipt.distance_m == 3000
     assert end.receipt.price_minor == 1000 + 12 * 150  # unlock and twelve started minutes
-    assert end.receipt.co2_avoided_g == 3 * 122  # the car kilometres it replaced
+    # the car's 3 × 125 g less 27 Wh / 90 % × 417 g/kWh = 12.51 g of charging, rounded: 13
+    assert end.co2 is not None and (end.co2.car_g, end.co2.charging_g) == (375, 13)
+    assert end.receipt.co2_avoided_g == 362
     assert end.soc_pct == pytest.approx(20.0 - 3 * 9 / 418 * 100, abs=0.1)  # 27 Wh of 418
     assert end.status is VehicleStatus.LOW_BATTERY  # 13.5 % is below the e-bike's 15 %
 

@@ -67,6 +67,9 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/ops/stations": frozenset({MANAGER}),
     "GET /api/v1/ops/crews": frozenset({MANAGER}),
     "GET /api/v1/ops/routes": frozenset({MANAGER}),
+    # CO2 avoided per day (issue 16)
+    "GET /api/v1/ops/carbon": frozenset({MANAGER, CITY}),
+    "GET /api/v1/ops/carbon.csv": frozenset({MANAGER, CITY}),
     "POST /api/v1/ops/tasks/<ops_task_id>/cancel": frozenset({MANAGER}),
     "GET /api/v1/ops/fleet": frozenset({MANAGER, CREW}),
     # crew plans: managers request, read and decide them; crews carry out their tasks

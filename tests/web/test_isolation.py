@@ -118,6 +118,8 @@ def test_lists_never_hold_another_operators_objects(tenants):
         "GET /api/v1/ops/forecast",  # below: B's forecast is stored, not made through the API
         "GET /api/v1/crews/me/tasks",  # a crew's own tasks only: test_crew_plans.py
         "GET /api/v1/ops/kpis",  # figures, no ids: test_dashboard.py counts the operator's own
+        "GET /api/v1/ops/carbon",  # figures, no ids: test_carbon_api.py sums the operator's own
+        "GET /api/v1/ops/carbon.csv",  # the same as CSV
     }
     theirs = [v for k, v in b.ids.items() if k != "tracking_url"]
     for endpoint, key in LISTS.items():

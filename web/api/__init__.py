@@ -11,6 +11,7 @@ def register_views() -> None:
     """Import the view modules so their routes attach to :data:`api` (called by create_app)."""
     from web.api import (  # noqa: F401
         bookings,
+        carbon,
         closures,
         crew_tasks,
         dashboard,

@@ -10,8 +10,14 @@ what the API answers the test meanwhile: markers to the vehicle feed, zones to /
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 
+from fleet.carbon import footprint
+from fleet.db import carbon as carbon_db
+from fleet.db.engine import writing
 from tests.web.browser.conftest import ON_SQLITE, served, shoot, sign_in
 from tests.web.test_bookings import login
 from tests.web.test_crew_plans import _recharge, crew_demo, crew_template  # noqa: F401
@@ -73,6 +79,33 @@ def _tiles_match(page, kpis: dict) -> None:
     )
     assert bars == [b["count"] for b in kpis["charge_histogram"]]
     assert sum(bars) == 80
+
+
+def _credit_rides(app, operator_id: str, clock) -> int:
+    """A few rides of the last two weeks in the CO2 ledger, as ended rides write them (the
+    crew demo's own history is generated, which never counts); their net grams."""
+    engine = app.extensions["fleetops"].engine
+    net = 0
+    with writing(engine) as conn:
+        for days_ago, metres in ((0, 2500), (1, 4000), (3, 1200), (6, 8000), (12, 3000)):
+            co2 = footprint(app.extensions["fleetops"].city.carbon, 14, metres)
+            at = clock.now() - timedelta(days=days_ago, minutes=30)
+            carbon_db.credit(conn, operator_id, "ride", str(uuid.uuid4()), at, co2)
+            net += co2.net_g
+    return net
+
+
+def _chart_matches(page, client, manager, net_g: int) -> None:
+    """The CO2 chart's bars are the API's last 14 days, day by day."""
+    report = client.get("/api/v1/ops/carbon", headers=manager).get_json()
+    assert report["totals"]["net_co2_avoided_g"] == net_g > 0 and report["totals"]["rides"] == 5
+    page.wait_for_selector(f'#co2-chart[data-total="{net_g}"]', timeout=LIVE_MS)
+    bars = page.eval_on_selector_all(
+        "#co2-chart rect",
+        "rs => rs.map(r => [r.getAttribute('data-day'), Number(r.getAttribute('data-net'))])",
+    )
+    assert bars == [[d["day"], d["net_co2_avoided_g"]] for d in report["data"]]
+    assert len(bars) == 14 and sum(1 for _, g in bars if g > 0) == 5
 
 
 def _station_popup(page, client, manager) -> None:
@@ -151,14 +184,16 @@ def _plan_a_shift(page, client, manager) -> None:
 def test_a_manager_watches_the_fleet_closes_roads_and_approves_a_swap_plan(
     open_page, live, redis_url, cache_dir, tmp_path, clock
 ):
-    _base, app, _summary, _ = live
+    _base, app, summary, _ = live
     client = app.test_client()
     manager = login(client, "manager")
+    net_g = _credit_rides(app, summary.operator_id, clock)
     page = open_page(lang="en")
     sign_in(page, "manager")
     assert page.url.endswith("/dashboard")
     _loaded(page, client, manager)
     _tiles_match(page, client.get("/api/v1/ops/kpis", headers=manager).get_json())
+    _chart_matches(page, client, manager, net_g)
     shoot(page, "dashboard-en")
     _filter_by_class(page, client, manager)
 

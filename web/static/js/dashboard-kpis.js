@@ -99,7 +99,10 @@
 
   D.kpis = function () {
     return {
-      refresh: function () { return FO.api("GET", "/ops/kpis").then(D.showKpis); },
+      /* the CO2 chart (dashboard-carbon.js) refreshes with the tiles */
+      refresh: function () {
+        return Promise.all([FO.api("GET", "/ops/kpis").then(D.showKpis), D.carbon().refresh()]);
+      },
     };
   };
 })();

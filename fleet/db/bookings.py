@@ -226,7 +226,9 @@ def complete_trip(
 ) -> Booking:
     """The trip ended at ``where``: the booking completes with its receipt, the vehicle stands
     there with the charge left and the distance on its odometer, and the CO2 ledger is credited
-    ``co2`` (``None``: nothing, as for a flagged trip)."""
+    ``co2`` (``None``: nothing, as for a flagged trip). A vehicle the ride left in another status
+    than available (low on battery) has that change audited too, after the booking's: the
+    regulator's feed says trip_end, then battery_low."""
     ended = move(
         conn,
         booking,
@@ -254,6 +256,19 @@ def complete_trip(
         lon=where.lon,
         odometer_increase_m=receipt.distance_m,
     )
+    if after is not VehicleStatus.AVAILABLE:  # the ride left it low: a change of its own
+        record(
+            conn,
+            AuditEntry(
+                now,
+                booking.operator_id,
+                booking.rider_id,
+                "vehicle.update",
+                "vehicle",
+                booking.vehicle_id,
+                {"status": [str(VehicleStatus.IN_USE), str(after)], "soc_pct": soc_pct},
+            ),
+        )
     if co2 is not None:
         carbon_db.credit(conn, booking.operator_id, "ride", booking.id, now, co2)
     return ended

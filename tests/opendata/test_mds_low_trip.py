@@ -9,8 +9,12 @@ from datetime import UTC, timedelta
 from dispatch.opendata.mds_items import percent
 from fleet.catalog import DEFAULT_CATALOG, VehicleClass
 from tests.opendata import mds_schemas
-from tests.opendata.test_mds_access import MEDIA, city, client, demo, mds_root  # noqa: F401
+from tests.opendata import test_mds_access as access
 from tests.web.test_bookings import available, login
+
+#: The seeded demo, its client, the city's token and the MDS schemas' folder (fixtures).
+demo, client, city, mds_root = access.demo, access.client, access.city, access.mds_root
+MEDIA = access.MEDIA
 
 
 def _ride(client, clock, soc_pct: float):
@@ -33,7 +37,7 @@ def _ride(client, clock, soc_pct: float):
     return kick["id"], done.get_json()
 
 
-def _events(client, city, clock, device_id):  # noqa: F811
+def _events(client, city, clock, device_id):
     clock.advance(3600)  # the hour is over
     hour = (clock.now() - timedelta(hours=1)).astimezone(UTC)
     r = client.get(
@@ -44,15 +48,13 @@ def _events(client, city, clock, device_id):  # noqa: F811
     return r.get_json(), [e for e in r.get_json()["events"] if e["device_id"] == device_id]
 
 
-def test_a_ride_that_drains_the_battery_ends_then_runs_low(  # noqa: F811
-    client, city, clock, mds_root
-):
+def test_a_ride_that_drains_the_battery_ends_then_runs_low(client, city, clock, mds_root):
     low = DEFAULT_CATALOG[VehicleClass.E_KICKBOARD].low_battery_pct
     device, ended = _ride(client, clock, low + 0.5)
     manager = login(client, "manager")
     seen = client.get(f"/api/v1/fleet/vehicles/{device}", headers=manager).get_json()
     assert seen["status"] == "low_battery", (ended, seen)
-    body, mine = _events(client, city, clock, device)
+    _body, mine = _events(client, city, clock, device)
     kinds = [(e["vehicle_state"], e["event_types"]) for e in mine]
     assert kinds[-2:] == [("available", ["trip_end"]), ("non_operational", ["battery_low"])]
     assert mine[-1]["battery_percent"] == percent(seen["soc_pct"])
@@ -61,7 +63,7 @@ def test_a_ride_that_drains_the_battery_ends_then_runs_low(  # noqa: F811
         assert mds_schemas.problems(checker, event) == [], event
 
 
-def test_a_ride_that_leaves_charge_ends_available(client, city, clock):  # noqa: F811
+def test_a_ride_that_leaves_charge_ends_available(client, city, clock):
     device, _ended = _ride(client, clock, 90)
     _body, mine = _events(client, city, clock, device)
     assert [(e["vehicle_state"], e["event_types"]) for e in mine][-1] == (

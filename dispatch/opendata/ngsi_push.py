@@ -28,6 +28,18 @@ TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
 QUOTE_CHARS = 300
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib would resend an upsert as a GET without its body (301-303) to
+    whatever host ``Location`` names, and a 2xx there would count as the batch taken. The 3xx
+    is then an ``HTTPError`` like any other status."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 class BrokerError(RuntimeError):
     """The broker did not take a batch."""
 
@@ -97,7 +109,8 @@ def post_batch(broker: Broker, batch: Sequence[dict[str, Any]]) -> int:
     BrokerUnavailable
         No connection, a timeout, or a transient status (5xx, 429).
     BrokerRefused
-        Any other status: a 4xx, or 207 (some entities refused; the answer names them).
+        Any other status: a 4xx, a redirect (never followed), or 207 (some entities refused;
+        the answer names them).
     """
     headers = {"Content-Type": "application/ld+json", "Accept": "application/json"}
     if broker.tenant:
@@ -105,10 +118,17 @@ def post_batch(broker: Broker, batch: Sequence[dict[str, Any]]) -> int:
     body = json.dumps(list(batch), ensure_ascii=False).encode()
     request = urllib.request.Request(broker.upsert_url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=broker.timeout_s) as answer:
+        with _OPENER.open(request, timeout=broker.timeout_s) as answer:
             status, raw = int(answer.status), answer.read(QUOTE_CHARS)
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read(QUOTE_CHARS)
+        if 300 <= status < 400:
+            where = str(exc.headers.get("Location", "nowhere"))[:QUOTE_CHARS]
+            msg = (
+                f"context broker at {broker.url} answered {status}, a redirect to {where}, to "
+                "an upsert: redirects are not followed; set the broker URL to where it points"
+            )
+            raise BrokerRefused(msg) from None
     except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
         reason = getattr(exc, "reason", exc)
         msg = f"context broker at {broker.url} unreachable: {reason}"

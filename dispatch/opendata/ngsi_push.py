@@ -6,11 +6,13 @@ The upsert replaces each entity whole (the default ``options=replace``), so an a
 longer send (a vehicle that left its station) is gone from the broker too, and sending the same
 entities twice changes nothing. A batch the broker refuses, in full (4xx) or in part (207), or
 that still fails after the last try, raises: the caller (an RQ job) fails and rq records why.
-Standard library only (urllib): the platform declares no HTTP client.
+Standard library only (urllib, through ``ngsi_http``: no redirect followed, a request cut at
+its timeout): the platform declares no HTTP client.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -19,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from dispatch.opendata.ngsi_http import Deadline, opener
+
 UPSERT_PATH = "/ngsi-ld/v1/entityOperations/upsert"
 #: The broker said every entity was created (201) or updated (204).
 DONE = frozenset({201, 204})
@@ -26,18 +30,6 @@ DONE = frozenset({201, 204})
 TRANSIENT = frozenset({408, 425, 429, 500, 502, 503, 504})
 #: How much of a broker's answer an error quotes.
 QUOTE_CHARS = 300
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow no redirect: urllib would resend an upsert as a GET without its body (301-303) to
-    whatever host ``Location`` names, and a 2xx there would count as the batch taken. The 3xx
-    is then an ``HTTPError`` like any other status."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 class BrokerError(RuntimeError):
@@ -117,22 +109,33 @@ def post_batch(broker: Broker, batch: Sequence[dict[str, Any]]) -> int:
         headers["NGSILD-Tenant"] = broker.tenant
     body = json.dumps(list(batch), ensure_ascii=False).encode()
     request = urllib.request.Request(broker.upsert_url, data=body, headers=headers, method="POST")
+    deadline = Deadline(broker.timeout_s)
     try:
-        with _OPENER.open(request, timeout=broker.timeout_s) as answer:
+        with opener(deadline).open(request, timeout=broker.timeout_s) as answer:
             status, raw = int(answer.status), answer.read(QUOTE_CHARS)
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read(QUOTE_CHARS)
-        if 300 <= status < 400:
+        if 300 <= status < 400 and not deadline.expired:
             where = str(exc.headers.get("Location", "nowhere"))[:QUOTE_CHARS]
             msg = (
                 f"context broker at {broker.url} answered {status}, a redirect to {where}, to "
                 "an upsert: redirects are not followed; set the broker URL to where it points"
             )
             raise BrokerRefused(msg) from None
-    except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
-        reason = getattr(exc, "reason", exc)
+    # refused, reset, DNS, timeout; HTTPException: an answer that is not HTTP
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason: object = getattr(exc, "reason", exc)
+        if isinstance(exc, http.client.HTTPException):
+            reason = f"not an HTTP answer: {exc!r:.{QUOTE_CHARS}}"
+        if deadline.expired:
+            reason = f"no whole answer within the timeout of {broker.timeout_s} s"
         msg = f"context broker at {broker.url} unreachable: {reason}"
         raise BrokerUnavailable(msg) from None
+    finally:
+        deadline.disarm()
+    if deadline.expired:  # cut mid-answer: what was read is not the broker's whole answer
+        msg = f"context broker at {broker.url} sent no whole answer within {broker.timeout_s} s"
+        raise BrokerUnavailable(msg)
     if status in DONE:
         return status
     msg = f"context broker at {broker.url} answered {status} to an upsert: {_quote(raw)}"

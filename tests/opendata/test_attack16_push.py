@@ -1,19 +1,28 @@
-"""The NGSI-LD push against a broker that redirects: a 3xx is never followed (urllib turned a
-redirected POST into a GET, dropped the body and went to whatever host ``Location`` named; a
-2xx there counted as the batch taken)."""
+"""The NGSI-LD push against a broker that misbehaves: a redirect is never followed (urllib
+turned a redirected POST into a GET, dropped the body and went to whatever host ``Location``
+named; a 2xx there counted as the batch taken); an answer that drips in a byte at a time is cut
+at the request's timeout; an answer that is not HTTP is "unavailable", like a reset."""
 
 from __future__ import annotations
 
+import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from cli.redis_server import free_port
-from dispatch.opendata.ngsi_push import Broker, BrokerRefused, post_batch, upsert
+from dispatch.opendata.ngsi_push import (
+    Broker,
+    BrokerRefused,
+    BrokerUnavailable,
+    post_batch,
+    upsert,
+)
 
 
 class _Seen(ThreadingHTTPServer):
@@ -74,3 +83,48 @@ def test_a_redirected_push_never_counts_as_done():
         with pytest.raises(BrokerRefused):
             upsert(Broker(_url(broker), attempts=2, backoff_s=0), [{"id": "a"}, {"id": "b"}])
         assert elsewhere.requests == []
+
+
+@contextmanager
+def _raw_broker(answer: Callable[[socket.socket], None]) -> Iterator[str]:
+    """A broker that reads the request and then writes ``answer`` on the bare socket."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(1 << 16)
+            with suppress(OSError):
+                answer(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        thread.join()
+
+
+def _drip(conn: socket.socket) -> None:
+    """A 204 whose headers come a byte at a time, each well within the socket's timeout: the
+    request's timeout must bound the whole answer, not each read."""
+    conn.sendall(b"HTTP/1.1 204 No Content\r\n")
+    for _ in range(40):
+        time.sleep(0.1)
+        conn.sendall(b"X")
+    conn.sendall(b": y\r\n\r\n")
+
+
+def test_a_broker_dripping_its_answer_times_out_as_unavailable():
+    with _raw_broker(_drip) as url, pytest.raises(BrokerUnavailable) as caught:
+        post_batch(Broker(url, timeout_s=0.5, attempts=1), [{"id": "a"}])
+    assert "0.5" in str(caught.value)
+
+
+def test_a_broker_answering_no_http_is_unavailable_not_a_crash():
+    not_http = _raw_broker(lambda c: c.sendall(b"SSH-2.0-OpenSSH\r\n\r\n"))
+    with not_http as url, pytest.raises(BrokerUnavailable):
+        post_batch(Broker(url, timeout_s=2, attempts=1), [{"id": "a"}])

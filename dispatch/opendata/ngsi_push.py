@@ -6,11 +6,13 @@ The upsert replaces each entity whole (the default ``options=replace``), so an a
 longer send (a vehicle that left its station) is gone from the broker too, and sending the same
 entities twice changes nothing. A batch the broker refuses, in full (4xx) or in part (207), or
 that still fails after the last try, raises: the caller (an RQ job) fails and rq records why.
-Standard library only (urllib): the platform declares no HTTP client.
+Standard library only (urllib, through ``ngsi_http``: no redirect followed, a request cut at
+its timeout): the platform declares no HTTP client.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -18,6 +20,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from dispatch.opendata.ngsi_http import Deadline, opener
 
 UPSERT_PATH = "/ngsi-ld/v1/entityOperations/upsert"
 #: The broker said every entity was created (201) or updated (204).
@@ -97,22 +101,41 @@ def post_batch(broker: Broker, batch: Sequence[dict[str, Any]]) -> int:
     BrokerUnavailable
         No connection, a timeout, or a transient status (5xx, 429).
     BrokerRefused
-        Any other status: a 4xx, or 207 (some entities refused; the answer names them).
+        Any other status: a 4xx, a redirect (never followed), or 207 (some entities refused;
+        the answer names them).
     """
     headers = {"Content-Type": "application/ld+json", "Accept": "application/json"}
     if broker.tenant:
         headers["NGSILD-Tenant"] = broker.tenant
     body = json.dumps(list(batch), ensure_ascii=False).encode()
     request = urllib.request.Request(broker.upsert_url, data=body, headers=headers, method="POST")
+    deadline = Deadline(broker.timeout_s)
     try:
-        with urllib.request.urlopen(request, timeout=broker.timeout_s) as answer:
+        with opener(deadline).open(request, timeout=broker.timeout_s) as answer:
             status, raw = int(answer.status), answer.read(QUOTE_CHARS)
     except urllib.error.HTTPError as exc:
         status, raw = exc.code, exc.read(QUOTE_CHARS)
-    except (urllib.error.URLError, OSError) as exc:  # refused, reset, DNS, timeout
-        reason = getattr(exc, "reason", exc)
+        if 300 <= status < 400 and not deadline.expired:
+            where = str(exc.headers.get("Location", "nowhere"))[:QUOTE_CHARS]
+            msg = (
+                f"context broker at {broker.url} answered {status}, a redirect to {where}, to "
+                "an upsert: redirects are not followed; set the broker URL to where it points"
+            )
+            raise BrokerRefused(msg) from None
+    # refused, reset, DNS, timeout; HTTPException: an answer that is not HTTP
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason: object = getattr(exc, "reason", exc)
+        if isinstance(exc, http.client.HTTPException):
+            reason = f"not an HTTP answer: {exc!r:.{QUOTE_CHARS}}"
+        if deadline.expired:
+            reason = f"no whole answer within the timeout of {broker.timeout_s} s"
         msg = f"context broker at {broker.url} unreachable: {reason}"
         raise BrokerUnavailable(msg) from None
+    finally:
+        deadline.disarm()
+    if deadline.expired:  # cut mid-answer: what was read is not the broker's whole answer
+        msg = f"context broker at {broker.url} sent no whole answer within {broker.timeout_s} s"
+        raise BrokerUnavailable(msg)
     if status in DONE:
         return status
     msg = f"context broker at {broker.url} answered {status} to an upsert: {_quote(raw)}"

@@ -31,6 +31,9 @@ bp = APIBlueprint("mds", __name__, url_prefix="/mds", enable_openapi=False)
 
 #: Items per page of the paged feeds, and the most a client may ask for.
 PAGE_SIZE = 1000
+#: The largest ``after`` cursor: the audit log's ids are 32-bit integers (PostgreSQL's
+#: ``integer``), and a bigger number sent to the database is an error there, not "no more".
+MAX_AFTER = 2**31 - 1
 #: Milliseconds before the near-realtime feeds may differ (they are read live: 0).
 TTL_MS = 0
 
@@ -154,7 +157,7 @@ def historical_events() -> Response:
 def recent_events() -> Response:
     """The events of ``start_time <= timestamp < end_time`` (milliseconds, two weeks back at
     most), a page at a time (``after``: where the previous page's ``next`` link stopped)."""
-    after, limit = _count("after", 0, 2**62), _paging()[1]
+    after, limit = _count("after", 0, MAX_AFTER), _paging()[1]
     start, end = request.args.get("start_time"), request.args.get("end_time")
     page = feeds.recent_events(_source(), operator_id(), start, end, after=after, limit=limit)
     nxt = None
@@ -165,6 +168,7 @@ def recent_events() -> Response:
     return answer({"version": MDS_VERSION, "links": {"next": nxt}, "events": page.items})
 
 
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def elsewhere(rest: str) -> Response:
     """Any other path under ``/mds/`` (after the token check): 404 in MDS's error body."""

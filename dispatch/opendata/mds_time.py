@@ -17,6 +17,11 @@ from dispatch.opendata.mds_exceptions import (
 HOUR = timedelta(hours=1)
 #: How far back ``/events/recent`` reaches (the provider spec: "at most two weeks old").
 RECENT_REACH = timedelta(weeks=2)
+#: How long after a moment its events are settled: a change is logged with the time its
+#: transaction began and becomes visible when it commits, so a range ending later than this
+#: ago could be answered before a change inside it is visible, and a client that asks range
+#: after range would never see it. Longer than any of the platform's writing transactions.
+SETTLE = timedelta(seconds=30)
 _HOUR_FORMAT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})")
 #: Timestamps beyond year 9999 cannot be dates; refuse them before converting.
 _MAX_MS = 253_402_300_799_999
@@ -63,8 +68,11 @@ def check_hour(start: datetime, now: datetime, since: datetime, param: str) -> N
     if start + HOUR <= since:
         msg = f"{param} {start:%Y-%m-%dT%H} is before this provider began operating"
         raise HourOutOfService(msg)
-    if start + HOUR > now:
-        msg = f"{param} {start:%Y-%m-%dT%H} is not over yet: ask again after it ends"
+    if start + HOUR + SETTLE > now:
+        msg = (
+            f"{param} {start:%Y-%m-%dT%H} is not over yet: ask again "
+            f"{SETTLE.seconds} s after it ends, when its last changes have settled"
+        )
         raise HourNotOver(msg)
 
 
@@ -108,6 +116,13 @@ def recent_window(
     if start > now:
         msg = "start_time is in the future: there are no events yet"
         raise MdsParamError(msg, param="start_time")
+    if end > now - SETTLE:
+        msg = (
+            f"end_time is less than {SETTLE.seconds} s ago: changes of the last "
+            f"{SETTLE.seconds} s may still be committing and a range that ends there could "
+            f"miss them for good; ask up to {SETTLE.seconds} s before now"
+        )
+        raise MdsParamError(msg, param="end_time")
     if end - start > RECENT_REACH:
         msg = "the range from start_time to end_time is longer than two weeks; ask in parts"
         raise MdsParamError(msg, param="end_time")

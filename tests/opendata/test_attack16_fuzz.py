@@ -58,7 +58,9 @@ MDS = [
 def test_an_after_cursor_beyond_the_logs_ids_is_a_400_not_a_500(client, clock):
     """audit_log.id is a 32-bit integer: PostgreSQL refused a bigger ``after`` with an error."""
     headers = login(client, "city")
-    now = int(clock.now().timestamp() * 1000) - 3600_000
+    now = (
+        int(clock.now().timestamp() * 1000) - 3600_000 - 30_000
+    )  # a settled hour (mds_time.SETTLE)
     window = f"start_time={now}&end_time={now + 3600_000}"
     r = client.get(f"/mds/events/recent?{window}&after=4611686018427387904", headers=headers)
     assert r.status_code == 400, r.get_data(as_text=True)

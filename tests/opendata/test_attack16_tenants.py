@@ -24,6 +24,7 @@ def test_mds_and_ngsi_are_each_operators_own(engine, settings, clock):
         first_b_entry = conn.execute(
             sa.select(sa.func.min(audit_log.c.id)).where(audit_log.c.operator_id == b.operator_id)
         ).scalar()
+    clock.advance(60)  # the changes above have settled (dispatch.opendata.mds_time.SETTLE)
     now_ms = int(clock.now().timestamp() * 1000)
     for me, other in ((a, b), (b, a)):
         city = me.as_("city")
@@ -35,7 +36,7 @@ def test_mds_and_ngsi_are_each_operators_own(engine, settings, clock):
             theirs = sorted(mine[other.operator_id])[0]
             r = me.client.get(path + theirs, headers=city)
             assert r.status_code == 404, r.get_data(as_text=True)
-        window = f"start_time={now_ms - 86_400_000}&end_time={now_ms + 1000}"
+        window = f"start_time={now_ms - 86_400_000}&end_time={now_ms - 30_000}"
         for after in (0, first_b_entry - 1):
             r = me.client.get(f"/mds/events/recent?{window}&after={after}", headers=city)
             assert r.status_code == 200, r.get_data(as_text=True)

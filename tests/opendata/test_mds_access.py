@@ -129,6 +129,17 @@ def test_malformed_missing_and_out_of_range_hours(client, city, clock):
     r = client.get(f"/mds/telemetry?telemetry_time={future}", headers=city)
     assert _is_mds_error(r, 400)["error_details"] == ["telemetry_time"]
     _is_mds_error(client.get(f"/mds/telemetry?telemetry_time={current}", headers=city), 202)
+    # an hour that ended less than SETTLE ago may still have changes committing: not ready yet
+    clock.advance(3600)  # the hour the provider began in has just ended
+    just_over = _hour(clock.now() - timedelta(hours=1))
+    feeds = (("trips", "end_time"), ("events/historical", "event_time"),
+             ("telemetry", "telemetry_time"))  # fmt: skip
+    for feed, param in feeds:
+        body = _is_mds_error(client.get(f"/mds/{feed}?{param}={just_over}", headers=city), 202)
+        assert "settled" in body["error_description"]
+    clock.advance(30)
+    for feed, param in feeds:
+        assert client.get(f"/mds/{feed}?{param}={just_over}", headers=city).status_code == 200
 
 
 def test_recent_events_refuse_reversed_too_long_and_too_old_ranges(client, city, clock):
@@ -148,11 +159,15 @@ def test_recent_events_refuse_reversed_too_long_and_too_old_ranges(client, city,
         f"start_time={now - HOUR_MS}&end_time=1e99": "end_time",
         f"start_time={now - HOUR_MS}&end_time={'9' * 400}": "end_time",
         f"start_time={now - HOUR_MS}.5&end_time={now}": "start_time",
+        f"start_time={now - HOUR_MS}&end_time={now - 29_999}": "end_time",  # not settled yet
     }
     for query, param in cases.items():
         body = _is_mds_error(client.get(f"/mds/events/recent?{query}", headers=city), 400)
         assert body["error_details"] == [param], (query, body)
-    ok = client.get(f"/mds/events/recent?start_time={now - HOUR_MS}&end_time={now}", headers=city)
+    settled = now - 30_000  # the newest end: changes up to 30 s ago may still be committing
+    ok = client.get(
+        f"/mds/events/recent?start_time={now - HOUR_MS}&end_time={settled}", headers=city
+    )
     assert ok.status_code == 200, ok.get_json(force=True)
 
 

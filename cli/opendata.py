@@ -26,6 +26,23 @@ def opendata() -> None:
     """Open data: NGSI-LD entities for the city data hub."""
 
 
+def no_redis_message(var_dir: Path) -> str:
+    """What to do when ``REDIS_URL`` is unset: under ``fleetops run`` the queue is its embedded
+    Redis, on a port of its choosing that it keeps in ``var/redis/port``, so name that URL."""
+    from cli.redis_server import EmbeddedRedis
+
+    msg = "REDIS_URL is unset: the push runs on the queue (a `fleetops worker` takes it)"
+    try:
+        port = int(EmbeddedRedis(var_dir / "redis").port_file.read_text().strip())
+    except (OSError, ValueError):
+        return f"{msg}; set REDIS_URL to the Redis your worker reads"
+    return (
+        f"{msg}; if `fleetops run` is running on {var_dir}, its embedded Redis is "
+        f"REDIS_URL=redis://127.0.0.1:{port}/0 (or set FLEETOPS_NGSI_BROKER_URL before "
+        "`fleetops run`: its scheduler then pushes every open_data.ngsi_push_every_s)"
+    )
+
+
 def _operators(settings: Settings, name: str | None, every: bool) -> list[Operator]:
     """The operators a command is about: the one named, all with ``--all``, or the only one."""
     from fleet.db.engine import make_engine, reading
@@ -131,8 +148,7 @@ def ngsi_ld_push(operator_name: str | None, every: bool) -> None:
         msg = "no context broker: set open_data.ngsi_broker_url (FLEETOPS_NGSI_BROKER_URL)"
         raise click.UsageError(msg)
     if settings.redis_url is None:
-        msg = "REDIS_URL is unset: the push runs on the queue (a `fleetops worker` takes it)"
-        raise click.UsageError(msg)
+        raise click.UsageError(no_redis_message(settings.var_dir))
     reachable_or_exit(settings)
     connection = connect(settings.redis_url)
     for operator in _operators(settings, operator_name, every):

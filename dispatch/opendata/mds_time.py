@@ -25,6 +25,9 @@ SETTLE = timedelta(seconds=30)
 _HOUR_FORMAT = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2})")
 #: Timestamps beyond year 9999 cannot be dates; refuse them before converting.
 _MAX_MS = 253_402_300_799_999
+#: Below this (1973-03-03 in milliseconds) a timestamp is almost surely seconds sent by mistake:
+#: every instant since then is a 10-digit number in seconds and a 12- or 13-digit one in ms.
+_SECONDS_LIKE = 100_000_000_000
 
 
 def parse_hour(text: str | None, param: str) -> datetime:
@@ -104,6 +107,13 @@ def recent_window(
     MdsMissingParam, MdsParamError
     """
     start, end = parse_ms(start_text, "start_time"), parse_ms(end_text, "end_time")
+    for param, at in (("start_time", start), ("end_time", end)):
+        if at.timestamp() * 1000 < _SECONDS_LIKE:
+            msg = (
+                f"{param} looks like seconds: MDS times are milliseconds since 1970-01-01 UTC "
+                f"(now is {int(now.timestamp() * 1000)})"
+            )
+            raise MdsParamError(msg, param=param)
     if start >= end:
         msg = "start_time must be before end_time (the range is start_time <= t < end_time)"
         raise MdsParamError(msg, param="start_time")

@@ -197,6 +197,20 @@ def test_type_narrows_the_export_and_an_unknown_one_is_named(demo):  # noqa: F81
     assert "Vehicle" in error["message"]
 
 
+def test_paging_filters_and_options_are_refused_not_ignored(demo):  # noqa: F811
+    """A broker's query parameters would get the whole state back, looking like a page or a
+    filtered answer: each is a 400 that names it."""
+    client = demo[0].test_client()
+    headers = login(client, "city")
+    for query, named in (("limit=2&offset=0", ["limit", "offset"]), ("q=battery<0.2", ["q"]),
+                         ("type=Vehicle&options=keyValues", ["options"])):  # fmt: skip
+        answer = client.get(f"/ngsi-ld/v1/entities?{query}", headers=headers)
+        assert answer.status_code == 400, query
+        error = answer.get_json()["error"]
+        assert error["code"] == "unsupported_parameter" and error["detail"]["parameters"] == named
+        assert all(name in error["message"] for name in named)
+
+
 def test_plain_json_moves_the_context_to_a_link_header(demo):  # noqa: F811
     client = demo[0].test_client()
     headers = {**login(client, "city"), "Accept": "application/json"}

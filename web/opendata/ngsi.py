@@ -67,11 +67,27 @@ def _types() -> list[str]:
     return [t.strip() for value in raw for t in value.split(",") if t.strip()]
 
 
+def _refuse_other_parameters() -> None:
+    """Refuse NGSI-LD query parameters the export does not implement (``limit``, ``offset``,
+    ``q``, ``id``, ``attrs``, ``options``, ...): answering the whole state to them would look
+    like an answer (a page, a filter, keyValues) and be wrong."""
+    other = sorted(set(request.args) - {"type"})
+    if other:
+        named = ", ".join(other)[:200]
+        msg = (
+            f"this export takes only type (entity types, comma-separated), not {named}: it "
+            "answers the operator's whole state at once, with no paging, filters or options; "
+            "query a context broker the entities are pushed to for those (docs/ngsi-ld.md)"
+        )
+        raise api_error(400, msg, "unsupported_parameter", {"parameters": other[:20]})
+
+
 @bp.get("/ngsi-ld/v1/entities")
 @api_auth.login_required(role=READERS)
 def entities() -> Response:
     """The caller's operator's entities as a JSON-LD array (``?type=Vehicle,...`` narrows it;
-    an unknown type is a 400 that lists the known ones)."""
+    an unknown type is a 400 that lists the known ones, and any other parameter a 400 too)."""
+    _refuse_other_parameters()
     platform = ctx()
     try:
         found = export_entities(

@@ -14,10 +14,6 @@
     return node;
   }
 
-  function kg(grams) {
-    return (grams / 1000).toFixed(1);
-  }
-
   D.showCarbon = function (report) {
     var box = document.getElementById("co2-chart");
     if (!box) return;
@@ -38,7 +34,7 @@
       });
       var title = svg("title", {});
       title.textContent = FO.t("dashboard.co2.day", {
-        day: d.day, kg: kg(d.net_co2_avoided_g), rides: d.rides, deliveries: d.deliveries,
+        day: d.day, amount: D.co2Text(d.net_co2_avoided_g), rides: d.rides, deliveries: d.deliveries,
       });
       bar.appendChild(title);
       box.appendChild(bar);
@@ -51,7 +47,7 @@
         box.appendChild(tick);
       });
       var most = svg("text", { x: String(WIDTH), y: "7", "text-anchor": "end", class: "tick" });
-      most.textContent = FO.t("dashboard.kpi.kg", { kg: kg(top) });
+      most.textContent = D.co2Text(top);
       box.appendChild(most);
     }
     box.setAttribute("data-days", String(days.length));

@@ -52,6 +52,13 @@
     box.setAttribute("data-bins", String(bins.length));
   }
 
+  /* An amount of CO2 as a tile or the chart writes it: grams below a kilogram, else kilograms
+   * to one decimal, so the grams of a quiet day or of a few short rides do not read "0.0 kg". */
+  D.co2Text = function (grams) {
+    if (Math.abs(grams) < 1000) return FO.t("dashboard.kpi.g", { g: String(grams) });
+    return FO.t("dashboard.kpi.kg", { kg: (grams / 1000).toFixed(1) });
+  };
+
   D.showKpis = function (k) {
     document.querySelectorAll('[data-kpi^="available."]').forEach(function (el) {
       var cls = el.getAttribute("data-kpi").slice("available.".length);
@@ -64,7 +71,7 @@
     show("open_tasks", k.open_tasks, String(k.open_tasks));
     show("deliveries_today", k.deliveries_today, String(k.deliveries_today));
     show("deliveries_on_time_today", k.deliveries_on_time_today, String(k.deliveries_on_time_today));
-    show("co2_avoided_kg_today", k.co2_avoided_kg_today, FO.t("dashboard.kpi.kg", { kg: k.co2_avoided_kg_today.toFixed(1) }));
+    show("co2_avoided_kg_today", k.co2_avoided_kg_today, D.co2Text(Math.round(k.co2_avoided_kg_today * 1000)));
     histogram(k.charge_histogram);
     document.getElementById("as-of").textContent = FO.t("dashboard.as_of", { time: k.as_of.slice(11, 19) });
     D.setNow(k.as_of);

@@ -29,5 +29,12 @@ def test_seconds_for_milliseconds_are_named_as_such(start, end, param):
 
 
 def test_milliseconds_pass():
-    start, end = recent_window(str(NOW_MS - 3_600_000), str(NOW_MS), NOW)
+    settled = NOW_MS - 30_000  # the newest end it answers (mds_time.SETTLE)
+    start, end = recent_window(str(settled - 3_600_000), str(settled), NOW)
     assert (end - start).total_seconds() == 3600
+
+
+def test_an_end_not_yet_settled_is_refused():
+    with pytest.raises(MdsParamError, match="30 s") as caught:
+        recent_window(str(NOW_MS - 3_600_000), str(NOW_MS - 29_999), NOW)
+    assert caught.value.param == "end_time"

@@ -94,13 +94,14 @@ def test_other_roles_are_403(client, who):
 def test_the_media_type_is_honoured_and_an_unserved_version_is_406(client, city, mds_root):
     for accept in (None, "*/*", "application/json", MEDIA, "application/vnd.mds+json",
                    "application/vnd.mds+json;version=1.2, application/vnd.mds+json;version=2.0",
-                   'application/vnd.mds+json; version="2.0"; q=0.9'):  # fmt: skip
+                   'application/vnd.mds+json; version="2.0"; q=0.9',
+                   "application/vnd.mds+json;version=2.0.0"):  # fmt: skip
         headers = dict(city, **({"Accept": accept} if accept else {}))
         r = client.get("/mds/vehicles", headers=headers)
         assert r.status_code == 200, (accept, r.get_json(force=True))
         assert r.headers["Content-Type"] == MEDIA
     for accept in ("application/vnd.mds+json;version=1.2", "application/vnd.mds+json;version=3.0",
-                   "text/html", "application/vnd.mds+json;version=2.0;q=0"):  # fmt: skip
+                   "application/vnd.mds+json;version=2.1.0", "text/html", "application/vnd.mds+json;version=2.0;q=0"):  # fmt: skip
         r = client.get("/mds/vehicles", headers=dict(city, Accept=accept))
         body = _is_mds_error(r, 406, mds_root)
         assert "2.0" in body["error_description"], accept

@@ -74,6 +74,13 @@ def _media_ranges(accept: str) -> list[tuple[str, dict[str, str]]]:
     return ranges
 
 
+def _major_minor(version: str) -> str:
+    """``2.0`` of ``2.0`` and of ``2.0.0``: the header names MAJOR.MINOR, but a client may copy
+    the full version the bodies carry, which names the same API."""
+    parts = version.split(".")
+    return ".".join(parts[:2]) if len(parts) == 3 and all(p.isdigit() for p in parts) else version
+
+
 def check_accept() -> None:
     """Refuse (406) an ``Accept`` that admits no MDS version this provider serves: an MDS
     media type of another version, or only types that are not JSON. No ``Accept`` (or one
@@ -85,7 +92,7 @@ def check_accept() -> None:
     for media, params in _media_ranges(accept[:2000]):
         if media == MDS_MEDIA:
             version = params.get("version")
-            if version is None or version in SERVED_VERSIONS:
+            if version is None or _major_minor(version) in SERVED_VERSIONS:
                 return
             asked.append(version)
         elif media in _ALSO_FINE:

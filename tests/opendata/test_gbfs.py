@@ -12,39 +12,27 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from cli.demo import seed_demo
-from cli.main import prepare_city
 from dispatch.opendata.gbfs_format import FILES, Version
-from fleet.catalog import DEFAULT_CATALOG
-from fleet.db.engine import writing
 from fleet.db.tables import vehicles
-from fleet.ids import RandomIds
 from tests.opendata.gbfs_schemas import official_schemas
+from tests.web import conftest as web_fixtures
 from tests.web.tenants import two_tenants
 from tests.web.test_bookings import available, login
 from web import create_app
+
+#: tests/web/conftest.py's seeded demo, under a name that leaves ``demo`` to this module.
+web_demo = web_fixtures.demo
 
 PATH = {Version.V3: "v3", Version.V2: "v2"}
 VEHICLES = {Version.V3: "vehicle_status", Version.V2: "free_bike_status"}
 
 
 @pytest.fixture
-def demo(engine, settings, clock):
-    """The demo operator seeded on the synthetic city (60 vehicles), and its app."""
-    prepared = prepare_city(settings, "synthetic")
-    with writing(engine) as conn:
-        seed_demo(
-            conn,
-            profile=prepared.profile,
-            layout=prepared.layout,
-            graphs=prepared.graphs,
-            n_vehicles=60,
-            clock=clock,
-            ids=RandomIds(),
-            catalog=DEFAULT_CATALOG,
-            seed=3,
-        )
-    return create_app(settings, engine=engine, clock=clock)
+def demo(web_demo):
+    """The demo operator seeded on the synthetic city (60 vehicles): its app
+    (tests/web/conftest.py's ``demo``, which also gives the seeding's summary and city)."""
+    app, _summary, _city = web_demo
+    return app
 
 
 @pytest.fixture

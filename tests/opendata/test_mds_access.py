@@ -101,7 +101,8 @@ def test_the_media_type_is_honoured_and_an_unserved_version_is_406(client, city,
         assert r.status_code == 200, (accept, r.get_json(force=True))
         assert r.headers["Content-Type"] == MEDIA
     for accept in ("application/vnd.mds+json;version=1.2", "application/vnd.mds+json;version=3.0",
-                   "application/vnd.mds+json;version=2.1.0", "text/html", "application/vnd.mds+json;version=2.0;q=0"):  # fmt: skip
+                   "application/vnd.mds+json;version=2.1.0", "text/html",
+                   "application/vnd.mds+json;version=2.0;q=0"):  # fmt: skip
         r = client.get("/mds/vehicles", headers=dict(city, Accept=accept))
         body = _is_mds_error(r, 406, mds_root)
         assert "2.0" in body["error_description"], accept

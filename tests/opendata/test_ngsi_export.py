@@ -22,6 +22,7 @@ from dispatch.opendata.ngsi_context import (
     SDM_TRANSPORT_TERMS,
     SDM_TYPES,
 )
+from dispatch.opendata.ngsi_export import MAX_LIMIT
 from tests.opendata.ngsi_core import CORE_STAND_IN, NGSI_LD
 from tests.web.conftest import demo  # noqa: F401  (the seeded demo city and its app)
 from tests.web.test_bookings import login
@@ -45,7 +46,7 @@ def entities_of(client, who: str = "city", query: str = "") -> list[dict[str, An
 def exported(demo):  # noqa: F811
     app, summary, _prepared = demo
     client = app.test_client()
-    return client, summary, entities_of(client)
+    return client, summary, entities_of(client, query=f"?limit={MAX_LIMIT}")
 
 
 def _check_geometry(geometry: dict[str, Any]) -> None:
@@ -198,11 +199,11 @@ def test_type_narrows_the_export_and_an_unknown_one_is_named(demo):  # noqa: F81
 
 
 def test_paging_filters_and_options_are_refused_not_ignored(demo):  # noqa: F811
-    """A broker's query parameters would get the whole state back, looking like a page or a
-    filtered answer: each is a 400 that names it."""
+    """A broker's filters and options would get every entity back, looking like a filtered
+    answer: each is a 400 that names it (paging is taken: tests/opendata/test_ngsi_paging.py)."""
     client = demo[0].test_client()
     headers = login(client, "city")
-    for query, named in (("limit=2&offset=0", ["limit", "offset"]), ("q=battery<0.2", ["q"]),
+    for query, named in (("limit=2&id=urn:x&attrs=name", ["attrs", "id"]), ("q=battery<0.2", ["q"]),
                          ("type=Vehicle&options=keyValues", ["options"])):  # fmt: skip
         answer = client.get(f"/ngsi-ld/v1/entities?{query}", headers=headers)
         assert answer.status_code == 400, query

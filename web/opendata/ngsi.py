@@ -17,12 +17,13 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from dispatch.opendata.ngsi_context import CONTEXT_PATH, Contexts, context_document
-from dispatch.opendata.ngsi_export import export_entities
+from dispatch.opendata.ngsi_export import export_page
 from fleet.exceptions import InvalidValue
 from fleet.identity import Role
 from web.auth import api_auth, current_user
 from web.context import ctx
 from web.errors import api_error
+from web.opendata.ngsi_paging import COUNT_HEADER, PAGING, page_links, read_paging
 
 bp = Blueprint("ngsi_ld", __name__)
 
@@ -68,16 +69,16 @@ def _types() -> list[str]:
 
 
 def _refuse_other_parameters() -> None:
-    """Refuse NGSI-LD query parameters the export does not implement (``limit``, ``offset``,
-    ``q``, ``id``, ``attrs``, ``options``, ...): answering the whole state to them would look
-    like an answer (a page, a filter, keyValues) and be wrong."""
-    other = sorted(set(request.args) - {"type"})
+    """Refuse NGSI-LD query parameters the export does not implement (``q``, ``id``,
+    ``attrs``, ``options``, ...): answering every entity to them would look like an answer
+    (a filter, keyValues) and be wrong."""
+    other = sorted(set(request.args) - {"type", *PAGING})
     if other:
         named = ", ".join(other)[:200]
         msg = (
-            f"this export takes only type (entity types, comma-separated), not {named}: it "
-            "answers the operator's whole state at once, with no paging, filters or options; "
-            "query a context broker the entities are pushed to for those (docs/ngsi-ld.md)"
+            f"this export takes only type (entity types, comma-separated), limit, offset and "
+            f"count, not {named}: it has no filters or options; query a context broker the "
+            "entities are pushed to for those (docs/ngsi-ld.md)"
         )
         raise api_error(400, msg, "unsupported_parameter", {"parameters": other[:20]})
 
@@ -85,25 +86,37 @@ def _refuse_other_parameters() -> None:
 @bp.get("/ngsi-ld/v1/entities")
 @api_auth.login_required(role=READERS)
 def entities() -> Response:
-    """The caller's operator's entities as a JSON-LD array (``?type=Vehicle,...`` narrows it;
-    an unknown type is a 400 that lists the known ones, and any other parameter a 400 too)."""
+    """A page of the caller's operator's entities as a JSON-LD array, by type then id
+    (``?type=Vehicle,...`` narrows it; ``limit``, ``offset`` and ``count=true`` page it, with
+    ``Link`` headers to the next and previous pages). An unknown type, a bad paging value or
+    any other parameter is a 400."""
     _refuse_other_parameters()
+    paging = read_paging(request.args.to_dict(flat=False))
     platform = ctx()
+    types = _types()
     try:
-        found = export_entities(
+        page = export_page(
             platform.engine,
             platform.clock,
             platform.catalog,
             current_user().operator_id,
             _contexts(),
-            _types(),
+            types,
+            offset=paging.offset,
+            limit=paging.limit,
         )
     except InvalidValue as exc:
         raise api_error(400, str(exc), "unknown_entity_type") from None
+    links = page_links(_contexts().base_url + request.path, types, paging, page)
     wanted = request.accept_mimetypes.best_match([JSON_LD, JSON], default=JSON_LD)
     if wanted != JSON:
-        return _json_ld(found)
-    plain = [{k: v for k, v in entity.items() if k != "@context"} for entity in found]
-    answer = Response(json.dumps(plain, ensure_ascii=False), mimetype=JSON)
-    answer.headers["Link"] = f'<{_contexts().own_url}>; rel="{LINK_REL}"; type="{JSON_LD}"'
+        answer = _json_ld(page.entities)
+    else:
+        plain = [{k: v for k, v in e.items() if k != "@context"} for e in page.entities]
+        answer = Response(json.dumps(plain, ensure_ascii=False), mimetype=JSON)
+        links.insert(0, f'<{_contexts().own_url}>; rel="{LINK_REL}"; type="{JSON_LD}"')
+    if links:
+        answer.headers["Link"] = ", ".join(links)
+    if paging.count:
+        answer.headers[COUNT_HEADER] = str(page.total)
     return answer

@@ -42,6 +42,7 @@ DEMO_PEOPLE: tuple[tuple[str, str, Role, int | None], ...] = (
     ("crew1", "Seo-yeon Lee (swap crew)", Role.CREW, None),
     ("crew2", "Ji-ho Park (rebalancing crew)", Role.CREW, None),
     ("city", "City data hub reader", Role.CITY, None),
+    ("gateway", "Vehicle data gateway", Role.GATEWAY, None),
     ("rider1", "Ha-eun Choi", Role.RIDER, None),
     ("rider2", "Do-yun Jung", Role.RIDER, None),
     ("rider3", "Yu-na Kang", Role.RIDER, None),

@@ -47,3 +47,12 @@ class TooManySignIns(FleetError, PermissionError):
             "too many wrong passwords for this username or from this address: try again in "
             f"{self.minutes} min"
         )
+
+
+class SampleRefused(InvalidValue):
+    """A sample of a telemetry batch cannot be stored, so none of the batch is: ``detail``
+    names the sample (its place in the batch and its id) and the ``problem``."""
+
+    def __init__(self, message: str, index: int, sample_id: str, problem: str) -> None:
+        self.detail = {"index": index, "sample_id": sample_id, "problem": problem}
+        super().__init__(message)

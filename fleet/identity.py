@@ -24,6 +24,8 @@ class Role(StrEnum):
     MANAGER = "manager"
     CREW = "crew"
     CITY = "city"
+    #: the operator's vehicle-data gateway: posts telemetry, reads nothing
+    GATEWAY = "gateway"
 
 
 def parse_role(value: str) -> Role:

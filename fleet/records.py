@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,22 +12,35 @@ from fleet.exceptions import InvalidValue
 from fleet.geo import Position
 from fleet.vehicles import check_soc
 
+#: The longest id a gateway may give a sample (the column's width).
+MAX_SAMPLE_ID = 64
+
 
 @dataclass(frozen=True, slots=True)
 class TelemetrySample:
-    """A vehicle's reported position, charge and speed at an instant."""
+    """A vehicle's reported position, charge and speed at an instant; from a gateway also its
+    own id of the sample (``sample_id``), the vertical acceleration RMS over the sample's window
+    (``vibration_rms_ms2``) and the sound level (``noise_db``), each if measured."""
 
     vehicle_id: str
     at: datetime
     position: Position
     soc_pct: float
     speed_kph: float = 0.0
+    sample_id: str | None = None
+    vibration_rms_ms2: float | None = None
+    noise_db: float | None = None
 
     def __post_init__(self) -> None:
         require_aware("at", self.at)
         object.__setattr__(self, "soc_pct", check_soc(self.soc_pct))
-        if self.speed_kph < 0:
-            msg = f"speed_kph must not be negative, got {self.speed_kph}"
+        for name in ("speed_kph", "vibration_rms_ms2", "noise_db"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value < math.inf:
+                msg = f"{name} must be a finite number not below 0, got {value}"
+                raise InvalidValue(msg)
+        if self.sample_id is not None and not 0 < len(self.sample_id) <= MAX_SAMPLE_ID:
+            msg = f"a sample id has 1 to {MAX_SAMPLE_ID} characters, got {len(self.sample_id)}"
             raise InvalidValue(msg)
 
 

@@ -17,6 +17,7 @@ from dispatch.exceptions import (
     NotYourBooking,
     NoVehicleAvailable,
     ParkingRefused,
+    SampleRefused,
 )
 from fleet.exceptions import (
     Conflict,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 #: Domain error → (HTTP status, machine-readable code). The first matching class wins.
 DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (ParkingRefused, 422, "parking_refused"),
+    (SampleRefused, 422, "sample_refused"),
     (DestinationUnreachable, 422, "destination_unreachable"),
     (NoVehicleAvailable, 409, "no_vehicle_available"),
     (NotYourBooking, 403, "not_your_booking"),

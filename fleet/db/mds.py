@@ -226,7 +226,8 @@ def latest_telemetry(conn: Connection, vehicle_ids: Iterable[str]) -> dict[str, 
 
 
 def record_telemetry(conn: Connection, sample: TelemetrySample) -> None:
-    """Store one telemetry sample (the ingest of issue 17 will write through here too)."""
+    """Store one telemetry sample (the gateways' batches go through
+    ``fleet.db.telemetry.insert_samples``)."""
     conn.execute(
         insert(telemetry).values(
             vehicle_id=sample.vehicle_id,
@@ -235,6 +236,9 @@ def record_telemetry(conn: Connection, sample: TelemetrySample) -> None:
             lon=sample.position.lon,
             soc_pct=sample.soc_pct,
             speed_kph=sample.speed_kph,
+            sample_id=sample.sample_id,
+            vibration_rms_ms2=sample.vibration_rms_ms2,
+            noise_db=sample.noise_db,
         )
     )
 

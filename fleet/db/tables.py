@@ -311,19 +311,6 @@ ops_tasks = Table(
     Column("version", Integer, nullable=False, server_default="1"),
 )
 
-telemetry = Table(
-    "telemetry",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=False),
-    Column("at", UTCDateTime(), nullable=False),
-    Column("lat", Float, nullable=False),
-    Column("lon", Float, nullable=False),
-    Column("soc_pct", Float, nullable=False),
-    Column("speed_kph", Float, nullable=False),
-    Index("ix_telemetry_vehicle_at", "vehicle_id", "at"),
-)
-
 ride_history = Table(
     # rides of the past that were never bookings: generated for a city without data, or
     # imported from an operator's records. Forecasts learn from them; receipts, CO2 totals and
@@ -395,3 +382,4 @@ from fleet.db.crew_tables import crew_shifts as crew_shifts  # noqa: E402
 from fleet.db.crew_tables import ops_plans as ops_plans  # noqa: E402
 from fleet.db.crew_tables import station_slots as station_slots  # noqa: E402
 from fleet.db.crew_tables import vans as vans  # noqa: E402
+from fleet.db.telemetry_tables import telemetry as telemetry  # noqa: E402

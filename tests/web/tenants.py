@@ -38,6 +38,7 @@ PEOPLE = {
     Role.MANAGER: "manager",
     Role.CREW: "crew1",
     Role.CITY: "city",
+    Role.GATEWAY: "gateway",
 }
 
 

@@ -26,6 +26,7 @@ from tests.web.test_browser_session import page_token, sign_in
 RIDER, COURIER, MERCHANT = Role.RIDER, Role.COURIER, Role.MERCHANT
 ADMIN, EMPLOYEE = Role.COMPANY_ADMIN, Role.EMPLOYEE
 MANAGER, CREW, CITY = Role.MANAGER, Role.CREW, Role.CITY
+GATEWAY = Role.GATEWAY
 
 #: Anyone, signed in or not.
 PUBLIC = "public"
@@ -116,6 +117,8 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "POST /api/v1/reservations/<reservation_id>/return": frozenset({EMPLOYEE}),
     "POST /api/v1/reservations/<reservation_id>/cancel": frozenset({EMPLOYEE, ADMIN, MANAGER}),
     "POST /api/v1/reservations/<reservation_id>/reassign": frozenset({ADMIN, MANAGER}),
+    # the operators' vehicle-data gateways (issue 17)
+    "POST /api/v1/telemetry": frozenset({GATEWAY}),
 }
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

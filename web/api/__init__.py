@@ -25,6 +25,7 @@ def register_views() -> None:
         roads,
         session,
         shifts,
+        telemetry,
         tracking,
         vehicles,
         workev,

@@ -21,7 +21,7 @@ from web.context import ctx
 from web.vendor import LEAFLET
 
 #: Each role's page: its path and the message key of its name (a role not here, such as the
-#: city's, has the start page).
+#: city's or a telemetry gateway's, has the start page).
 PAGES: dict[Role, tuple[str, str]] = {
     Role.MANAGER: ("/dashboard", "nav.dashboard"),
     Role.RIDER: ("/ride", "nav.ride"),

@@ -101,6 +101,18 @@ def test_a_batch_is_stored_exactly_and_a_replay_changes_nothing(demo, engine, cl
     assert len(_stored(engine)) == 4
 
 
+def test_a_full_batch_fits_one_request_and_one_insert(demo, engine, clock):
+    app, summary, _prepared = demo
+    client = app.test_client()
+    car = _vehicles(engine, summary.operator_id, 1)[0]
+    one = _batch([car], clock)["samples"][0]
+    full = {"samples": [dict(one, id=f"n-{i}") for i in range(MAX_SAMPLES)]}
+    r = client.post(URL, json=full, headers=login(client, "gateway"))
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json() == {"accepted": MAX_SAMPLES, "duplicates": 0}
+    assert len(_stored(engine)) == MAX_SAMPLES
+
+
 def _spoil(batch: dict[str, Any], index: int, **changes: Any) -> dict[str, Any]:
     samples = [dict(s) for s in batch["samples"]]
     samples[index].update(changes)

@@ -17,6 +17,7 @@ from tests.opendata import mds_schemas
 from tests.opendata.test_mds_access import MEDIA, mds_root  # noqa: F401  (a fixture)
 from tests.web.tenants import two_tenants
 from tests.web.test_bookings import login
+from tests.web.test_browser_session import sign_in
 
 URL = "/api/v1/telemetry"
 ON_POSTGRESQL = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
@@ -180,6 +181,16 @@ def test_only_a_gateway_may_post(demo, engine, clock):
         r = client.post(URL, json=batch, headers=login(client, who))
         assert r.status_code == 403, (who, r.get_json())
     assert _stored(engine) == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_gateway_signed_in_at_login_sees_the_start_page(demo):
+    client = demo[0].test_client()
+    sign_in(client, "gateway")
+    home = client.get("/")
+    assert home.status_code == 200  # no page of its own to be sent to
+    text = home.get_data(as_text=True)
+    assert "gateway" in text and 'href="/dashboard"' not in text
 
 
 def test_another_operators_vehicle_is_refused_as_unknown(engine, settings, clock):

@@ -32,3 +32,14 @@ class InsideClosure(InvalidValue):
             f"position ({lat:.6f}, {lon:.6f}) is inside the active closure {closure!r}; "
             "its roads are impassable until the closure ends"
         )
+
+
+class SamplesOutOfOrder(InvalidValue):
+    """Telemetry samples handed to the map matcher go back in time."""
+
+    def __init__(self, index: int, t_s: float, previous_s: float) -> None:
+        self.index, self.t_s, self.previous_s = index, t_s, previous_s
+        super().__init__(
+            f"sample {index} is at t={t_s:g} s, before sample {index - 1} at t={previous_s:g} s; "
+            "sort a ride's samples by time (and drop duplicates) before matching"
+        )

@@ -5,8 +5,11 @@ and sparseness" (ACM SIGSPATIAL GIS '09): the hidden states of a sample are the 
 ``radius_m`` of it, each at the sample's projection; emissions are Gaussian in the distance from
 sample to edge (``sigma_m``); transitions are exponential in how much the road distance between
 two candidates differs from the straight distance between the samples (``beta_m``); Viterbi
-finds the likeliest sequence. Samples with no edge near them are left unmatched; where no road
-links two samples within reach, the chain breaks and starts afresh (see ``docs/map-matching.md``).
+finds the likeliest sequence. As in the paper, samples within a few sigma of the last one kept
+wait (at 1 Hz the noise would drive the transitions) and are placed on the path afterwards; a turn
+back onto the other direction of a way costs ``u_turn_m`` more. Samples with no edge near them
+are left unmatched; where no road links two samples within reach, or after a silence longer than
+``max_gap_s``, the chain breaks and starts afresh (see ``docs/map-matching.md``).
 
 :func:`nearest_edge_snap` is the naive baseline with the same output: every sample on its nearest
 edge, consecutive edges joined by shortest paths.

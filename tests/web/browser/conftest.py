@@ -59,13 +59,32 @@ def browser():
         found.close()
 
 
+def _drained(app):
+    """``app`` with each response read whole and closed before the server writes it.
+
+    Werkzeug's development server closes a response's iterable only after it has drained the
+    request socket; when the browser drops the connection (a page navigates away while a static
+    file is on its way) that read raises first and the file stays open, which pytest reports as
+    an unraisable ResourceWarning. The pages stream nothing, so a test server can buffer."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @contextmanager
 def served(app) -> Iterator[str]:
     """Serve ``app`` from a thread on a free loopback port while the block runs; its base URL.
 
     For a module whose journey needs another app than the demo's (one on Redis with a worker,
     say): it overrides ``live`` with its own fixture that serves its app through this."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _drained(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -79,13 +98,8 @@ def served(app) -> Iterator[str]:
 def live(demo):
     """The demo app served on a free loopback port: ``(base_url, app, summary, prepared)``."""
     app, summary, prepared = demo
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    yield base, app, summary, prepared
-    server.shutdown()
-    thread.join(10)
+    with served(app) as base:
+        yield base, app, summary, prepared
 
 
 @pytest.fixture

@@ -3,15 +3,14 @@ sampled at 1 Hz with GPS noise and gaps, matched back (``routing.matching``)."""
 
 from __future__ import annotations
 
-import itertools
 import math
 
-import networkx as nx
 import numpy as np
 import pytest
 
 from fleet.city import OsmSource, SyntheticSpec
 from fleet.exceptions import InvalidValue
+from routing import traces
 from routing.exceptions import SamplesOutOfOrder
 from routing.matching import Match, MatchParams, match, nearest_edge_snap
 from routing.modes import Mode
@@ -26,48 +25,10 @@ def bike(networks):
     return networks(OsmSource(synthetic=SyntheticSpec()), Mode.BIKE)
 
 
-def ride(net, seed, *, sigma_m=8.0, speed_mps=4.5, gaps=2, min_m=900.0):
-    """A ride between random intersections at least ``min_m`` apart along the shortest path.
-
-    Returns the ``(lat, lon, t_s)`` samples (1 Hz, Gaussian noise ``sigma_m``, ``gaps``
-    silences of 10–20 s), the true edge of each sample, and the true path's edges.
-    """
-    rng = np.random.default_rng(seed)
-    lat0 = float(net.lat.mean())
-    m_lon = _M_PER_DEG_LAT * math.cos(math.radians(lat0))
-    x, y = net.lon * m_lon, (net.lat - lat0) * _M_PER_DEG_LAT
-    while True:
-        a, b = (int(v) for v in rng.choice(net.n_nodes, 2, replace=False))
-        if math.hypot(x[a] - x[b], y[a] - y[b]) >= min_m:
-            break
-    g = net.graph
-    nodes = nx.shortest_path(g, int(net.node_ids[a]), int(net.node_ids[b]), weight="length")
-    number = {k: e for e, k in enumerate(net.edge_keys)}
-    edges = []
-    for u, v in itertools.pairwise(nodes):
-        k = min(g[u][v], key=lambda k, u=u, v=v: g[u][v][k]["length"])
-        edges.append(number[(u, v, k)])
-    px, py, owner = [], [], []
-    for e in edges:
-        coords = np.array(net.edge_line(e).coords)
-        px += list(coords[:, 0] * m_lon)
-        py += list((coords[:, 1] - lat0) * _M_PER_DEG_LAT)
-        owner += [e] * len(coords)
-    px, py = np.array(px), np.array(py)
-    along = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(px), np.diff(py)))))
-    t = np.arange(0.0, along[-1] / speed_mps)
-    s = t * speed_mps
-    sx = np.interp(s, along, px) + rng.normal(0, sigma_m, t.size)
-    sy = np.interp(s, along, py) + rng.normal(0, sigma_m, t.size)
-    truth = np.array(owner)[np.clip(np.searchsorted(along, s, side="right"), 1, len(owner) - 1)]
-    keep = np.ones(t.size, dtype=bool)
-    for _ in range(gaps):
-        start = int(rng.integers(20, t.size - 40))
-        keep[start : start + int(rng.integers(10, 21))] = False
-    lat = sy / _M_PER_DEG_LAT + lat0
-    lon = sx / m_lon
-    samples = list(zip(lat[keep].tolist(), lon[keep].tolist(), t[keep].tolist(), strict=True))
-    return samples, truth[keep], edges
+def ride(net, seed, **kwargs):
+    """A synthetic ride (``routing.traces.ride``): samples, true edge per sample, true path."""
+    trace = traces.ride(net, np.random.default_rng(seed), **kwargs)
+    return trace.samples, trace.truth, trace.edges
 
 
 def recovered(net, result: Match, edges) -> float:

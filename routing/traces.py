@@ -116,6 +116,7 @@ def _shortest_edges(net: RoadNetwork, source: int, target: int) -> list[int]:
     number = {k: e for e, k in enumerate(net.edge_keys)}
     edges = []
     for u, v in itertools.pairwise(nodes):
-        k = min(g[u][v], key=lambda k, u=u, v=v: g[u][v][k]["length"])
+        ways = g[u][v]
+        k = min(ways, key=lambda key: float(ways[key]["length"]))
         edges.append(number[(u, v, k)])
     return edges

@@ -25,6 +25,7 @@ from dispatch.ops.closures import ClosureService
 from dispatch.ops.crew_input import ServiceTimes
 from dispatch.ops.crews import CrewService
 from dispatch.ops.demand import DemandService
+from dispatch.ops.surface import StoredPenalties
 from dispatch.ops.vehicles import FleetService
 from dispatch.platform import Paging, Platform
 from dispatch.queue.attempts import RedisAttempts
@@ -38,6 +39,7 @@ from dispatch.riders.ranking import RiderRules
 from dispatch.sign_in_limits import Attempts, MemoryAttempts, SignInLimits
 from dispatch.workev.reservations import EvService
 from fleet.catalog import DEFAULT_CATALOG, Catalog
+from fleet.city import CityProfile
 from fleet.clock import Clock
 from fleet.db.engine import Engine, make_engine
 from fleet.db.migrate import health as database_health
@@ -64,6 +66,18 @@ def schedule_rules(settings: Settings) -> ScheduleRules:
         late_returns_every_s=settings.late_returns_every_s,
         forecast_every_s=settings.forecast_every_s,
         crew_plans_every_s=settings.crew_plans_every_s,
+        road_surface_every_s=settings.road_surface_every_s,
+    )
+
+
+def city_routers(city: CityProfile, settings: Settings, engine: Engine) -> CityRouters:
+    """The city's routers; the bike router's penalties follow the road-surface index the queue
+    refreshes (``dispatch.ops.surface``)."""
+    return CityRouters(
+        city.source,
+        settings.cache_dir,
+        settings.max_snap_distance_m,
+        penalty_source=StoredPenalties(engine),
     )
 
 
@@ -118,7 +132,7 @@ def build_platform(
     clock = clock or settings.clock()
     ids = ids or RandomIds()
     catalog = dict(catalog or DEFAULT_CATALOG)
-    routers = CityRouters(city.source, settings.cache_dir, settings.max_snap_distance_m)
+    routers = city_routers(city, settings, engine)
     couriers = CourierService(
         engine, routers, clock, ids, catalog, limits or solver_limits(settings), NoReplans()
     )

@@ -61,6 +61,7 @@ SCHEDULE_INTS = (
     "forecast_every_s",
     "crew_plans_every_s",
     "crew_plan_time_limit_s",
+    "road_surface_every_s",
 )
 
 
@@ -105,6 +106,8 @@ class Settings:
     crew_plans_every_s: int = 1800
     #: OR-Tools' search time per crew plan.
     crew_plan_time_limit_s: int = 5
+    #: How often the scheduler matches new telemetry and refreshes the road-surface index.
+    road_surface_every_s: int = 3600
     #: Mark the session cookie Secure (sent over HTTPS only): set it behind TLS.
     secure_cookies: bool = False
     #: Wrong passwords sign-in takes per username / per client address within the window.

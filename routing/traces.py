@@ -76,6 +76,27 @@ def ride(
         msg = f"no two intersections of the network lie {min_m:.0f} m apart"
         raise InvalidValue(msg)
     edges = _shortest_edges(net, int(net.node_ids[a]), int(net.node_ids[b]))
+    return ride_along(
+        net, edges, rng, sigma_m=sigma_m, speed_mps=speed_mps, gaps=gaps, roughness=roughness
+    )
+
+
+def ride_along(
+    net: RoadNetwork,
+    edges: list[int],
+    rng: np.random.Generator,
+    *,
+    sigma_m: float = 8.0,
+    speed_mps: float = 4.5,
+    gaps: int = 2,
+    roughness: Callable[[int], float] | None = None,
+) -> Trace:
+    """A ride along the connected ``edges`` (see :func:`ride` for the sampling)."""
+    if not edges or any(net.head[a] != net.tail[b] for a, b in itertools.pairwise(edges)):
+        msg = "a ride follows a non-empty chain of connected edges"
+        raise InvalidValue(msg)
+    lat0 = float(net.lat.mean())
+    m_lon = M_PER_DEG_LAT * math.cos(math.radians(lat0))
     px, py, owner = [], [], []
     for e in edges:
         coords = np.array(net.edge_line(e).coords)

@@ -1,7 +1,7 @@
 """What runs without anyone asking: the periodic jobs the scheduler process (``fleetops
 scheduler``, part of ``fleetops run``) puts on the queue with RQ's cron scheduler: hold expiry,
-late EV returns, and a re-plan of every operator's couriers. Between those, posting jobs
-requests re-plans (``dispatch.queue.replans``)."""
+late EV returns, a re-plan of every operator's couriers, demand forecasts, crews' plans and the
+road-surface index. Between those, posting jobs requests re-plans (``dispatch.queue.replans``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dispatch.queue import crew_jobs, jobs, replans
+from dispatch.queue import crew_jobs, jobs, replans, surface_jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class ScheduleRules:
     late_returns_every_s: int
     forecast_every_s: int = 3600
     crew_plans_every_s: int = 1800
+    road_surface_every_s: int = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,5 +54,11 @@ def periodic_jobs(rules: ScheduleRules) -> list[Periodic]:
             crew_jobs.scheduled_rebalancing_plans,
             "operations",
             rules.crew_plans_every_s,
+        ),
+        Periodic(
+            "road-surface",
+            surface_jobs.scheduled_refresh,
+            surface_jobs.QUEUE,
+            rules.road_surface_every_s,
         ),
     ]

@@ -382,4 +382,6 @@ from fleet.db.crew_tables import crew_shifts as crew_shifts  # noqa: E402
 from fleet.db.crew_tables import ops_plans as ops_plans  # noqa: E402
 from fleet.db.crew_tables import station_slots as station_slots  # noqa: E402
 from fleet.db.crew_tables import vans as vans  # noqa: E402
+from fleet.db.telemetry_tables import road_surface as road_surface  # noqa: E402
+from fleet.db.telemetry_tables import road_surface_networks as road_surface_networks  # noqa: E402
 from fleet.db.telemetry_tables import telemetry as telemetry  # noqa: E402

@@ -1,0 +1,80 @@
+"""The road-surface refresh on the queue (docs/road-surface.md): ``refresh_surface`` matches the
+bikes' and kickboards' new telemetry to the bike network and makes the index afresh; requested
+by a manager (``POST /api/v1/ops/road-surface/refresh``) or every
+``schedule.road_surface_every_s`` by the scheduler.
+
+One refresh at a time for the city (its job id is fixed): asking while one waits or runs finds
+that one. A refresh killed midway leaves the matches it committed; the next picks up the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from rq import get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from dispatch.ops.surface import refresh
+from dispatch.platform import Platform
+from dispatch.queue.connection import queue
+from dispatch.queue.jobs import platform_job
+
+QUEUE = "operations"
+JOB_ID = "road-surface-refresh"
+RESULT_TTL_S = 24 * 3600
+FAILURE_TTL_S = 7 * 24 * 3600
+#: A refresh that has not finished after this long is killed by rq (the next one goes on).
+JOB_TIMEOUT_S = 1800
+PENDING = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
+
+
+def _progress(done: int, total: int) -> None:
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = {"done": done, "total": total}
+        job.save_meta()  # type: ignore[no-untyped-call]
+
+
+@platform_job
+def refresh_surface(platform: Platform) -> dict[str, Any]:
+    """Match and refresh; what was done (see :class:`dispatch.ops.surface.Refreshed`)."""
+    done = refresh(platform.engine, platform.clock, platform.routers, progress=_progress)
+    return {
+        "matched": done.matched,
+        "unmatched": done.unmatched,
+        "readings": done.readings,
+        "roads": done.roads,
+        "ranked": done.ranked,
+        "network_changed": done.network_changed,
+    }
+
+
+def request_refresh(connection: redis.Redis) -> str:
+    """Enqueue a refresh unless one is pending already; its job id either way."""
+    try:
+        found = Job.fetch(JOB_ID, connection=connection)
+        if found.get_status(refresh=True) in PENDING:
+            return JOB_ID
+    except NoSuchJobError:
+        pass
+    job = queue(connection, QUEUE).enqueue(
+        refresh_surface,
+        job_id=JOB_ID,
+        job_timeout=JOB_TIMEOUT_S,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
+        meta={"kind": "road-surface"},
+    )
+    return str(job.id)
+
+
+@platform_job
+def scheduled_refresh(platform: Platform) -> str:
+    """The scheduler's refresh: request one (the job id), so it never runs twice at once."""
+    job = get_current_job()
+    if job is None:
+        msg = "scheduled_refresh runs on the queue: it enqueues the refresh"
+        raise RuntimeError(msg)
+    return request_refresh(job.connection)

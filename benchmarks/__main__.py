@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import bookings, couriers, dispatch, forecast, ops, routing, vrp, web
+from benchmarks import bookings, couriers, dispatch, forecast, ops, routing, telemetry, vrp, web
 
 SUITES = {
     "routing": routing.main,
@@ -16,6 +16,7 @@ SUITES = {
     "forecast": forecast.main,
     "ops": ops.main,
     "web": web.main,
+    "telemetry": telemetry.main,
 }
 
 

@@ -85,6 +85,7 @@ def test_the_small_benchmark_measures_both_parts(bench_settings):
         assert row["rides"] >= 1
         assert row["batches"] == math.ceil(row["samples"] / 1000)
         assert row["ingested_and_matched_per_s"] <= row["ingested_per_s"]
+        assert row["roads"] > 0, "the refresh made an index of the posted rides"
     assert _bench_schemas() == []
 
     page = telemetry.markdown(result)

@@ -68,12 +68,16 @@ class Matrix:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """The fastest route between two points, with its road geometry."""
+    """The fastest route between two points, with its road geometry. With penalties (bad
+    surfaces) the route is the cheapest by penalised time; ``duration_s`` is still the time
+    it takes to ride it."""
 
     duration_s: int
     distance_m: int
     coordinates: list[tuple[float, float]]  # (lon, lat), GeoJSON order
     departure: datetime | None = None
+    #: the network edges ridden, in order (the first and last possibly in part)
+    edges: tuple[int, ...] = ()
 
     @property
     def eta(self) -> datetime | None:
@@ -480,19 +484,36 @@ class Router:
         for arc in result.arc_path:
             pieces.append(net.edge_line(arc))
             length += float(net.length_m[arc])
+        start_part = length / s_len if s_len else 0.0
         if last == int(net.tail[t.edge]):  # in along the edge from its tail
             pieces.append(_cut(end_line, 0.0, t.fraction))
-            length += t.fraction * t_len
+            end_part = t.fraction
         else:  # in from its head, against the edge's direction (two-way way)
             pieces.append(_cut(end_line, 1.0, t.fraction))
-            length += (1 - t.fraction) * t_len
+            end_part = 1 - t.fraction
+        length += end_part * t_len
+        arcs = [int(a) for a in result.arc_path]
+        extra = self._penalty_s(arcs) + self._penalty_s([s.edge], start_part)
+        extra += self._penalty_s([t.edge], end_part)
         coords: list[tuple[float, float]] = []
         for piece in pieces:
             for c in piece.coords:
                 point = (round(c[0], 7), round(c[1], 7))
                 if not coords or coords[-1] != point:
                     coords.append(point)
-        return Route(int(result.distance), round(length), coords, at)
+        edges = (s.edge, *arcs, t.edge)
+        return Route(int(result.distance) - extra, round(length), coords, at, edges)
+
+    def _penalty_s(self, edges: Sequence[int], part: float = 1.0) -> int:
+        """Seconds the penalties add to riding ``part`` of each of ``edges``."""
+        if not self.penalties:
+            return 0
+        base = self.network.duration_s
+        return sum(
+            round(part * (math.ceil(base[e] * self.penalties[e]) - base[e]))
+            for e in edges
+            if e in self.penalties
+        )
 
     def _direct_route(self, s: Snap, t: Snap, duration: int, at: datetime | None) -> Route:
         line = self.network.edge_line(s.edge)
@@ -500,7 +521,8 @@ class Router:
         piece = _cut(line, s.fraction, ft)
         length = abs(ft - s.fraction) * float(self.network.length_m[s.edge])
         coords = [(round(x, 7), round(y, 7)) for x, y in piece.coords]
-        return Route(duration, round(length), coords, at)
+        extra = self._penalty_s([s.edge], abs(ft - s.fraction))
+        return Route(duration - extra, round(length), coords, at, (s.edge,))
 
 
 def _cut(line: LineString, start: float, end: float) -> LineString:

@@ -226,6 +226,32 @@ def test_penalties_slow_bikes_on_bad_roads(networks):
         router.set_penalties({e: 0.5})
 
 
+def test_a_penalised_route_costs_more_but_says_how_long_it_takes(networks):
+    """Penalties choose the way; the route's duration stays the time it takes to ride it."""
+    net = networks(OsmSource(synthetic=EXPRESSWAY_TOWN), Mode.BIKE)
+    router = Router(net)
+    a, b = at_node(net, 0), at_node(net, net.n_nodes - 1)
+    plain = router.route(a, b)
+    inner = sum(int(net.length_m[e]) for e in plain.edges[1:-1])  # ends may be ridden in part
+    assert (
+        inner
+        <= plain.distance_m
+        <= inner + sum(int(net.length_m[e]) for e in plain.edges[::-1][:1] + plain.edges[:1])
+    )
+    middle = plain.edges[len(plain.edges) // 2]
+    router.set_penalties(
+        {middle: 3.0, **({int(net.twin[middle]): 3.0} if net.twin[middle] >= 0 else {})}
+    )
+    after = router.route(a, b)
+    if middle in after.edges:  # no other way: the same route, the same riding time
+        assert after.duration_s == pytest.approx(plain.duration_s, abs=2)
+    else:  # another way, no faster than the first, and its own riding time
+        assert after.duration_s >= plain.duration_s
+        inner_s = sum(int(net.duration_s[e]) for e in after.edges[1:-1])
+        ends_s = int(net.duration_s[after.edges[0]] + net.duration_s[after.edges[-1]])
+        assert inner_s <= after.duration_s <= inner_s + ends_s
+
+
 def test_routes_have_geometry_and_eta(networks):
     net = networks(OsmSource(synthetic=EXPRESSWAY_TOWN), Mode.CAR)
     router = Router(net)

@@ -77,27 +77,29 @@ def distance_ridden(
         The samples are not in time order, or not finite WGS84 numbers.
     """
     found = match(router, samples, params) if len(samples) >= MIN_MATCHED else None
-    paths = [] if found is None else kept_paths(found)
-    matched = 0 if found is None else sum(_on(found, p) for p in paths)
-    if matched < MIN_MATCHED or found is None:
+    kept = [] if found is None else kept_paths(found)
+    matched = sum(n for _p, n in kept)
+    if found is None or matched < MIN_MATCHED:
         (road_m,) = _road_m(router, [start], [end])
         return Ridden(road_m, DistanceMethod.START_TO_END, len(samples), 0)
-    ends = [(_position(router, found, p.first), _position(router, found, p.last)) for p in paths]
-    # the leg in, the road across each break, the leg out: one small matrix
+    ends = [(_position(router, found, p.first), _position(router, found, p.last)) for p, _n in kept]
+    # the leg in, the road across each break, the leg out: one small matrix each way
     legs = _road_m(
         router, [start, *(b for _a, b in ends)], [*(a for a, _b in ends), end], either_way=True
     )
-    total = sum(p.length_m for p in paths) + sum(legs)
+    total = sum(p.length_m for p, _n in kept) + sum(legs)
     return Ridden(round(total), DistanceMethod.MATCHED, len(samples), matched)
 
 
-def kept_paths(found: Match) -> list[MatchedPath]:
-    """The matched paths that are riding, not a GPS jump (:data:`MIN_PATH_SAMPLES`)."""
-    return [p for p in found.paths if _on(found, p) >= MIN_PATH_SAMPLES]
-
-
-def _on(found: Match, path: MatchedPath) -> int:
-    return sum(s is not None for s in found.samples[path.first : path.last + 1])
+def kept_paths(found: Match) -> list[tuple[MatchedPath, int]]:
+    """The matched paths that are riding, not a GPS jump (:data:`MIN_PATH_SAMPLES`), each with
+    the samples it placed on the road (its own, up to where the next path starts)."""
+    stops = [p.first for p in found.paths[1:]] + [len(found.samples)]
+    placed = [
+        (p, sum(s is not None for s in found.samples[p.first : stop]))
+        for p, stop in zip(found.paths, stops, strict=False)  # no path: nothing placed
+    ]
+    return [(p, n) for p, n in placed if n >= MIN_PATH_SAMPLES]
 
 
 def _position(router: Router, found: Match, sample: int) -> Position:

@@ -76,12 +76,18 @@ def distance_ridden(
     SamplesOutOfOrder, InvalidValue
         The samples are not in time order, or not finite WGS84 numbers.
     """
-    found = match(router, samples, params) if len(samples) >= MIN_MATCHED else None
-    kept = [] if found is None else kept_paths(found)
+    if len(samples) < MIN_MATCHED:
+        return _start_to_end(router, start, end, len(samples))
+    # Where the trip started and ended are fixes too (the vehicle's own at unlock, the rider's at
+    # the end): matched with the track, the path runs from the one to the other, instead of
+    # from a first fix a few noisy metres behind or ahead of the start plus a leg to it.
+    first_s, last_s = samples[0][2], samples[-1][2]
+    anchored = [(start.lat, start.lon, first_s), *samples, (end.lat, end.lon, last_s)]
+    found = match(router, anchored, params)
+    kept = kept_paths(found)
     matched = sum(n for _p, n in kept)
-    if found is None or matched < MIN_MATCHED:
-        (road_m,) = _road_m(router, [start], [end])
-        return Ridden(road_m, DistanceMethod.START_TO_END, len(samples), 0)
+    if matched < MIN_MATCHED:
+        return _start_to_end(router, start, end, len(samples))
     ends = [(_position(router, found, p.first), _position(router, found, p.last)) for p, _n in kept]
     # the leg in, the road across each break, the leg out: one small matrix each way
     legs = _road_m(
@@ -91,15 +97,22 @@ def distance_ridden(
     return Ridden(round(total), DistanceMethod.MATCHED, len(samples), matched)
 
 
+def _start_to_end(router: Router, start: Position, end: Position, samples: int) -> Ridden:
+    (road_m,) = _road_m(router, [start], [end])
+    return Ridden(road_m, DistanceMethod.START_TO_END, samples, 0)
+
+
 def kept_paths(found: Match) -> list[tuple[MatchedPath, int]]:
-    """The matched paths that are riding, not a GPS jump (:data:`MIN_PATH_SAMPLES`), each with
-    the samples it placed on the road (its own, up to where the next path starts)."""
-    stops = [p.first for p in found.paths[1:]] + [len(found.samples)]
+    """The paths of a match of the trip's start, its samples and its end that are riding, not
+    a GPS jump (:data:`MIN_PATH_SAMPLES`), each with the samples it placed on the road (its
+    own, up to where the next path starts; the start and end not counted)."""
+    n = len(found.samples) - 1  # the end's index; the start's is 0
+    stops = [p.first for p in found.paths[1:]] + [n + 1]
     placed = [
-        (p, sum(s is not None for s in found.samples[p.first : stop]))
+        (p, sum(s is not None for s in found.samples[max(p.first, 1) : min(stop, n)]))
         for p, stop in zip(found.paths, stops, strict=False)  # no path: nothing placed
     ]
-    return [(p, n) for p, n in placed if n >= MIN_PATH_SAMPLES]
+    return [(p, k) for p, k in placed if k >= MIN_PATH_SAMPLES]
 
 
 def _position(router: Router, found: Match, sample: int) -> Position:

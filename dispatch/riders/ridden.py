@@ -1,10 +1,11 @@
 """The distance a ride covered: its vehicle's telemetry between unlock and end, map-matched on
 the road network of the vehicle's mode (issue 17, docs/telemetry.md "Distance ridden").
 
-Pure: a router, the trip's two ends and the samples in; a :class:`Ridden` out. The matched
-paths count as ridden, the road across each break between them too (the matcher leaves that
-road unknown), and so do the short legs from where the trip started to the first matched point
-and from the last to where it ended. With too few samples on the road the distance is the road
+Pure: a router, the trip's two ends and the samples in; a :class:`Ridden` out. The start, the
+samples and the end are matched together; the matched paths count as ridden, the road across
+each break between them too (the matcher leaves that road unknown), and so do the legs from
+where the trip started to the first matched point and from the last to where it ended (none
+when start and end lie on the path). With too few samples on the road the distance is the road
 distance from start to end, as before telemetry existed; :attr:`Ridden.method` says which.
 """
 
@@ -23,8 +24,8 @@ from routing.matching import Match, MatchedPath, MatchParams, Sample, match, poi
 
 #: The most samples a ride's distance is measured from: a longer track is thinned evenly (by the
 #: database) to this many. Ending a ride answers a rider waiting at the kerb, and matching costs
-#: about linearly in samples; an hour at 1 Hz is a few tenths of a second, and thinning a longer
-#: ride to every k-th fix only lengthens the steps the matcher bridges by road.
+#: about linearly in samples (an hour at 1 Hz took about a second on the development machine);
+#: thinning a longer ride to every k-th fix only lengthens the steps the matcher bridges by road.
 MAX_SAMPLES = 3_600
 #: Fewer samples than this on the road, and the track says too little: start to end instead.
 MIN_MATCHED = 3

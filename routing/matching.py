@@ -163,6 +163,18 @@ def nearest_edge_snap(
     return _run(network, samples, replace(chosen, max_candidates=1, min_step_m=0.0))
 
 
+def point_of(network: RoadNetwork | Router, point: MatchedSample) -> tuple[float, float]:
+    """Where a matched point lies, as ``(lat, lon)``: ``offset_m`` along its edge's geometry
+    (the offset is a share of the edge's routing length, as the candidates measure it)."""
+    net = network.network if isinstance(network, Router) else network
+    coords = np.asarray(net.edge_line(point.edge).coords, dtype=np.float64)  # (lon, lat)
+    xy = project(net, coords[:, 1], coords[:, 0])
+    along = np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))))
+    length = float(net.length_m[point.edge])
+    at = along[-1] * min(1.0, point.offset_m / length) if length > 0 else 0.0
+    return float(np.interp(at, along, coords[:, 1])), float(np.interp(at, along, coords[:, 0]))
+
+
 def _arrays(samples: Sequence[Sample]) -> NDArray[np.float64]:
     data = (
         np.asarray(samples, dtype=np.float64).reshape(-1, 3) if len(samples) else np.zeros((0, 3))

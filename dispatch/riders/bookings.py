@@ -9,7 +9,7 @@ unread one can be among the :data:`HEAD` best (:mod:`dispatch.riders.nearest`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dispatch.exceptions import (
@@ -23,6 +23,7 @@ from dispatch.holds import expire_due_holds
 from dispatch.riders import parking
 from dispatch.riders.nearest import Fetch, rank_nearest
 from dispatch.riders.ranking import WALK_M_PER_S, Ranked, Ranking, RiderRules
+from dispatch.riders.ridden import MAX_SAMPLES, Ridden, distance_ridden
 from dispatch.riders.trips import end_of_trip
 from fleet.bookings import BOOKING_MACHINE, Booking, BookingStatus
 from fleet.carbon import EUROPEAN_FACTORS, CarbonFactors
@@ -30,6 +31,7 @@ from fleet.catalog import Catalog, VehicleClass, parse_vehicle_class
 from fleet.clock import Clock
 from fleet.db import bookings as bookings_db
 from fleet.db import riding as riding_db
+from fleet.db import telemetry as telemetry_db
 from fleet.db import vehicles as vehicles_db
 from fleet.db.engine import Connection, Engine, reading, writing
 from fleet.db.sites import list_sites, list_zones
@@ -75,6 +77,8 @@ class Booked:
 
     booking: Booking
     vehicle: Vehicle
+    #: how the trip's distance was measured (set by ending a trip only)
+    ridden: Ridden | None = None
 
 
 def parse_rider_classes(names: Sequence[str]) -> list[VehicleClass]:
@@ -280,8 +284,9 @@ def cancel(service: RiderService, rider: User, booking_id: str) -> Booked:
 
 
 def end_trip(service: RiderService, rider: User, booking_id: str, position: Position) -> Booked:
-    """End an active trip where the rider parked: check the parking rules, drain the battery by
-    the distance ridden, price the trip and store the receipt with the booking."""
+    """End an active trip where the rider parked: check the parking rules, measure the distance
+    ridden (the vehicle's telemetry, map-matched: :mod:`dispatch.riders.ridden`), drain the
+    battery by it, price the trip and store the receipt with the booking."""
     now = service.clock.now()
     with reading(service.engine) as conn:
         booking = _own(conn, rider, booking_id)
@@ -291,19 +296,19 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
         zones = list_zones(conn, rider.operator_id)
         check_in_service_area(zones, position)
         _check_parking(conn, rider.operator_id, position, zones)
-    start = booking.start
-    assert start is not None and booking.started_at is not None
+        start, since = booking.start, booking.started_at
+        assert start is not None and since is not None
+        track = telemetry_db.track(conn, vehicle.id, since, now, limit=MAX_SAMPLES)
+    samples = [(lat, lon, (at - since).total_seconds()) for at, lat, lon in track]
     router = service.routers.router(mode_of(vehicle.vehicle_class))
-    ridden = int(router.matrix([start], [position]).distance_m[0, 0])
-    if ridden == UNREACHABLE:  # parked off the network's reach: count the straight line
-        ridden = round(start.distance_m(position))
+    measured = distance_ridden(router, start, position, samples)
     end = end_of_trip(
         service.catalog[vehicle.vehicle_class],
         service.tariff,
         carbon=service.carbon,
         soc_pct=vehicle.soc_pct,
-        ridden_m=ridden,
-        started_at=booking.started_at,
+        ridden_m=measured.distance_m,
+        started_at=since,
         ended_at=now,
     )
     with writing(service.engine) as conn:
@@ -317,7 +322,7 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
             after=end.status,
             co2=end.co2,
         )
-        return _booked(conn, ended)
+        return replace(_booked(conn, ended), ridden=measured)
 
 
 def _check_parking(

@@ -1,13 +1,15 @@
 """Telemetry samples from the operators' gateways: which of a batch's vehicles are the
-operator's, and the batch written as one multi-row insert that skips samples already stored."""
+operator's, the batch written as one multi-row insert that skips samples already stored, and a
+vehicle's track over a trip (evenly thinned to a cap)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.dialects import sqlite
 
 from fleet.db.tables import telemetry, vehicles
@@ -85,3 +87,24 @@ def _columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     out: dict[str, list[Any]] = {c: [r[c] for r in rows] for c, _ in _COLUMNS}
     out["at"] = [at.astimezone(UTC) for at in out["at"]]
     return out
+
+
+def track(
+    conn: Connection, vehicle_id: str, since: datetime, until: datetime, *, limit: int
+) -> list[tuple[datetime, float, float]]:
+    """The vehicle's samples taken from ``since`` to ``until`` (both included) as ``(at, lat,
+    lon)`` in time order; of more than ``limit``, every k-th from the first, k the least that
+    keeps at most ``limit`` (the thinning is done by the database: the rows left out are never
+    sent)."""
+    where = (telemetry.c.vehicle_id == vehicle_id, telemetry.c.at >= since, telemetry.c.at <= until)
+    counting = select(func.count()).select_from(telemetry).where(*where)
+    count = int(conn.execute(counting).scalar_one())
+    step = max(1, math.ceil(count / max(1, limit)))
+    rank = func.row_number().over(order_by=(telemetry.c.at, telemetry.c.id)).label("rank")
+    ranked = select(telemetry.c.at, telemetry.c.lat, telemetry.c.lon, rank).where(*where).subquery()
+    query = (
+        select(ranked.c.at, ranked.c.lat, ranked.c.lon)
+        .where((ranked.c.rank - 1) % step == 0)
+        .order_by(ranked.c.rank)
+    )
+    return [(r.at, float(r.lat), float(r.lon)) for r in conn.execute(query)]

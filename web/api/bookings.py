@@ -7,6 +7,7 @@ from typing import Any
 from apiflask import Schema, fields, validators
 
 from dispatch.riders import bookings as service
+from dispatch.riders.ridden import Ridden
 from fleet.bookings import BookingStatus
 from fleet.geo import Position
 from fleet.identity import Role
@@ -59,6 +60,18 @@ class ReceiptOut(Schema):
     flag = fields.String(allow_none=True)
 
 
+class RiddenOut(Schema):
+    method = fields.String(
+        metadata={
+            "description": "how the receipt's distance was measured: map_matched (the "
+            "vehicle's telemetry matched to the roads) or start_to_end (too little telemetry: "
+            "the road from start to end)"
+        }
+    )
+    samples = fields.Integer(metadata={"description": "telemetry samples of the trip read"})
+    matched = fields.Integer(metadata={"description": "of them, placed on the ridden path"})
+
+
 class BookingOut(Schema):
     id = fields.String()
     status = fields.String()
@@ -68,6 +81,10 @@ class BookingOut(Schema):
     started_at = fields.String(allow_none=True)
     ended_at = fields.String(allow_none=True)
     receipt = fields.Nested(ReceiptOut, allow_none=True)
+    ridden = fields.Nested(
+        RiddenOut,
+        metadata={"description": "only in the answer of ending the trip (not stored)"},
+    )
 
 
 class BookingListQuery(PageQuery):
@@ -82,6 +99,7 @@ class BookingList(Schema):
 def _out(booked: service.Booked) -> dict[str, Any]:
     app = ctx()
     booking, zone, receipt = booked.booking, app.zone, booked.booking.receipt
+    ridden = {} if booked.ridden is None else {"ridden": _ridden(booked.ridden)}
     return {
         "id": booking.id,
         "status": str(booking.status),
@@ -102,6 +120,15 @@ def _out(booked: service.Booked) -> dict[str, Any]:
             "implausible": receipt.implausible,
             "flag": receipt.flag,
         },
+        **ridden,
+    }
+
+
+def _ridden(measured: Ridden) -> dict[str, Any]:
+    return {
+        "method": str(measured.method),
+        "samples": measured.samples,
+        "matched": measured.matched,
     }
 
 
@@ -191,7 +218,8 @@ def cancel_booking(booking_id: str) -> dict[str, Any]:
 @api.input(ParkedIn, arg_name="body")
 @api.output(BookingOut)
 @api.doc(
-    summary="End the trip where the vehicle is parked; returns the receipt",
+    summary="End the trip where the vehicle is parked; returns the receipt (its distance "
+    "map-matched from the vehicle's telemetry, see ridden)",
     responses={
         **ERRORS,
         409: "no trip under way",

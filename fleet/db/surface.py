@@ -149,6 +149,12 @@ def index_rows(conn: Connection, mode: str) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def worst_roads(conn: Connection, mode: str) -> set[int]:
+    """The ids of the mode's roads in the index's worst decile."""
+    query = select(road_surface.c.road).where(road_surface.c.mode == mode, road_surface.c.worst)
+    return set(conn.scalars(query))
+
+
 def penalties(conn: Connection, mode: str) -> dict[int, float]:
     """Edge → travel-time factor of the mode's roads that cost extra (both directions)."""
     query = select(road_surface.c.road, road_surface.c.twin, road_surface.c.penalty).where(

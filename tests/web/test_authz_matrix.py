@@ -117,8 +117,9 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "POST /api/v1/reservations/<reservation_id>/return": frozenset({EMPLOYEE}),
     "POST /api/v1/reservations/<reservation_id>/cancel": frozenset({EMPLOYEE, ADMIN, MANAGER}),
     "POST /api/v1/reservations/<reservation_id>/reassign": frozenset({ADMIN, MANAGER}),
-    # the operators' vehicle-data gateways (issue 17)
+    # the operators' vehicle-data gateways, and routes around broken roads (issue 17)
     "POST /api/v1/telemetry": frozenset({GATEWAY}),
+    "GET /api/v1/ride-route": frozenset({RIDER, MANAGER}),
 }
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")

@@ -172,3 +172,36 @@ def test_another_network_forgets_the_matches_and_makes_them_again(ridden):
     # the routers' network is not "another-network": the next refresh matches everything again
     done = surface.refresh(platform.engine, platform.clock, platform.routers)
     assert done.network_changed and done.matched > 0 and done.ranked > 0
+
+
+def test_a_rider_asks_for_a_route_and_gets_one_around_the_broken_road(ridden):
+    app, platform, (a, b, before, *_), bad = ridden
+    client = app.test_client()
+    rider = login(client, "rider1")
+    ends = {"from_lat": a.lat, "from_lon": a.lon, "to_lat": b.lat, "to_lon": b.lon}
+    first = client.get("/api/v1/ride-route", query_string=ends, headers=rider)
+    assert first.status_code == 200, first.get_json()
+    assert first.get_json()["properties"]["surface_computed_at"] is None  # no index yet
+    surface.refresh(platform.engine, platform.clock, platform.routers)
+    answer = client.get("/api/v1/ride-route", query_string=ends, headers=rider).get_json()
+    props = answer["properties"]
+    assert props["surface_computed_at"].endswith("+09:00") and props["rough_m"] == 0
+    router = net_router(platform)
+    coordinates = [tuple(c) for c in answer["geometry"]["coordinates"]]
+    ridden_roads = {
+        road_of(e, router.network.twin)
+        for e in _route_edges(router, type(before)(0, 0, coordinates))
+    }
+    assert bad not in ridden_roads
+    assert props["distance_m"] <= before.distance_m * 1.1
+    assert props["duration_s"] <= before.duration_s * 1.1  # riding time, not the penalised cost
+    # bad requests: a car, an end off the map, a missing end
+    for wrong in (
+        {**ends, "vehicle_class": "work_ev"},
+        {**ends, "to_lat": 10.0},
+        {k: v for k, v in ends.items() if k != "to_lon"},
+        {**ends, "vehicle_class": "rocket"},
+    ):
+        refused = client.get("/api/v1/ride-route", query_string=wrong, headers=rider)
+        assert refused.status_code in (400, 422), wrong
+        assert set(refused.get_json()["error"]) >= {"code", "message"}

@@ -22,6 +22,7 @@ def register_views() -> None:
         job_ends,
         ops_tasks,
         plans,
+        ride_route,
         roads,
         session,
         shifts,

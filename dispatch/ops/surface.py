@@ -12,11 +12,14 @@ longer than two minutes, so rides of one vehicle do not run into each other).
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
 
 from fleet.catalog import VehicleClass
 from fleet.clock import Clock
@@ -37,6 +40,7 @@ MODE = Mode.BIKE
 CLASSES = tuple(sorted(c.value for c in VehicleClass if mode_of(c) is MODE))
 
 Progress = Callable[[int, int], None]
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,21 @@ class StoredPenalties:
             if now - checked < self.check_s:
                 return None
             self._seen[mode] = (now, version)
+        try:
+            found = self._stored(mode, network, version)
+        except DBAPIError as exc:  # routing goes on with the penalties it has
+            LOG.warning("road-surface penalties not refreshed: %s", exc)
+            return None
+        if found is None:
+            return None
+        current, factors = found
+        with self._lock:
+            self._seen[mode] = (now, current)
+        return current, factors
+
+    def _stored(
+        self, mode: Mode, network: RoadNetwork, version: str | None
+    ) -> tuple[str, dict[int, float]] | None:
         with reading(self.engine) as conn:
             state = surface_db.network_state(conn, mode.value)
             if state is None or state.computed_at is None:
@@ -175,7 +194,4 @@ class StoredPenalties:
             current = f"{state.network_key}@{state.computed_at.isoformat()}"
             if current == version:
                 return None
-            factors = surface_db.penalties(conn, mode.value)
-        with self._lock:
-            self._seen[mode] = (now, current)
-        return current, factors
+            return current, surface_db.penalties(conn, mode.value)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from fleet.db.tables import road_surface, road_surface_networks, telemetry, vehicles
 
@@ -32,11 +33,11 @@ class NetworkState:
     median_ms2: float | None
 
 
-def network_state(conn: Connection, mode: str) -> NetworkState | None:
-    """The mode's row (``None`` before its first refresh)."""
-    row = conn.execute(
-        select(road_surface_networks).where(road_surface_networks.c.mode == mode)
-    ).first()
+def network_state(conn: Connection, mode: str, *, lock: bool = False) -> NetworkState | None:
+    """The mode's row (``None`` before its first refresh); ``lock``: held until the caller's
+    transaction ends (PostgreSQL), so refreshes running at once take turns."""
+    query = select(road_surface_networks).where(road_surface_networks.c.mode == mode)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         return None
     return NetworkState(row.network_key, row.computed_at, row.samples, row.median_ms2)
@@ -45,19 +46,20 @@ def network_state(conn: Connection, mode: str) -> NetworkState | None:
 def adopt_network(conn: Connection, mode: str, network_key: str, classes: Collection[str]) -> bool:
     """Make ``network_key`` the mode's network. If another was, forget its index and the
     matches of the mode's vehicles (``classes``) so they are made again; whether it changed."""
-    state = network_state(conn, mode)
-    if state is not None and state.network_key == network_key:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(road_surface_networks)
+        .values(mode=mode, network_key=network_key, samples=0)
+        .on_conflict_do_nothing(index_elements=["mode"])
+    )  # a mode's first refresh makes its row (of two at once, one does)
+    state = network_state(conn, mode, lock=True)
+    if state is None or state.network_key == network_key:
         return False
-    if state is None:
-        conn.execute(
-            insert(road_surface_networks).values(mode=mode, network_key=network_key, samples=0)
-        )
-    else:
-        conn.execute(
-            update(road_surface_networks)
-            .where(road_surface_networks.c.mode == mode)
-            .values(network_key=network_key, computed_at=None, samples=0, median_ms2=None)
-        )
+    conn.execute(
+        update(road_surface_networks)
+        .where(road_surface_networks.c.mode == mode)
+        .values(network_key=network_key, computed_at=None, samples=0, median_ms2=None)
+    )
     conn.execute(delete(road_surface).where(road_surface.c.mode == mode))
     ours = select(vehicles.c.id).where(vehicles.c.vehicle_class.in_(sorted(classes)))
     conn.execute(
@@ -132,7 +134,9 @@ def replace_index(
     median_ms2: float | None,
 ) -> None:
     """Put ``roads`` (column → value) in place of the mode's index, in the caller's
-    transaction: readers see the old index or the new one, never a mix."""
+    transaction: readers see the old index or the new one, never a mix. Refreshes that end at
+    once take turns on the mode's row (locked first), so neither finds the other's rows."""
+    network_state(conn, mode, lock=True)
     conn.execute(delete(road_surface).where(road_surface.c.mode == mode))
     if roads:
         conn.execute(insert(road_surface), [{**r, "mode": mode} for r in roads])

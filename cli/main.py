@@ -17,6 +17,7 @@ from cli.forecast import forecast
 from cli.graph import graph
 from cli.history import history
 from cli.opendata import opendata
+from cli.road_surface import road_surface
 from config.cities import load_city
 from config.exceptions import SettingsError
 from config.settings import Settings
@@ -331,6 +332,7 @@ cli.add_command(graph)
 cli.add_command(forecast)
 cli.add_command(history)
 cli.add_command(opendata)
+cli.add_command(road_surface)
 
 
 def main() -> None:

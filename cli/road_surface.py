@@ -1,0 +1,58 @@
+"""``fleetops road-surface``: the road-surface index (docs/road-surface.md).
+
+- ``fleetops road-surface refresh``: match the bikes' and kickboards' new telemetry and make the
+  index now, in this process, with a progress bar (``--queue``: leave it to a worker instead).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from tqdm import tqdm
+
+from cli.common import reachable_or_exit, settings_or_exit
+from config.exceptions import SettingsError
+
+
+@click.group("road-surface")
+def road_surface() -> None:
+    """The road-surface index made from the bikes' and kickboards' vibration."""
+
+
+@road_surface.command("refresh")
+@click.option("--queue", "on_queue", is_flag=True, help="Queue it for a worker instead.")
+def refresh(on_queue: bool) -> None:
+    """Match new telemetry to the bike roads and make the road-surface index afresh."""
+    from bootstrap import build_platform
+    from dispatch.ops.surface import refresh as refresh_surface
+
+    settings = settings_or_exit()
+    if on_queue:
+        from dispatch.queue.connection import connect
+        from dispatch.queue.surface_jobs import request_refresh
+
+        if settings.redis_url is None:
+            msg = "REDIS_URL is unset: --queue needs the Redis a worker reads (or refresh here)"
+            raise click.UsageError(msg)
+        reachable_or_exit(settings)
+        job = request_refresh(connect(settings.redis_url))
+        click.echo(f"road-surface refresh queued: job {job}")
+        return
+    reachable_or_exit(settings, redis=False)
+    try:
+        platform = build_platform(settings, replans="none")
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    with tqdm(desc="vehicles matched", unit="vehicle", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        done = refresh_surface(platform.engine, platform.clock, platform.routers, progress=progress)
+    click.echo(
+        f"{done.matched} samples matched ({done.unmatched} off the roads); index of "
+        f"{done.roads} roads ({done.ranked} ranked) from {done.readings} readings"
+        + ("; the network changed, every sample was matched again" if done.network_changed else "")
+    )

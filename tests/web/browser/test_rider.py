@@ -56,6 +56,14 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
         client.get(f"/api/v1/bookings/{held[0]['id']}", headers=rider).get_json()["status"]
         == "active"
     )
+    # "Route to…", then a tap on the map: the way there is drawn with its length and time
+    page.click("[data-action=route]")
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.35)
+    page.wait_for_selector("#map[data-route='1']")
+    assert page.locator("#map path.ride-route").count() == 1
+    assert "km" in page.inner_text("#route-facts [data-fact=distance]")
+    shoot(page, f"rider-route-{lang}")
     clock.advance(12 * 60)  # a twelve-minute ride to where another bike is parked
     page.context.set_geolocation({"latitude": park["lat"], "longitude": park["lon"]})
     page.click("[data-action=end]")

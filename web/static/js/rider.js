@@ -4,11 +4,14 @@
  * city's map; a tap on the map moves it. The list of vehicles is GET /vehicles?lat&lon (those
  * within a walk, nearest first); the booking is POST /bookings at the chosen vehicle's place for
  * its class, which holds that vehicle (the one with the least walk from there). The open booking
- * is read back from GET /bookings when the page opens, so a reload never loses a ride. */
+ * is read back from GET /bookings when the page opens, so a reload never loses a ride. While
+ * riding, "Route to…" makes the next tap a destination: GET /ride-route draws the way there,
+ * which for bikes and kickboards goes around roads the road-surface index found broken. */
 (function () {
   "use strict";
   var RADIUS_M = 800;
   var map, here, hereMarker, parkMarker, vehicles, chosen, booking, parkAt;
+  var routing = false, routeLayer = null;
   var panel = document.getElementById("panel");
 
   function km(m) { return (m / 1000).toFixed(1); }
@@ -146,8 +149,50 @@
         ["rider.started", FO.clock(booking.started_at)],
       ]),
       FO.el("p", { class: "hint", text: FO.t("rider.park_hint") }),
-      FO.el("div", { class: "actions" }, [button("rider.end", endRide, "danger")]),
+      FO.el("div", { id: "route-facts" }),
+      FO.el("div", { class: "actions" }, [
+        button("rider.route", function () {
+          routing = true;
+          FO.say(FO.t("rider.route_hint"));
+        }),
+        button("rider.end", endRide, "danger"),
+      ]),
     ]);
+  }
+
+  function clearRoute() {
+    if (routeLayer) { map.removeLayer(routeLayer); routeLayer = null; }
+    document.getElementById("map").setAttribute("data-route", "0");
+  }
+
+  /* The way from the rider (or where the ride began) to a tapped destination. */
+  function routeTo(latlng) {
+    routing = false;
+    locate().then(function (pos) {
+      var from = pos || here;
+      var q = "/ride-route?from_lat=" + from.lat + "&from_lon=" + from.lng + "&to_lat=" +
+        latlng.lat + "&to_lon=" + latlng.lng + "&vehicle_class=" + booking.vehicle.vehicle_class;
+      return FO.api("GET", q);
+    }).then(function (route) {
+      clearRoute();
+      routeLayer = L.geoJSON(route, { renderer: L.svg(), style: function () {
+        return { className: "ride-route", color: "#0a58ca", weight: 5, opacity: 0.85 };
+      } }).addTo(map);
+      document.getElementById("map").setAttribute("data-route", "1");
+      var p = route.properties, box = document.getElementById("route-facts");
+      box.textContent = "";
+      box.appendChild(facts([
+        ["rider.distance", FO.t("rider.km", { km: km(p.distance_m) })],
+        ["rider.duration", FO.t("rider.minutes", { min: minutes(p.duration_s) })],
+      ]));
+      if (p.surface_computed_at) {
+        box.appendChild(FO.el("p", { class: "hint", "data-surface": p.rough_m ? "rough" : "smooth",
+          text: p.rough_m ? FO.t("rider.route_rough", { m: p.rough_m })
+            : FO.t("rider.route_smooth") }));
+      }
+      map.fitBounds(routeLayer.getBounds(), { padding: [30, 30], animate: false });
+      FO.say(FO.t("rider.route_drawn"));
+    }).catch(failed);
   }
 
   function endRide() {
@@ -157,6 +202,7 @@
     }).then(function (b) {
       booking = b;
       parkAt = null;
+      clearRoute();
       if (parkMarker) { map.removeLayer(parkMarker); parkMarker = null; }
       showBooking();
     }).catch(function (error) {
@@ -229,7 +275,9 @@
     map = FO.map("map");
     vehicles = L.layerGroup().addTo(map);
     map.on("click", function (e) {
-      if (booking && booking.status === "active") return parkHere(e.latlng);
+      if (booking && booking.status === "active") {
+        return routing ? routeTo(e.latlng) : parkHere(e.latlng);
+      }
       if (booking) return null;
       setHere(e.latlng);
       return browse();

@@ -22,6 +22,7 @@ def register_views() -> None:
         job_ends,
         ops_tasks,
         plans,
+        road_surface,
         roads,
         session,
         shifts,

@@ -34,6 +34,7 @@ from dispatch.queue.crew_jobs import QueueCrewPlans
 from dispatch.queue.health import queue_probes
 from dispatch.queue.replans import QueueReplans
 from dispatch.queue.schedule import ScheduleRules
+from dispatch.queue.surface_jobs import QueueSurface
 from dispatch.riders.bookings import RiderService
 from dispatch.riders.ranking import RiderRules
 from dispatch.sign_in_limits import Attempts, MemoryAttempts, SignInLimits
@@ -183,6 +184,7 @@ def build_platform(
             **queue_probes(redis),
             **process_probe(settings.process_state),
         },
+        surface_queue=QueueSurface(redis) if redis is not None else None,
     )
 
 

@@ -119,6 +119,8 @@ def ngsi_ld(operator_name: str | None, types: tuple[str, ...], out: Path) -> Non
             operator.id,
             ngsi_contexts(settings),
             types,
+            routers=platform.routers,
+            city=platform.city.name,
         )
     except InvalidValue as exc:
         raise click.UsageError(str(exc)) from None

@@ -14,6 +14,7 @@ from dispatch.couriers.service import CourierService
 from dispatch.ops.closures import ClosureService
 from dispatch.ops.crews import CrewService
 from dispatch.ops.demand import DemandService
+from dispatch.ops.surface_map import SurfaceQueue
 from dispatch.ops.vehicles import FleetService
 from dispatch.riders.bookings import RiderService
 from dispatch.workev.reservations import EvService
@@ -55,6 +56,8 @@ class Platform:
     #: Checks of the parts the platform depends on, by name ("database", "redis"): each
     #: answers ``{"ok": bool, ...}`` with a ``message`` when it is not ok.
     probes: dict[str, Callable[[], dict[str, Any]]]
+    #: Where road-surface refreshes are requested; ``None`` without Redis.
+    surface_queue: SurfaceQueue | None = None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -24,19 +24,23 @@ SDM = "https://smartdatamodels.org/"
 SDM_TRANSPORT = "https://smartdatamodels.org/dataModel.Transportation/"
 
 #: Entity types: smart-data-models' where one fits, ours otherwise.
-SDM_TYPES = ("Vehicle", "BikeHireDockingStation")
+SDM_TYPES = ("Vehicle", "BikeHireDockingStation", "RoadSegment")
 OWN_TYPES = ("BatterySwapStation", "GeofencingZone", "Operator")
 
 #: Attribute names smart-data-models defines in dataModel.Transportation.
 SDM_TRANSPORT_TERMS = (
+    "allowedVehicleType",
     "availableBikeNumber",
     "battery",
     "category",
+    "endPoint",
     "fleetVehicleId",
     "freeSlotNumber",
+    "length",
     "maximumAllowedSpeed",
     "mileageFromOdometer",
     "serviceStatus",
+    "startPoint",
     "totalSlotNumber",
     "vehiclePlateIdentifier",
     "vehicleType",
@@ -48,12 +52,20 @@ OWN_TERMS = (
     "chargedPackNumber",
     "chargedPacksByClass",
     "chargingPackNumber",
+    "confidence",
     "parkingAllowed",
     "parkingKind",
+    "percentile",
     "refDockingStation",
     "rideAllowed",
+    "roughness",
+    "roughnessHigh",
+    "roughnessLow",
+    "routingPenalty",
+    "samples",
     "vehicleClass",
     "vehicleStatus",
+    "worst",
     "zoneKind",
 )
 

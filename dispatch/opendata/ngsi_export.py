@@ -1,5 +1,6 @@
 """An operator's NGSI-LD export: read the fleet once, build its entities (the same list the file
-export, the HTTP export and the push to a context broker send)."""
+export, the HTTP export and the push to a context broker send), and the city's road-surface
+index as road segments when the caller hands its routers in."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from typing import Any
 
 from dispatch.opendata.ngsi_context import ENTITY_TYPES, Contexts
 from dispatch.opendata.ngsi_entities import fleet_entities
+from dispatch.opendata.ngsi_roads import TYPE as ROAD_TYPE
+from dispatch.opendata.ngsi_roads import road_entities
+from dispatch.ops.surface_map import surface_map
 from fleet.catalog import Catalog
 from fleet.clock import Clock
 from fleet.db.engine import Engine, reading, writing
 from fleet.db.ngsi import read_fleet
 from fleet.db.stock import charge_docked
 from fleet.exceptions import InvalidValue
+from routing.routers import CityRouters
 
 
 def check_types(types: Collection[str]) -> frozenset[str]:
@@ -33,10 +38,14 @@ def export_entities(
     operator_id: str,
     contexts: Contexts,
     types: Collection[str] = (),
+    *,
+    routers: CityRouters | None = None,
+    city: str = "city",
 ) -> list[dict[str, Any]]:
     """The operator's entities (of ``types`` only, when any are named), each with its
-    ``@context``. Raises ``NotFound`` for an unknown operator, ``InvalidValue`` for an
-    unknown type."""
+    ``@context``; with ``routers``, also the road-surface index of ``city`` on their bike
+    network (the city's, the same in every operator's export). Raises ``NotFound`` for an
+    unknown operator, ``InvalidValue`` for an unknown type."""
     wanted = check_types(types)
     now = clock.now()
     # A docked pack charges from when it was docked: bring the cabinets' packs up to now first,
@@ -46,6 +55,8 @@ def export_entities(
     with reading(engine) as conn:
         snapshot = read_fleet(conn, operator_id, now)
     entities = fleet_entities(snapshot, contexts)
+    if routers is not None and (not wanted or ROAD_TYPE in wanted):
+        entities += road_entities(city, surface_map(engine, routers), contexts)
     if wanted:
         entities = [e for e in entities if e["type"] in wanted]
     return entities
@@ -102,9 +113,13 @@ def export_page(
     *,
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
+    routers: CityRouters | None = None,
+    city: str = "city",
 ) -> EntityPage:
     """One page of ``export_entities`` (NGSI-LD's ``offset`` and ``limit``). The export is
     built whole and sliced: a parking station's counts need every vehicle, so a page cannot be
     read alone; building is O(n) and the sort O(n log n), once per request."""
-    found = export_entities(engine, clock, catalog, operator_id, contexts, types)
+    found = export_entities(
+        engine, clock, catalog, operator_id, contexts, types, routers=routers, city=city
+    )
     return page_of(found, offset, limit)

@@ -61,6 +61,8 @@ def push_ngsi_ld(
         platform.catalog,
         operator_id,
         Contexts.from_dict(contexts),
+        routers=platform.routers,
+        city=platform.city.name,
     )
     sent = upsert(target, entities, progress=_progress)
     return {"operator_id": operator_id, "entities": len(entities), "batches": sent}

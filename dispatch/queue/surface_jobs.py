@@ -9,6 +9,7 @@ that one. A refresh killed midway leaves the matches it committed; the next pick
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import redis
@@ -20,6 +21,7 @@ from dispatch.ops.surface import refresh
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
 from dispatch.queue.jobs import platform_job
+from fleet.exceptions import NotFound
 
 QUEUE = "operations"
 JOB_ID = "road-surface-refresh"
@@ -68,6 +70,52 @@ def request_refresh(connection: redis.Redis) -> str:
         meta={"kind": "road-surface"},
     )
     return str(job.id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSurface:
+    """Requests refreshes on the ``operations`` queue and reads their status (the web's door to
+    the queue, :class:`dispatch.ops.surface_map.SurfaceQueue`)."""
+
+    connection: redis.Redis
+
+    def request(self) -> str:
+        """Enqueue a refresh unless one waits or runs; its job id either way."""
+        return request_refresh(self.connection)
+
+    def status(self, jid: str) -> dict[str, Any]:
+        """The refresh job's status, progress (``done`` of ``total``) and result.
+
+        Raises
+        ------
+        NotFound
+            No refresh job of that id (or its result has expired).
+        """
+        job = None
+        if jid == JOB_ID:
+            try:
+                job = Job.fetch(jid, connection=self.connection)
+            except NoSuchJobError:
+                job = None
+        if job is None:
+            msg = f"no road-surface refresh job {jid}"
+            raise NotFound(msg)
+        raw = job.get_status(refresh=True)
+        status = str(raw.value if hasattr(raw, "value") else raw)
+        result = job.return_value() if raw == JobStatus.FINISHED else None
+        error = None
+        if raw == JobStatus.FAILED:
+            latest = job.latest_result()
+            lines = (latest.exc_string or "").strip().splitlines() if latest else []
+            error = lines[-1] if lines else "failed"
+        return {
+            "id": job.id,
+            "kind": job.meta.get("kind"),
+            "status": status,
+            "progress": job.meta.get("progress", {"done": 0, "total": 0}),
+            "result": result if isinstance(result, dict) else None,
+            "error": error,
+        }
 
 
 @platform_job

@@ -26,6 +26,7 @@ CORE_STAND_IN: dict[str, Any] = {
         "Relationship": "ngsi-ld:Relationship",
         "DateTime": "ngsi-ld:DateTime",
         "Point": "geojson:Point",
+        "LineString": "geojson:LineString",
         "Polygon": "geojson:Polygon",
         "MultiPolygon": "geojson:MultiPolygon",
         "coordinates": {"@container": "@list", "@id": "geojson:coordinates"},

@@ -30,6 +30,10 @@ from tests.web.test_bookings import login
 CORE = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 OWN = "http://localhost/ngsi-ld/context.jsonld"
 URN = re.compile(r"^urn:ngsi-ld:(?P<type>[A-Za-z]+):(?P<id>[0-9a-f-]{36})$")
+#: A road segment's id: the city, the mode, its OSM nodes and key (see test_ngsi_roads.py).
+ROAD_URN = re.compile(
+    r"^urn:ngsi-ld:(?P<type>RoadSegment):(?P<id>[A-Za-z0-9_-]+-bike-\d+-\d+-\d+)$"
+)
 #: Attributes the core context defines (everything else must be ours or smart-data-models').
 CORE_ATTRIBUTES = {"location"}
 ATTRIBUTE_TYPES = {"Property", "GeoProperty", "Relationship"}
@@ -50,10 +54,14 @@ def exported(demo):  # noqa: F811
 
 
 def _check_geometry(geometry: dict[str, Any]) -> None:
-    assert geometry["type"] in ("Point", "Polygon", "MultiPolygon")
+    assert geometry["type"] in ("Point", "LineString", "Polygon", "MultiPolygon")
     if geometry["type"] == "Point":
         lon, lat = geometry["coordinates"]
         assert -180 <= lon <= 180 and -90 <= lat <= 90
+    elif geometry["type"] == "LineString":
+        assert len(geometry["coordinates"]) >= 2
+        for lon, lat in geometry["coordinates"]:
+            assert -180 <= lon <= 180 and -90 <= lat <= 90
     else:
         rings = geometry["coordinates"]
         polygons = rings if geometry["type"] == "MultiPolygon" else [rings]
@@ -83,7 +91,7 @@ def test_every_entity_is_normalized_with_documented_ids_and_types(exported):
     assert len(ids) == len(entities)
     known = set(SDM_TRANSPORT_TERMS + SDM_COMMON_TERMS + OWN_TERMS) | CORE_ATTRIBUTES
     for entity in entities:
-        match = URN.match(entity["id"])
+        match = URN.match(entity["id"]) or ROAD_URN.match(entity["id"])
         assert match and match["type"] == entity["type"] in ENTITY_TYPES
         assert entity["@context"] == [CORE, OWN]
         for name, attribute in entity.items():

@@ -71,6 +71,10 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     # CO2 avoided per day (issue 16)
     "GET /api/v1/ops/carbon": frozenset({MANAGER, CITY}),
     "GET /api/v1/ops/carbon.csv": frozenset({MANAGER, CITY}),
+    "GET /api/v1/ops/road-surface": frozenset({MANAGER, CITY}),
+    "GET /api/v1/ops/road-surface.geojson": frozenset({MANAGER, CITY}),
+    "POST /api/v1/ops/road-surface/refresh": frozenset({MANAGER}),
+    "GET /api/v1/ops/road-surface/refresh/<job_id>": frozenset({MANAGER}),
     "POST /api/v1/ops/tasks/<ops_task_id>/cancel": frozenset({MANAGER}),
     "GET /api/v1/ops/fleet": frozenset({MANAGER, CREW}),
     # crew plans: managers request, read and decide them; crews carry out their tasks

@@ -36,7 +36,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /api/v1/ops/closures/<closure_id>": {"name": "Flooded underpass"},
 }
 #: Reached by an unguessable code, not by a tenant's id: public by design.
-NOT_TENANT_IDS = {"GET /api/v1/track/<token>"}
+NOT_TENANT_IDS = {
+    "GET /api/v1/track/<token>",
+    # the city's one road-surface refresh (its id is fixed), no operator's: test_road_surface_api
+    "GET /api/v1/ops/road-surface/refresh/<job_id>",
+}
 RIDER, COURIER, MERCHANT = Role.RIDER, Role.COURIER, Role.MERCHANT
 ADMIN, EMPLOYEE = Role.COMPANY_ADMIN, Role.EMPLOYEE
 
@@ -121,6 +125,8 @@ def test_lists_never_hold_another_operators_objects(tenants):
         "GET /api/v1/ops/carbon",  # figures, no ids: test_carbon_api.py sums the operator's own
         "GET /api/v1/ops/carbon.csv",  # the same as CSV
         "GET /api/v1/ride-route",  # a route, no ids; ends checked in the caller's service area
+        "GET /api/v1/ops/road-surface",  # the city's roads, no operator's ids (road_surface_api)
+        "GET /api/v1/ops/road-surface.geojson",  # the same as a download
     }
     theirs = [v for k, v in b.ids.items() if k != "tracking_url"]
     for endpoint, key in LISTS.items():

@@ -23,6 +23,7 @@ def register_views() -> None:
         ops_tasks,
         plans,
         ride_route,
+        road_surface,
         roads,
         session,
         shifts,

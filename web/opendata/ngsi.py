@@ -104,6 +104,8 @@ def entities() -> Response:
             types,
             offset=paging.offset,
             limit=paging.limit,
+            routers=platform.routers,
+            city=platform.city.name,
         )
     except InvalidValue as exc:
         raise api_error(400, str(exc), "unknown_entity_type") from None

@@ -5,7 +5,8 @@
  * Live by polling, never two polls of one kind at once (FO.every): the fleet feed (with its
  * ETag) and the KPIs every 4 s, zones and closures every 4 s (a closure made elsewhere shows
  * within seconds), stations and routes every 10 s, proposed plans and shifts every 30 s, the
- * forecast every 10 minutes (it changes hourly) while its layer is shown. */
+ * forecast and the road surface every 10 minutes (they change hourly) while their layer is
+ * shown. */
 (function () {
   "use strict";
   var D = FO.dash;
@@ -49,6 +50,7 @@
       vans: D.vans(map),
       vehicles: D.vehicles(map),
       forecast: D.forecast(map, 3),
+      surface: D.surface(map),
     };
     var kpis = D.kpis();
     var closures = D.closures(map, function () {
@@ -64,7 +66,8 @@
     [["vehicles", parts.vehicles.layer], ["zones", parts.zones.layer], ["closures", closures.layer],
       ["stations", parts.stations.layer], ["hubs", parts.hubs.layer], ["vans", parts.vans.layer],
       ["routes", parts.routes.layer],
-      ["plan", plans.layer], ["forecast", parts.forecast.layer]].forEach(function (o) {
+      ["plan", plans.layer], ["forecast", parts.forecast.layer],
+      ["surface", parts.surface.layer]].forEach(function (o) {
       overlays[FO.t("dashboard.layer." + o[0])] = o[1];
     });
     L.control.layers(null, overlays, { collapsed: window.innerWidth < 900, position: "topright" }).addTo(map);
@@ -75,14 +78,17 @@
       parts.vehicles.refresh().catch(function (err) { FO.say(err.message, true); });
     });
 
-    var forecastShown = false;
-    map.on("overlayadd", function (e) {
-      if (e.layer !== parts.forecast.layer) return;
-      D.underneath(e.layer);
-      if (!forecastShown) {
-        forecastShown = true;
-        FO.every(600000, whenShown(parts.forecast.refresh));
-      }
+    /* the hourly layers are read only once they are shown, then every 10 minutes */
+    [parts.forecast, parts.surface].forEach(function (part) {
+      var shown = false;
+      map.on("overlayadd", function (e) {
+        if (e.layer !== part.layer) return;
+        if (part === parts.forecast) D.underneath(e.layer);
+        if (!shown) {
+          shown = true;
+          FO.every(600000, whenShown(part.refresh));
+        }
+      });
     });
 
     FO.every(LIVE_MS, whenShown(function () { return Promise.all([kpis.refresh(), parts.vehicles.refresh()]); }));

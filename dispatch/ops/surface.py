@@ -56,10 +56,20 @@ class Refreshed:
 
 
 def network_key(network: RoadNetwork) -> str:
-    """A hash of the network's edges in their numbering: equal keys, equal edge numbers."""
+    """A hash of the network's edges in their numbering: equal keys, equal edge numbers.
+    Computed once per network object (a process keeps its networks for its life)."""
+    found = _KEYS.get(id(network))
+    if found is not None and found[0] is network:
+        return found[1]
     digest = hashlib.sha256(f"{network.mode}:{network.n_edges}:".encode())
     digest.update(repr(network.edge_keys).encode())
-    return digest.hexdigest()[:32]
+    key = digest.hexdigest()[:32]
+    _KEYS[id(network)] = (network, key)
+    return key
+
+
+#: id(network) → (that network, its key); the network is kept so its id is never reused.
+_KEYS: dict[int, tuple[RoadNetwork, str]] = {}
 
 
 def refresh(
@@ -148,7 +158,6 @@ class StoredPenalties:
     engine: Engine
     check_s: float = 60.0
     _seen: dict[Mode, tuple[float, str | None]] = field(default_factory=dict)
-    _keys: dict[int, str] = field(default_factory=dict)  # id(network) → its key
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expire(self) -> None:
@@ -186,10 +195,7 @@ class StoredPenalties:
             state = surface_db.network_state(conn, mode.value)
             if state is None or state.computed_at is None:
                 return None
-            key = self._keys.get(id(network))
-            if key is None:
-                key = self._keys[id(network)] = network_key(network)
-            if state.network_key != key:
+            if state.network_key != network_key(network):
                 return None  # made on another network: its numbers mean nothing here
             current = f"{state.network_key}@{state.computed_at.isoformat()}"
             if current == version:

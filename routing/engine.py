@@ -76,8 +76,10 @@ class Route:
     distance_m: int
     coordinates: list[tuple[float, float]]  # (lon, lat), GeoJSON order
     departure: datetime | None = None
-    #: the network edges ridden, in order (the first and last possibly in part)
+    #: the network edges ridden, in order (the first and last possibly in part)...
     edges: tuple[int, ...] = ()
+    #: ...and the metres ridden on each
+    edge_m: tuple[float, ...] = ()
 
     @property
     def eta(self) -> datetime | None:
@@ -484,6 +486,7 @@ class Router:
         for arc in result.arc_path:
             pieces.append(net.edge_line(arc))
             length += float(net.length_m[arc])
+        start_m = length
         start_part = length / s_len if s_len else 0.0
         if last == int(net.tail[t.edge]):  # in along the edge from its tail
             pieces.append(_cut(end_line, 0.0, t.fraction))
@@ -502,7 +505,8 @@ class Router:
                 if not coords or coords[-1] != point:
                     coords.append(point)
         edges = (s.edge, *arcs, t.edge)
-        return Route(int(result.distance) - extra, round(length), coords, at, edges)
+        edge_m = (start_m, *(float(net.length_m[a]) for a in arcs), end_part * t_len)
+        return Route(int(result.distance) - extra, round(length), coords, at, edges, edge_m)
 
     def _penalty_s(self, edges: Sequence[int], part: float = 1.0) -> int:
         """Seconds the penalties add to riding ``part`` of each of ``edges``."""
@@ -522,7 +526,7 @@ class Router:
         length = abs(ft - s.fraction) * float(self.network.length_m[s.edge])
         coords = [(round(x, 7), round(y, 7)) for x, y in piece.coords]
         extra = self._penalty_s([s.edge], abs(ft - s.fraction))
-        return Route(duration - extra, round(length), coords, at, (s.edge,))
+        return Route(duration - extra, round(length), coords, at, (s.edge,), (length,))
 
 
 def _cut(line: LineString, start: float, end: float) -> LineString:

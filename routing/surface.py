@@ -44,7 +44,7 @@ class Confidence(StrEnum):
 
     LOW = "low"  # too few samples: shown, not ranked, not used in routing
     MEDIUM = "medium"  # ranked; its 95 % interval is wider than ±25 % of the value
-    HIGH = "high"  # ranked; interval within ±25 %
+    HIGH = "high"  # ranked; interval within ±25 % and at least 10 samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,8 @@ class SurfaceParams:
     worst_share: float = 0.10  # the share of ranked roads called the worst
     free_ratio: float = 1.25  # roughness up to this × the median costs nothing extra
     max_penalty: float = 3.0  # the most a bad surface multiplies a bike's travel time
-    tight_share: float = 0.25  # a 95 % half-interval within this share of the value: high
+    tight_share: float = 0.25  # a 95 % half-interval within this share of the value: high...
+    high_min_samples: int = 10  # ...from this many samples (three alike prove little)
 
     def __post_init__(self) -> None:
         if self.min_samples < 1:
@@ -152,6 +153,8 @@ def surface_index(
             percentile: float | None = 1.0 if len(ranked) == 1 else i / (len(ranked) - 1)
             worst = i >= len(ranked) - n_worst
             confidence = _confidence(value, low, high, p)
+            if n < p.high_min_samples:
+                confidence = Confidence.MEDIUM
             penalty = _penalty(low, median, p)
         else:
             percentile, worst, confidence, penalty = None, False, Confidence.LOW, 1.0

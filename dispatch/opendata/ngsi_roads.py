@@ -41,7 +41,7 @@ def road_entity(city: str, road: SurfaceRoad, found: SurfaceMap) -> dict[str, An
     entity: dict[str, Any] = {
         "id": road_id(city, road),
         "type": TYPE,
-        "name": prop(f"OSM {road.osm_from}–{road.osm_to}"),
+        "name": prop(road.name or f"OSM {road.osm_from}–{road.osm_to}"),
         "location": geo({"type": "LineString", "coordinates": [list(c) for c in road.coordinates]}),
         "startPoint": geo(point(first[1], first[0])),
         "endPoint": geo(point(last[1], last[0])),

@@ -24,6 +24,10 @@ from routing.surface import Confidence
 
 #: Why a map holds no road.
 NOT_YET = "no road-surface index yet: the first refresh has not run"
+NO_READINGS = (
+    "no readings yet: the index is made of telemetry samples of bikes and kickboards at riding "
+    "speed that carry a vibration_rms_ms2 (POST /api/v1/telemetry), matched by the next refresh"
+)
 OTHER_NETWORK = (
     "the stored index was made on another road network (the city's map or the bike filter "
     "changed): the next refresh matches the readings again"
@@ -62,6 +66,7 @@ class SurfaceRoad:
     percentile: float | None  # None: not ranked (low confidence)
     worst: bool
     penalty: float
+    name: str | None = None  # the way's OpenStreetMap name, when it has one
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -125,6 +130,13 @@ def confidences(names: Collection[str]) -> frozenset[Confidence]:
     return frozenset(known[n] for n in names)
 
 
+def _name(raw: Any) -> str | None:
+    """A way's name; a simplified edge over several ways may carry a list of them."""
+    if isinstance(raw, list):
+        return " / ".join(dict.fromkeys(str(n) for n in raw)) or None
+    return None if raw is None else str(raw)
+
+
 def _road(network: RoadNetwork, row: dict[str, Any]) -> SurfaceRoad:
     edge = int(row["road"])
     u, v, key = network.edge_keys[edge]
@@ -143,6 +155,7 @@ def _road(network: RoadNetwork, row: dict[str, Any]) -> SurfaceRoad:
         confidence=Confidence(row["confidence"]),
         percentile=None if row["percentile"] is None else float(row["percentile"]),
         worst=bool(row["worst"]),
+        name=_name(network.graph.edges[u, v, key].get("name")),
         penalty=float(row["penalty"]),
     )
 
@@ -159,7 +172,8 @@ def surface_map(engine: Engine, routers: CityRouters) -> SurfaceMap:
             return SurfaceMap(state.computed_at, None, 0, (), OTHER_NETWORK)
         rows = surface_db.index_rows(conn, MODE.value)
     roads = tuple(_road(network, r) for r in rows if 0 <= int(r["road"]) < network.n_edges)
-    return SurfaceMap(state.computed_at, state.median_ms2, state.samples, roads)
+    note = None if roads else NO_READINGS
+    return SurfaceMap(state.computed_at, state.median_ms2, state.samples, roads, note)
 
 
 def filtered(found: SurfaceMap, keep: RoadFilter) -> SurfaceMap:

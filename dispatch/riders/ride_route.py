@@ -29,7 +29,7 @@ class RideRoute:
 
     route: Route
     vehicle_class: VehicleClass
-    #: metres of the route on roads in the index's worst decile (whole edges counted)
+    #: metres of the route on roads in the index's worst decile
     rough_m: int
     #: when the index the route was planned with was made; ``None``: no index for these roads
     surface_at: datetime | None
@@ -78,5 +78,11 @@ def ride_route(
         if state is None or state.network_key != surface.network_key(net):
             return RideRoute(route, vehicle_class, 0, None)
         worst = surface_db.worst_roads(conn, mode.value)
-    rough = sum(int(net.length_m[e]) for e in route.edges if road_of(e, net.twin) in worst)
+    rough = round(
+        sum(
+            m
+            for e, m in zip(route.edges, route.edge_m, strict=True)
+            if road_of(e, net.twin) in worst
+        )
+    )
     return RideRoute(route, vehicle_class, rough, state.computed_at)

@@ -48,8 +48,9 @@ def test_every_road_of_the_index_is_a_road_segment_with_its_values(ridden):  # n
     assert entities_of(client, query=ROADS) == []  # no index yet
     surface.refresh(platform.engine, platform.clock, platform.routers)
     collection = client.get("/api/v1/ops/road-surface", headers=login(client, "city")).get_json()
-    features = {
-        (f["properties"]["osm_from"], f["properties"]["osm_to"]): f for f in collection["features"]
+    features = {  # by the OSM nodes of the road's ends, in the order of the entity's id
+        tuple(sorted((f["properties"]["osm_from"], f["properties"]["osm_to"]))): f
+        for f in collection["features"]
     }
     segments = entities_of(client, query=ROADS)
     assert len(segments) == len(features) > 0
@@ -63,8 +64,10 @@ def test_every_road_of_the_index_is_a_road_segment_with_its_values(ridden):  # n
             if name not in ("id", "type", "@context"):
                 assert name in KNOWN, f"{name} is in no context"
                 _check_attribute(name, attribute, ids)
-        key = tuple(int(n) for n in entity["name"]["value"].removeprefix("OSM ").split("–"))
+        key = tuple(int(n) for n in entity["id"].rsplit("-bike-", 1)[1].split("-")[:2])
         props = features[key]["properties"]
+        ends = (props["osm_from"], props["osm_to"])
+        assert entity["name"]["value"] == (props["name"] or "OSM {}–{}".format(*ends))
         seen.add(props["road"])
         line = features[key]["geometry"]["coordinates"]
         assert entity["location"]["value"] == {"type": "LineString", "coordinates": line}

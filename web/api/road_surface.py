@@ -98,6 +98,7 @@ def _feature(road: SurfaceRoad) -> dict[str, Any]:
         "geometry": {"type": "LineString", "coordinates": [list(c) for c in road.coordinates]},
         "properties": {
             "road": road.road,
+            "name": road.name,
             "osm_from": road.osm_from,
             "osm_to": road.osm_to,
             "length_m": road.length_m,

@@ -1,7 +1,8 @@
 /* The dashboard's road-surface layer (issue 17): each road of the index from
- * GET /api/v1/ops/road-surface, coloured by its percentile (green the smoothest, amber, red the
- * roughest), the worst decile drawn thicker, roads with too few readings to rank thin, grey and
- * dashed; a popup per road and a small legend while the layer is shown.
+ * GET /api/v1/ops/road-surface, coloured by its roughness against the city's median (green up to
+ * the median, amber at 1.75×, red from 2.5×: a ranking alone would paint half of any city amber),
+ * the roads that cost bike routes extra (penalty above 1) drawn thicker, roads with too few
+ * readings to rank thin, grey and dashed; a popup per road and a small legend while it is shown.
  *
  * The roads drawn are counted on #map (data-road-surface, and data-road-surface-worst and
  * data-road-surface-low for the two special styles), since the canvas draws no element per road.
@@ -19,23 +20,25 @@
     return "rgb(" + a.map(function (v, i) { return Math.round(v + (b[i] - v) * f); }).join(",") + ")";
   }
 
-  /* green → amber at the median → red at the roughest */
-  var colour = (D.surfaceColour = function (percentile) {
-    var p = Math.max(0, Math.min(1, percentile));
+  /* 0: at or below the city's median roughness (green) → 0.5: 1.75× (amber) → 1: 2.5× (red) */
+  var colour = (D.surfaceColour = function (t) {
+    var p = Math.max(0, Math.min(1, t));
     return p <= 0.5 ? mix(GREEN, AMBER, p / 0.5) : mix(AMBER, RED, (p - 0.5) / 0.5);
   });
+  var median = null;
 
   function style(f) {
     var p = f.properties;
     if (p.percentile === null) return { color: LOW, weight: 1.5, opacity: 0.9, dashArray: "4 4" };
-    return { color: colour(p.percentile), weight: p.worst ? 7 : 3.5, opacity: 0.9 };
+    var ratio = median ? p.roughness_ms2 / median : 1;
+    return { color: colour((ratio - 1) / 1.5), weight: p.penalty > 1 ? 7 : 3.5, opacity: 0.9 };
   }
 
   function n2(x) { return x === null ? "∞" : x.toFixed(2); }
 
   function popup(p) {
     var lines = [
-      FO.el("strong", { text: FO.t("dashboard.surface.road", { road: p.road, m: p.length_m }) }),
+      FO.el("strong", { text: FO.t("dashboard.surface.road", { road: p.name || "#" + p.road, m: p.length_m }) }),
       FO.el("div", { text: FO.t("dashboard.surface.roughness", { ms2: n2(p.roughness_ms2), low: n2(p.low_ms2), high: n2(p.high_ms2) }) }),
       FO.el("div", { text: FO.t("dashboard.surface.samples", { n: p.samples }) }),
       FO.el("div", { text: FO.t("dashboard.surface.confidence." + p.confidence) }),
@@ -65,7 +68,8 @@
         FO.el("span", { text: FO.t("dashboard.surface.smooth") }), ramp,
         FO.el("span", { text: FO.t("dashboard.surface.rough") }),
       ]),
-      FO.el("div", {}, [swatch({ borderTop: "5px solid " + colour(1) }), document.createTextNode(FO.t("dashboard.surface.worst"))]),
+      FO.el("div", { class: "hint", text: answer.note || FO.t("dashboard.surface.scale") }),
+      FO.el("div", {}, [swatch({ borderTop: "5px solid " + colour(1) }), document.createTextNode(FO.t("dashboard.surface.avoided"))]),
       FO.el("div", {}, [swatch({ borderTop: "2px dashed " + LOW }), document.createTextNode(FO.t("dashboard.surface.low"))]),
       FO.el("div", {
         class: "as-of",
@@ -90,6 +94,7 @@
       layer: layer,
       refresh: function () {
         return FO.api("GET", "/ops/road-surface").then(function (fc) {
+          median = fc.median_ms2;
           layer.clearLayers();
           /* the lowest-confidence roads first, the worst last: the worst are drawn on top */
           var order = fc.features.slice().sort(function (a, b) {

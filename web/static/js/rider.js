@@ -167,13 +167,13 @@
 
   /* The way from the rider (or where the ride began) to a tapped destination. */
   function routeTo(latlng) {
-    routing = false;
     locate().then(function (pos) {
       var from = pos || here;
       var q = "/ride-route?from_lat=" + from.lat + "&from_lon=" + from.lng + "&to_lat=" +
         latlng.lat + "&to_lon=" + latlng.lng + "&vehicle_class=" + booking.vehicle.vehicle_class;
       return FO.api("GET", q);
     }).then(function (route) {
+      routing = false;  /* a refused tap (outside the area, say) leaves "Route to…" on */
       clearRoute();
       routeLayer = L.geoJSON(route, { renderer: L.svg(), style: function () {
         return { className: "ride-route", color: "#0a58ca", weight: 5, opacity: 0.85 };
@@ -192,7 +192,10 @@
       }
       map.fitBounds(routeLayer.getBounds(), { padding: [30, 30], animate: false });
       FO.say(FO.t("rider.route_drawn"));
-    }).catch(failed);
+    }).catch(function (error) {  /* still routing: say so, so the next tap is a destination */
+      FO.say(FO.t("rider.failed", { message: error.message }) + " " + FO.t("rider.route_hint"),
+        true);
+    });
   }
 
   function endRide() {

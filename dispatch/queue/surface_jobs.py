@@ -56,8 +56,18 @@ def refresh_surface(platform: Platform) -> dict[str, Any]:
     }
 
 
+#: Requests take turns on this lock: two at once both found no run pending and both queued the
+#: job (eight at once queued it four times, and rq runs an id each time it is in the queue).
+REQUEST_LOCK = f"{JOB_ID}:request"
+
+
 def request_refresh(connection: redis.Redis) -> str:
     """Enqueue a refresh unless one is pending already; its job id either way."""
+    with connection.lock(REQUEST_LOCK, timeout=30, blocking_timeout=30):
+        return _request(connection)
+
+
+def _request(connection: redis.Redis) -> str:
     # A run whose worker died stays "started" until some worker's maintenance (every 10 minutes)
     # finds it: look now, so a dead run is retried (or failed) instead of answering for a live one.
     StartedJobRegistry(QUEUE, connection=connection).cleanup()

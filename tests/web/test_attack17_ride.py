@@ -59,3 +59,11 @@ def test_a_stale_fix_at_unlock_does_not_lengthen_the_ride(city, clock):  # noqa:
     d = done["receipt"]["distance_m"]
     assert done["receipt"]["implausible"] is False, done["receipt"]["flag"]
     assert abs(d - true_m) <= 0.05 * true_m, (d, true_m)
+
+
+def test_a_fix_stuck_far_off_as_the_ride_ends_does_not_lengthen_it(city, clock):  # noqa: F811
+    samples, _true_m = out_and_back(city)
+    done, true_m = _ride_stuck_at(city, clock, len(samples) - STUCK)
+    d = done["receipt"]["distance_m"]
+    assert done["receipt"]["implausible"] is False, done["receipt"]["flag"]
+    assert abs(d - true_m) <= 0.05 * true_m, (d, true_m)

@@ -1,6 +1,6 @@
 """The road-surface refresh on the queue (docs/road-surface.md): ``refresh_surface`` matches the
 bikes' and kickboards' new telemetry to the bike network and makes the index afresh; requested
-by a manager (``POST /api/v1/ops/road-surface/refresh``) or every
+from a shell (``fleetops road-surface refresh --queue``; there is no HTTP endpoint for it) or every
 ``schedule.road_surface_every_s`` by the scheduler.
 
 One refresh at a time for the city (its job id is fixed): asking while one waits or runs finds

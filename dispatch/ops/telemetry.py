@@ -33,6 +33,12 @@ MAX_SAMPLES = 1000
 MAX_AHEAD = timedelta(seconds=60)
 #: How old a sample may be (a gateway that was offline sends its backlog within this).
 MAX_AGE = timedelta(days=7)
+#: Ceilings no sensor reading reaches: a vibration RMS of 100 g (MEMS accelerometers saturate at
+#: 16 g), a speed of 500 km/h, a sound level of 250 dB (194 dB is the loudest undistorted sound in
+#: air). Above them a unit is broken; unbounded, 1e308 overflowed the index's median to infinity.
+MAX_VIBRATION_MS2 = 1000.0
+MAX_SPEED_KPH = 500.0
+MAX_NOISE_DB = 250.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,12 @@
 """The road-surface refresh on the queue (docs/road-surface.md): ``refresh_surface`` matches the
 bikes' and kickboards' new telemetry to the bike network and makes the index afresh; requested
-by a manager (``POST /api/v1/ops/road-surface/refresh``) or every
+from a shell (``fleetops road-surface refresh --queue``; there is no HTTP endpoint for it) or every
 ``schedule.road_surface_every_s`` by the scheduler.
 
 One refresh at a time for the city (its job id is fixed): asking while one waits or runs finds
 that one. A refresh killed midway leaves the matches it committed; the next picks up the rest.
+A refresh whose worker died (SIGKILL, a lost machine) is retried once rq finds it abandoned (its
+heartbeat ran out), and asking finds it so rather than taking the dead run for a running one.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from rq import get_current_job
+from rq import Retry, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 
 from dispatch.ops.surface import refresh
 from dispatch.platform import Platform
@@ -29,6 +32,8 @@ RESULT_TTL_S = 24 * 3600
 FAILURE_TTL_S = 7 * 24 * 3600
 #: A refresh that has not finished after this long is killed by rq (the next one goes on).
 JOB_TIMEOUT_S = 1800
+#: A refresh whose worker died is run again (it resumes from the matches it committed) at once.
+RETRY = Retry(max=2)
 PENDING = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
 
 
@@ -53,8 +58,21 @@ def refresh_surface(platform: Platform) -> dict[str, Any]:
     }
 
 
+#: Requests take turns on this lock: two at once both found no run pending and both queued the
+#: job (eight at once queued it four times, and rq runs an id each time it is in the queue).
+REQUEST_LOCK = f"{JOB_ID}:request"
+
+
 def request_refresh(connection: redis.Redis) -> str:
     """Enqueue a refresh unless one is pending already; its job id either way."""
+    with connection.lock(REQUEST_LOCK, timeout=30, blocking_timeout=30):
+        return _request(connection)
+
+
+def _request(connection: redis.Redis) -> str:
+    # A run whose worker died stays "started" until some worker's maintenance (every 10 minutes)
+    # finds it: look now, so a dead run is retried (or failed) instead of answering for a live one.
+    StartedJobRegistry(QUEUE, connection=connection).cleanup()
     try:
         found = Job.fetch(JOB_ID, connection=connection)
         if found.get_status(refresh=True) in PENDING:
@@ -65,6 +83,7 @@ def request_refresh(connection: redis.Redis) -> str:
         refresh_surface,
         job_id=JOB_ID,
         job_timeout=JOB_TIMEOUT_S,
+        retry=RETRY,
         result_ttl=RESULT_TTL_S,
         failure_ttl=FAILURE_TTL_S,
         meta={"kind": "road-surface"},

@@ -85,7 +85,7 @@ def distance_ridden(
     first_s, last_s = samples[0][2], samples[-1][2]
     anchored = [(start.lat, start.lon, first_s), *samples, (end.lat, end.lon, last_s)]
     found = match(router, anchored, params)
-    kept = kept_paths(found)
+    kept = _within_reach(router, found, anchored, kept_paths(found), params or MatchParams())
     matched = sum(n for _p, n in kept)
     if matched < MIN_MATCHED:
         return _start_to_end(router, start, end, len(samples))
@@ -114,6 +114,37 @@ def kept_paths(found: Match) -> list[tuple[MatchedPath, int]]:
         for p, stop in zip(found.paths, stops, strict=False)  # no path: nothing placed
     ]
     return [(p, k) for p, k in placed if k >= MIN_PATH_SAMPLES]
+
+
+def _within_reach(
+    router: Router,
+    found: Match,
+    anchored: Sequence[Sample],
+    kept: list[tuple[MatchedPath, int]],
+    params: MatchParams,
+) -> list[tuple[MatchedPath, int]]:
+    """``kept`` without the paths the vehicle could neither have reached from what it rode
+    before nor left for what it rode after, in the time between (by road, at the matcher's top
+    speed plus its slack): a fix stuck far off for a few seconds (an urban canyon) or a stale
+    fix at the unlock. Such a path has its own samples, so :data:`MIN_PATH_SAMPLES` keeps it,
+    and the road to it and back would be counted twice. The path with the most samples stays.
+    """
+    if len(kept) < 2:
+        return kept
+    points = [
+        (_position(router, found, p.first), _position(router, found, p.last)) for p, _ in kept
+    ]
+    firsts = [Position(anchored[0][0], anchored[0][1]), *(b for _a, b in points)]
+    seconds = [*(a for a, _b in points), Position(anchored[-1][0], anchored[-1][1])]
+    times = [anchored[0][2], *(anchored[p.last][2] for p, _ in kept)]
+    arrive = [*(anchored[p.first][2] for p, _ in kept), anchored[-1][2]]
+    gaps = _road_m(router, firsts, seconds, either_way=True)
+    reach = [
+        gap <= params.max_speed_mps * max(0.0, t1 - t0) + params.slack_m
+        for gap, t0, t1 in zip(gaps, times, arrive, strict=True)
+    ]
+    most = max(range(len(kept)), key=lambda i: kept[i][1])
+    return [path for i, path in enumerate(kept) if i == most or reach[i] or reach[i + 1]]
 
 
 def _position(router: Router, found: Match, sample: int) -> Position:

@@ -16,7 +16,6 @@ from web.auth import api_auth, current_user
 from web.context import ctx
 
 GATEWAYS = [str(Role.GATEWAY)]
-NOT_NEGATIVE = validators.Range(min=0)
 #: A vehicle id is a uuid (36 characters); a longer one is no vehicle of any operator.
 VEHICLE_ID = 36
 REFUSED = (
@@ -37,14 +36,15 @@ class SampleIn(Schema):
     at = Instant(required=True, metadata={"description": "when the sample was taken"})
     lat = fields.Float(required=True, validate=validators.Range(-90, 90), metadata=LATITUDE)
     lon = fields.Float(required=True, validate=validators.Range(-180, 180), metadata=LONGITUDE)
-    speed_kph = fields.Float(required=True, validate=NOT_NEGATIVE)
+    speed_kph = fields.Float(required=True, validate=validators.Range(0, service.MAX_SPEED_KPH))
     soc_pct = fields.Float(required=True, validate=validators.Range(0, 100), metadata=PERCENT)
     vibration_rms_ms2 = fields.Float(
-        validate=NOT_NEGATIVE,
+        validate=validators.Range(0, service.MAX_VIBRATION_MS2),
         metadata={"description": "RMS of the vertical acceleration over the sample, m/s²"},
     )
     noise_db = fields.Float(
-        validate=NOT_NEGATIVE, metadata={"description": "sound level, dB(A), if measured"}
+        validate=validators.Range(0, service.MAX_NOISE_DB),
+        metadata={"description": "sound level, dB(A), if measured"},
     )
 
 

@@ -88,7 +88,7 @@ def _write(path: Path, text: str) -> None:
     "types",
     multiple=True,
     help="Only entities of this type (Vehicle, BikeHireDockingStation, BatterySwapStation, "
-    "GeofencingZone, Operator); may be repeated.",
+    "GeofencingZone, Operator, RoadSegment); may be repeated.",
 )
 @click.option(
     "--out",

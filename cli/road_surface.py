@@ -7,12 +7,25 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from tqdm import tqdm
 
 from cli.common import reachable_or_exit, settings_or_exit
 from config.exceptions import SettingsError
+
+
+def _no_redis(var_dir: Path) -> str:
+    """What to do when ``REDIS_URL`` is unset: name the embedded Redis of ``fleetops run``."""
+    from cli.redis_server import EmbeddedRedis
+
+    msg = "REDIS_URL is unset: --queue needs the Redis a worker reads (or refresh here, without it)"
+    try:
+        port = int(EmbeddedRedis(var_dir / "redis").port_file.read_text().strip())
+    except (OSError, ValueError):
+        return msg
+    return f"{msg}; if `fleetops run` is running on {var_dir}: REDIS_URL=redis://127.0.0.1:{port}/0"
 
 
 @click.group("road-surface")
@@ -33,11 +46,13 @@ def refresh(on_queue: bool) -> None:
         from dispatch.queue.surface_jobs import request_refresh
 
         if settings.redis_url is None:
-            msg = "REDIS_URL is unset: --queue needs the Redis a worker reads (or refresh here)"
-            raise click.UsageError(msg)
+            raise click.UsageError(_no_redis(settings.var_dir))
         reachable_or_exit(settings)
         job = request_refresh(connect(settings.redis_url))
-        click.echo(f"road-surface refresh queued: job {job}")
+        click.echo(
+            f"road-surface refresh queued: job {job} (a manager follows it at "
+            f"GET /api/v1/ops/road-surface/refresh/{job})"
+        )
         return
     reachable_or_exit(settings, redis=False)
     try:

@@ -19,12 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError
-
 from fleet.catalog import VehicleClass
 from fleet.clock import Clock
 from fleet.db import surface as surface_db
-from fleet.db.engine import Engine, reading, writing
+from fleet.db.engine import DatabaseFailure, Engine, reading, writing
 from routing.matching import match
 from routing.modes import Mode, mode_of
 from routing.network import RoadNetwork
@@ -185,7 +183,7 @@ class StoredPenalties:
             self._seen[mode] = (now, version)
         try:
             found = self._stored(mode, network, version)
-        except DBAPIError as exc:  # routing goes on with the penalties it has
+        except DatabaseFailure as exc:  # routing goes on with the penalties it has
             LOG.warning("road-surface penalties not refreshed: %s", exc)
             return None
         if found is None:

@@ -20,6 +20,10 @@ from sqlalchemy.pool import NullPool
 
 from fleet.exceptions import ChangedMeanwhile, Unreachable
 
+#: What a statement raises when the database fails it (unreachable, refused, lost): code outside
+#: fleet/db catches this name rather than importing SQLAlchemy.
+DatabaseFailure = DBAPIError
+
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 

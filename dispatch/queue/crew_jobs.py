@@ -24,7 +24,7 @@ from dispatch.ops.crew_plans import propose
 from dispatch.ops.crews import PlanRequest
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
-from dispatch.queue.jobs import platform_job
+from dispatch.queue.jobs import platform_job, report_progress
 from fleet.crews import bucket_of
 from fleet.db import crews as crews_db
 from fleet.db import ops_plans as plans_db
@@ -42,10 +42,7 @@ RETRY = Retry(max=3, interval=[5, 30, 120])
 
 
 def _progress(fraction: float, message: str) -> None:
-    job = get_current_job()
-    if job is not None:
-        job.meta["progress"] = {"fraction": round(fraction, 3), "message": message}
-        job.save_meta()  # type: ignore[no-untyped-call]
+    report_progress(fraction=round(fraction, 3), message=message)
 
 
 def _plan(

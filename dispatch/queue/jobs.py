@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from rq import get_current_job
+
 from dispatch.holds import expire_due_holds
 from dispatch.ops.demand import refresh
 from dispatch.ops.vehicles import fleet_snapshot as count_fleet
@@ -23,6 +25,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Marks a function that takes the worker's platform as its first argument.
 PLATFORM_ARG = "__fleetops_platform_job__"
+
+
+def report_progress(**progress: Any) -> None:
+    """Put ``progress`` in the running job's meta (where status endpoints read it); outside a
+    job (a function called inline), nothing."""
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = progress
+        job.save_meta()  # type: ignore[no-untyped-call]
 
 
 def platform_job(func: F) -> F:

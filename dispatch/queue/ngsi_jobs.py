@@ -23,7 +23,7 @@ from dispatch.opendata.ngsi_export import export_entities
 from dispatch.opendata.ngsi_push import Broker, upsert
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
-from dispatch.queue.jobs import platform_job
+from dispatch.queue.jobs import platform_job, report_progress
 from fleet.db.engine import reading
 from fleet.db.identity import list_operators
 
@@ -42,10 +42,7 @@ def job_id(operator_id: str) -> str:
 
 
 def _progress(done: int, total: int) -> None:
-    job = get_current_job()
-    if job is not None:
-        job.meta["progress"] = {"batches_done": done, "batches": total}
-        job.save_meta()  # type: ignore[no-untyped-call]
+    report_progress(batches_done=done, batches=total)
 
 
 @platform_job

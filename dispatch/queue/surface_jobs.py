@@ -23,7 +23,7 @@ from rq.registry import StartedJobRegistry
 from dispatch.ops.surface import refresh
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
-from dispatch.queue.jobs import platform_job
+from dispatch.queue.jobs import platform_job, report_progress
 from fleet.exceptions import NotFound
 
 QUEUE = "operations"
@@ -38,10 +38,7 @@ PENDING = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, J
 
 
 def _progress(done: int, total: int) -> None:
-    job = get_current_job()
-    if job is not None:
-        job.meta["progress"] = {"done": done, "total": total}
-        job.save_meta()  # type: ignore[no-untyped-call]
+    report_progress(done=done, total=total)
 
 
 @platform_job

@@ -15,7 +15,7 @@ from fleet.db.tables import api_tokens, companies, operators, users
 from fleet.exceptions import Conflict, InvalidValue, NotFound
 from fleet.identity import Operator, Role, User
 from fleet.ids import Ids, RandomIds
-from fleet.passwords import DUMMY_HASH, hash_password, verify_password
+from fleet.passwords import DUMMY_HASH, check_password, hash_password, verify_password
 from fleet.records import AuditEntry
 from fleet.workev import Company
 
@@ -114,8 +114,10 @@ def create_user(
     company_id: str | None = None,
     actor_id: str | None = None,
     ids: Ids = RANDOM_IDS,
+    password_hash: str | None = None,
 ) -> User:
-    """Store a new user with a hashed password.
+    """Store a new user with a hashed password (``password_hash``: one made of ``password``
+    already, for accounts that share a published password, as the demo's people do).
 
     Raises
     ------
@@ -136,7 +138,10 @@ def create_user(
         company_id=company_id,
     )
     try:
-        password_hash = hash_password(password, ids.salt())
+        if password_hash is None:
+            password_hash = hash_password(password, ids.salt())
+        else:
+            check_password(password)
     except ValueError as exc:
         raise InvalidValue(str(exc)) from None
     try:

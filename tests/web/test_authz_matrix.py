@@ -189,9 +189,9 @@ def test_every_caller_gets_what_the_table_says(client, demo, clock):
     against every endpoint: 401, 403 or admitted (any answer but 401 and 403, and never a server
     error)."""
     tokens = {role: login(client, demo_user(role)) for role in Role}
-    revoked = login(client, "rider2")
+    revoked = login(client, "rider2", fresh=True)
     assert client.delete("/api/v1/auth/token", headers=revoked).status_code == 204
-    deactivated = login(client, "crew2")
+    deactivated = login(client, "crew2", fresh=True)
     engine = demo[0].extensions["fleetops"].engine
     with engine.begin() as conn:
         conn.execute(sa.update(users).where(users.c.username == "crew2").values(active=False))
@@ -212,7 +212,8 @@ def test_every_caller_gets_what_the_table_says(client, demo, clock):
     for endpoint, access in ACCESS.items():
         for name, role, headers in callers:
             if endpoint == "DELETE /api/v1/auth/token" and role is not None:
-                headers = login(client, demo_user(role))  # it revokes the token it is sent
+                # it revokes the token it is sent
+                headers = login(client, demo_user(role), fresh=True)
             response = call(client, endpoint, headers)
             want, got = expected(access, role), response.status_code
             if want is None:

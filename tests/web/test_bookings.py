@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from shapely.geometry import box
 
 from cli.demo import DEMO_PASSWORD
@@ -25,10 +27,20 @@ def client(demo):
     return demo[0].test_client()
 
 
-def login(client, username: str) -> dict[str, str]:
+#: Tokens signed in per app: a sign-in is a scrypt verification (50 ms by design), and tests
+#: sign the same people in again and again (about 7 sign-ins a test). ``fresh=True`` signs in
+#: anew (a test that revokes a token wants another).
+_TOKENS: weakref.WeakKeyDictionary[Flask, dict[str, dict[str, str]]] = weakref.WeakKeyDictionary()
+
+
+def login(client, username: str, *, fresh: bool = False) -> dict[str, str]:
+    tokens = _TOKENS.setdefault(client.application, {})
+    if username in tokens and not fresh:
+        return dict(tokens[username])
     r = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
     assert r.status_code == 201, r.get_json()
-    return {"Authorization": f"Bearer {r.get_json()['token']}"}
+    tokens[username] = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    return dict(tokens[username])
 
 
 def snapshot(engine):

@@ -230,6 +230,7 @@ def web() -> None:
     from cli.graph import build_missing_networks
 
     settings = settings_or_exit()
+    port_free_or_exit(settings.host, settings.port)
     reachable_or_exit(settings)
     # Each gunicorn worker loads every network before it serves (web.wsgi); build what the cache
     # lacks once here, not in every worker at once, where it could outlast gunicorn's timeout.
@@ -261,6 +262,24 @@ def web() -> None:
             "web.wsgi:build()",
         ],
     )
+
+
+def port_free_or_exit(host: str, port: int) -> None:
+    """Exit with a message when another program listens on HOST:PORT: gunicorn would try it
+    for five seconds and then stop with a traceback."""
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            click.echo(
+                f"fleetops web: cannot listen on {host}:{port} ({exc.strerror}): another "
+                "program uses the port; stop it or set PORT to another",
+                err=True,
+            )
+            sys.exit(1)
 
 
 @cli.command("solve-instance")

@@ -185,6 +185,26 @@ def test_worker_without_redis_says_how_to_get_one(tmp_path, cache_dir):
     assert result.returncode != 0 and "REDIS_URL is unset" in result.stderr
 
 
+def test_web_on_a_taken_port_says_so_at_once(tmp_path, cache_dir):
+    import socket
+
+    port = free_port()
+    with socket.socket() as taken:  # another program listens on the web's port
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        result = subprocess.run(
+            [*fleetops_command(), "web"],
+            env=clean_env(tmp_path, cache_dir, port),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "another program uses the port" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_seed_demo_on_the_synthetic_city(tmp_path, cache_dir):
     env = clean_env(tmp_path, cache_dir, free_port())
     env["FLEETOPS_CITY"] = "synthetic"

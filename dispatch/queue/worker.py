@@ -16,6 +16,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
 from dispatch.platform import Platform
+from dispatch.queue.abandoned import mark_abandoned
 from dispatch.queue.connection import QUEUES
 from dispatch.queue.jobs import PLATFORM_ARG
 from fleet.db.engine import after_fork
@@ -50,7 +51,8 @@ class _HandsPlatform:
 #: ``WORKER_TTL_S - 15`` s (rq's rule), so the health check sees a dead one within a minute.
 WORKER_TTL_S = 30
 #: While a job runs the worker heartbeats this often; a job whose worker stops for 60 s more is
-#: taken as abandoned and retried (rq's StartedJobRegistry).
+#: taken as abandoned and retried (rq's StartedJobRegistry), or after ``STALE_AFTER_S`` when the
+#: worker ran on this machine and its process is gone (``dispatch.queue.abandoned``).
 JOB_MONITORING_S = 5
 #: How often a worker looks for abandoned jobs (rq's default is ten minutes).
 MAINTENANCE_S = 15
@@ -67,6 +69,11 @@ class PlatformWorker(_HandsPlatform, Worker):
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_S)
         kwargs.setdefault("maintenance_interval", MAINTENANCE_S)
         super().__init__(queues, connection=connection, job_class=PlatformJob, **kwargs)
+
+    def clean_registries(self) -> None:
+        # jobs of a worker killed on this machine are abandoned now, not after rq's minute
+        mark_abandoned(self.queues, self.connection)
+        super().clean_registries()  # type: ignore[no-untyped-call]
 
     def fork_work_horse(self, job: Job, queue: Queue) -> None:
         # rq moves the horse to a process group of its own; ours stays in the worker's, so that

@@ -36,7 +36,7 @@ from routing.exceptions import InsideClosure
 from routing.network import RoadNetwork
 from routing.search import INF as CH_INF
 from routing.search import bounded_dijkstra, split_packed
-from routing.snap import Snap
+from routing.snap import SAMPLE_SPACING_M, Snap, SnapBound, SnapReach
 
 #: The CCH's infinite weight: an arc with it is impassable.
 INF_WEIGHT = 2**31 - 1
@@ -129,6 +129,7 @@ class Router:
         init=False, repr=False, default_factory=dict
     )
     _edge_tree: STRtree | None = field(init=False, repr=False, default=None)
+    _snap_bound: SnapBound | None = field(init=False, repr=False, default=None)
     _adjacencies: dict[
         tuple[frozenset[int], int],
         tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]],
@@ -247,6 +248,29 @@ class Router:
         return self.network.edge_index().snap_many(
             list(positions), self.max_snap_distance_m, closed, strict=strict
         )
+
+    def snap_reach(
+        self,
+        position: Position,
+        radius_m: float,
+        closures: Iterable[Zone] = (),
+        at: datetime | None = None,
+    ) -> SnapReach | None:
+        """How near each place within ``radius_m`` of ``position`` comes and how far it can
+        snap (``SnapReach``), so that a search in straight-line order knows the least a walk
+        from ``position`` to places still unread takes; ``None`` when only the maximum snap
+        distance bounds it (a closure in force can push a snap past its closed roads)."""
+        if self.closed_edges(list(closures), at):
+            return None
+        index = self.network.edge_index()
+        if self._snap_bound is None:
+            # a sample spacing more: a point outside is farther than the maximum from any edge
+            margin_m = self.max_snap_distance_m + SAMPLE_SPACING_M
+            self._snap_bound = SnapBound.of(index, margin_m)
+        # 1 % more: the square is measured in the index's projection, as the snaps are
+        reach = self._snap_bound.reach(index, position, radius_m * 1.01)
+        # a place that snaps farther than the maximum holds no vehicle anyone can reach
+        return SnapReach(reach.near_m, np.minimum(reach.snap_m, self.max_snap_distance_m))
 
     def _entry_arrays(self, snaps: Sequence[Snap], *, leaving: bool) -> Entries:
         """Network nodes snapped points reach (``leaving``) or are reached from, with packed

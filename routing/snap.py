@@ -190,3 +190,78 @@ class EdgeIndex:
         total = self.edge_length[e]
         frac = np.where(total > 0, np.clip(along / np.where(total > 0, total, 1.0), 0, 1), 0.0)
         return dist[rows, best], idx[rows, best], e, frac
+
+
+#: Side of a :class:`SnapBound` cell, in metres.
+BOUND_CELL_M = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class SnapBound:
+    """For each cell of a grid over the network, a distance no point of the cell snaps
+    farther than (with no edge closed).
+
+    :meth:`EdgeIndex.snap_many` weighs the segments of the samples nearest a point, among them
+    the nearest sample's own segment, so a point snaps no farther than its nearest sample; and
+    no point of a cell is farther from that sample set than the cell's centre is, plus half the
+    cell's diagonal. The grid reaches ``margin_m`` beyond the samples: a point outside it is
+    farther than that from every sample, so farther than ``margin_m - SAMPLE_SPACING_M / 2``
+    from every edge.
+    """
+
+    x0: float
+    y0: float
+    cell_m: float
+    bound: NDArray[np.float64]  # [row: y, column: x]
+
+    @classmethod
+    def of(cls, index: EdgeIndex, margin_m: float, cell_m: float = BOUND_CELL_M) -> SnapBound:
+        """The grid over ``index``'s samples and ``margin_m`` around them."""
+        samples = index.tree.data
+        x0, y0 = samples.min(axis=0) - margin_m
+        x1, y1 = samples.max(axis=0) + margin_m
+        columns = math.ceil((x1 - x0) / cell_m)
+        rows = math.ceil((y1 - y0) / cell_m)
+        cx = x0 + (np.arange(columns) + 0.5) * cell_m
+        cy = y0 + (np.arange(rows) + 0.5) * cell_m
+        gx, gy = np.meshgrid(cx, cy)
+        nearest, _ = index.tree.query(np.column_stack((gx.ravel(), gy.ravel())))
+        bound = nearest.reshape(rows, columns) + cell_m * math.sqrt(2) / 2
+        return cls(float(x0), float(y0), cell_m, bound)
+
+    def reach(self, index: EdgeIndex, position: Position, radius_m: float) -> SnapReach:
+        """The cells within ``radius_m`` of ``position`` (a square around it), each with how
+        near it comes to ``position`` and how far its points can snap. Cells no point of which
+        snaps within the maximum are of no use to anyone, but cost nothing to keep."""
+        px = position.lon * index.m_per_deg_lon
+        py = (position.lat - index.lat0) * _M_PER_DEG_LAT
+        rows, columns = self.bound.shape
+        c0 = max(0, math.floor((px - radius_m - self.x0) / self.cell_m))
+        c1 = min(columns - 1, math.floor((px + radius_m - self.x0) / self.cell_m))
+        r0 = max(0, math.floor((py - radius_m - self.y0) / self.cell_m))
+        r1 = min(rows - 1, math.floor((py + radius_m - self.y0) / self.cell_m))
+        if c0 > c1 or r0 > r1:
+            return SnapReach(np.zeros(0), np.zeros(0))
+        left = self.x0 + np.arange(c0, c1 + 1) * self.cell_m  # cells' west and south sides
+        bottom = self.y0 + np.arange(r0, r1 + 1) * self.cell_m
+        gap_x = np.maximum(0.0, np.maximum(left - px, px - (left + self.cell_m)))
+        gap_y = np.maximum(0.0, np.maximum(bottom - py, py - (bottom + self.cell_m)))
+        near = np.hypot(gap_x[None, :], gap_y[:, None])
+        return SnapReach(near.ravel(), self.bound[r0 : r1 + 1, c0 : c1 + 1].ravel())
+
+
+@dataclass(frozen=True, slots=True)
+class SnapReach:
+    """Places around a point, cell by cell: how near each cell comes (metres) and how far its
+    points can snap (:class:`SnapBound`)."""
+
+    near_m: NDArray[np.float64]
+    snap_m: NDArray[np.float64]
+
+    def least_gap_m(self, straight_m: float) -> float:
+        """The least ``0.99 × straight line − snap`` of any place at least ``straight_m`` away
+        (the 1 % covers the straight lines' measures: projections that agree far better than
+        that at this scale); infinite where there is no such place."""
+        if self.near_m.size == 0:
+            return math.inf
+        return float(np.min(0.99 * np.maximum(self.near_m, straight_m) - self.snap_m))

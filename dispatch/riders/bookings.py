@@ -125,6 +125,9 @@ def request_booking(
         else _trip_lengths(service, classes, position, destination, zones)
     )
     radius_m = service.rules.walk_limit_s * WALK_M_PER_S
+    # how far from the roads a vehicle in reach can stand: where roads are everywhere, the
+    # search stops far sooner than with the router's maximum snap distance
+    reach = walk.snap_reach(position, radius_m, zones, now)
 
     def fetch(after: tuple[float, str] | None, limit: int) -> list[riding_db.NearRow]:
         with reading(service.engine) as conn:
@@ -136,6 +139,7 @@ def request_booking(
         return rank_nearest(
             position, candidates_of, walk, enough=HEAD, rules=service.rules,
             catalog=service.catalog, zones=zones, at=now, trip_m=trip_m,
+            reach=reach,
         )  # fmt: skip
 
     head, whole = ranking(fetch)

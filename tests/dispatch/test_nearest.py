@@ -85,8 +85,9 @@ def _pages(engine: sa.Engine, operator_id: str, rider: Position) -> Fetch:
     return fetch
 
 
+@pytest.mark.parametrize("bounded", [False, True], ids=["max-snap", "snap-bound"])
 @pytest.mark.parametrize("max_snap_m", [250.0, 40.0])
-def test_the_head_is_the_exhaustive_rankings_head(engine, clock, walk, max_snap_m) -> None:
+def test_the_head_is_the_exhaustive_rankings_head(engine, clock, walk, max_snap_m, bounded) -> None:
     router = Router(walk.network, max_snap_distance_m=max_snap_m)
     rng = random.Random(15)
     operator_id = _seed(engine, clock, walk, 3000, rng)
@@ -110,9 +111,12 @@ def test_the_head_is_the_exhaustive_rankings_head(engine, clock, walk, max_snap_
                              **decide)  # fmt: skip
             continue
         reference = rank(rider, [Candidate.of(v) for v in every], router, trip_m=trip_m, **decide)
+        # bounded: the floor takes off the farthest snap in the rider's reach, not the maximum
+        reach = router.snap_reach(rider, radius_m, zones, NOON) if bounded else None
         head, whole = rank_nearest(
-            rider, pages, router, enough=HEAD, first_page=16, trip_m=trip_m, **decide
-        )
+            rider, pages, router, enough=HEAD, first_page=16, trip_m=trip_m,
+            reach=reach, **decide,
+        )  # fmt: skip
         if whole:
             assert head.ranked == reference.ranked
             assert head.rejected == reference.rejected

@@ -4,13 +4,15 @@
 for a kickboard or an e-bike do not see) stand on random road points of the synthetic 14 × 14
 block town (1.5 × 1.5 km: 4,200 vehicles a km², half the demo's 8,000), in SQLite and in a
 PostgreSQL schema of the benchmark's own. 100 riders at random road points ask for a kickboard
-or an e-bike, in one process, each decided both ways in the same run: `exhaustive` is the
-decision as bookings made it before (read every available vehicle within the walking reach,
-walk to each, rank them: ``available_near`` + ``rank``); `nearest` is the one they make now
-(pages of the nearest by straight line, ranked until no unread one can make the first eight:
-``available_nearest`` + ``rank_nearest``). The hold itself (one conditional update) is the same
-in both and not timed, and both walk with today's ``Router.within`` (its one-row split in
-numpy, which made the exhaustive decision faster too, is in both columns). Writes
+or an e-bike, in one process, each decided three ways in the same run: `exhaustive` is the
+decision as bookings first made it (read every available vehicle within the walking reach,
+walk to each, rank them: ``available_near`` + ``rank``); `nearest` reads pages of the nearest by
+straight line, ranked until no unread one can make the first eight (``available_nearest`` +
+``rank_nearest``), taking the router's maximum snap distance (250 m) off every unread vehicle's
+straight line; `reach` is the one bookings make now: the same, but each unread place's snap is
+bounded cell by 50 m cell of the rider's reach (``Router.snap_reach``), so the search stops
+nearer. The hold itself (one conditional update) is the same in all and not timed, and all walk
+with today's ``Router.within``. `p50 ratio` is exhaustive over reach. Writes
 docs/benchmarks/bookings.md and .json.
 """
 
@@ -77,18 +79,24 @@ def exhaustive(engine: sa.Engine, operator_id: str, rider: Position, walk: Route
     return rank(rider, candidates, walk, rules=RULES, catalog=DEFAULT_CATALOG, zones=[], at=NOW)
 
 
-def nearest(engine: sa.Engine, operator_id: str, rider: Position, walk: Router) -> Any:
+def nearest(
+    engine: sa.Engine, operator_id: str, rider: Position, walk: Router, *, reach: bool
+) -> Any:
+    radius_m = RULES.walk_limit_s * WALK_M_PER_S
+    pages: list[int] = []
+
     def fetch(after: tuple[float, str] | None, limit: int) -> list[riding_db.NearRow]:
+        pages.append(limit)
         with reading(engine) as conn:
             return riding_db.available_nearest(
-                conn, operator_id, WANTED, rider, RULES.walk_limit_s * WALK_M_PER_S, NOW,
-                after=after, limit=limit,
+                conn, operator_id, WANTED, rider, radius_m, NOW, after=after, limit=limit,
             )  # fmt: skip
 
     ranking, _whole = rank_nearest(
-        rider, fetch, walk, enough=HEAD, rules=RULES, catalog=DEFAULT_CATALOG, zones=[], at=NOW
-    )
-    return ranking
+        rider, fetch, walk, enough=HEAD, rules=RULES, catalog=DEFAULT_CATALOG, zones=[], at=NOW,
+        reach=walk.snap_reach(rider, radius_m) if reach else None,
+    )  # fmt: skip
+    return ranking, len(pages)
 
 
 def measure(kind: str, walk: Router, bike_net: Any) -> dict[str, Any]:
@@ -104,17 +112,22 @@ def measure(kind: str, walk: Router, bike_net: Any) -> dict[str, Any]:
                 [{"vid": v, "cls": str(MIX[k % len(MIX)])} for k, v in enumerate(ids)],
             )
         riders = road_points(walk.network, RIDERS, rng)
-        old, new, same, seen = [], [], 0, []
+        old, new, bounded, same, seen = [], [], [], 0, []
+        pages: dict[bool, list[int]] = {False: [], True: []}
         for rider in riders:
             start = time.perf_counter()
             before = exhaustive(engine, operator_id, rider, walk)
             old.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            after = nearest(engine, operator_id, rider, walk)
-            new.append(time.perf_counter() - start)
-            same += after.ranked == before.ranked[:HEAD]
+            heads = []
+            for reach, times in ((False, new), (True, bounded)):
+                start = time.perf_counter()
+                after, read = nearest(engine, operator_id, rider, walk, reach=reach)
+                times.append(time.perf_counter() - start)
+                pages[reach].append(read)
+                heads.append(after.ranked == before.ranked[:HEAD])
+            same += all(heads)
             seen.append(len(before.ranked))
-    o, n = np.array(old) * 1000, np.array(new) * 1000
+    o, n, r = np.array(old) * 1000, np.array(new) * 1000, np.array(bounded) * 1000
     return {
         "database": kind,
         "vehicles": VEHICLES,
@@ -124,7 +137,11 @@ def measure(kind: str, walk: Router, bike_net: Any) -> dict[str, Any]:
         "exhaustive_p99_ms": round(float(np.percentile(o, 99)), 1),
         "nearest_p50_ms": round(float(np.percentile(n, 50)), 1),
         "nearest_p99_ms": round(float(np.percentile(n, 99)), 1),
-        "p50_ratio": round(float(np.percentile(o, 50) / np.percentile(n, 50)), 1),
+        "nearest_pages_mean": round(float(np.mean(pages[False])), 2),
+        "reach_p50_ms": round(float(np.percentile(r, 50)), 1),
+        "reach_p99_ms": round(float(np.percentile(r, 99)), 1),
+        "reach_pages_mean": round(float(np.mean(pages[True])), 2),
+        "p50_ratio": round(float(np.percentile(o, 50) / np.percentile(r, 50)), 1),
         "same_head_pct": round(100 * same / RIDERS, 1),
     }
 
@@ -144,7 +161,8 @@ def main() -> None:
         __doc__.split("\n\n", 1)[1].strip(),
         "",
         "`candidates_mean`: vehicles the exhaustive ranking walked to and kept, per rider. "
-        f"`same_head_pct`: riders whose first {HEAD} were the same vehicles in the same order.",
+        f"`same_head_pct`: riders whose first {HEAD} were the same vehicles in the same order "
+        "all three ways. `pages`: reads of candidates per rider (128, then 512, then 2,048).",
         "",
         table(
             rows,
@@ -157,6 +175,10 @@ def main() -> None:
                 ("exhaustive_p99_ms", "exhaustive p99 ms"),
                 ("nearest_p50_ms", "nearest p50 ms"),
                 ("nearest_p99_ms", "nearest p99 ms"),
+                ("nearest_pages_mean", "nearest pages"),
+                ("reach_p50_ms", "reach p50 ms"),
+                ("reach_p99_ms", "reach p99 ms"),
+                ("reach_pages_mean", "reach pages"),
                 ("p50_ratio", "p50 ratio"),
                 ("same_head_pct", "same head %"),
             ],

@@ -232,43 +232,44 @@ COLUMNS = [
     ("distance_ms", "over by ms"),
 ]
 
-#: What the numbers say, written after reading the run of 30 November 2026 (update after a run).
+#: What the numbers say, written after reading the runs of 30 November 2026 (update after a run).
 NOTES = """\
-**This run had the machine to itself** (the three runs before it were taken while four other
-agents built and tested on the same two cores, load average 10-17; they gave the feed a p95 of
-136, 345 and 416 ms with its code unchanged, and bookings 7-13 a second).
+**This run had the machine to itself.** So did the run before it (30 November, before the reach
+bound below), which answered about 15 bookings a second: at 5/s p50 77 ms, p95 314 ms, p99
+358 ms. Runs taken while other agents built and tested on the same two cores (load average
+10-17) gave the feed a p95 of 136-416 ms with its code unchanged, and bookings 7-13 a second.
 
-**The generator is not the limit.** It used at most 0.02 cores in any phase, and the static file
-at 200/s was answered at 199.7-199.9/s with p50 1.5-1.7 ms: where the server keeps up, so does
-the generator. Where latency and lag grow, all 96 connections are waiting on the server.
+**The generator is not the limit.** The static file at 200/s was answered at 200/s with p50 1.7
+ms: where the server keeps up, so does the generator. Where latency and lag grow, all 96
+connections are waiting on the server.
 
-**Booking: not met, by far.** The server answers about 15 bookings a second (each with its
-cancel) on 1.6 cores, about 100 ms of CPU for a booking and its cancel together; at 5 and 10 a
-second the p50 is 75 ms and the p99 330-360 ms, so even well below saturation the p99 is 7 times
-the goal, and 200/s is some 13 times beyond what the server sustains. Bookings read their
-candidates nearest first (`dispatch.riders.nearest`; before that change they saturated at 7-8 a
-second, loaded machine): a booking reads pages of the nearest (id, class, position, charge only),
-ranks them, and stops once no unread one can be among the eight best. An earlier profile (py-spy
-on the three workers at 5 bookings/s, before the change) put 36 % of the request threads' time in
-reading every available kickboard and bike within the walk limit's box (about 6,000 at the
-demo's 8,000 vehicles a km²) as `Vehicle`s and 28 % in walking to each; this run took no new
-profile. Why a booking still reads about a thousand: a point's snap to the roads is not walked,
-so the straight line is no floor on a walk until the router's maximum snap distance (250 m) is
-taken off it; the search reads out to about 300 m, not a few dozen metres. In one process, the
-decision alone is 2.3-2.9 times faster than the exhaustive one at half this density
-(docs/benchmarks/bookings.md). What would close more of the gap: a floor that knows each
-vehicle's own snap distance (kept with the vehicle when it is parked), and fewer database round
-trips per booking (holds' expiry, zones, pages, the hold).
+**Booking: not met, closer.** The server now answers about 34 bookings a second (each with its
+cancel) on 1.3 cores, against 15 in the run before; at 5 and 10 a second the p50 is 32-34 ms
+and the p95 58-62 ms, and the p99 is 103 ms at 5/s (one slow answer in 100) and 415 ms at 10/s;
+at 25/s it keeps up (24.9/s) with a p99 of 255 ms. 200/s is still some 6 times beyond what two
+cores sustain. What changed: a booking reads candidates nearest first and stops once no unread
+one can be among the eight best, and that floor used to take the router's maximum snap distance
+(250 m) off every unread vehicle's straight line, so it read out to about 300 m (some 2,000
+vehicles at this density, 2.8 pages). It now takes off how far a vehicle can snap where it could
+stand: `Router.snap_reach` keeps, per 50 m cell, a bound on any point's snap (the cell centre's
+nearest edge sample plus half a diagonal), so in a city with streets everywhere the search stops
+after 1.4 pages (docs/benchmarks/bookings.md: the decision alone 15-17 ms at p50 against 33-38
+ms, the same first eight for every rider). A profile in one process (cProfile, 200 pairs) puts
+what is left of a booking in its database round trips (about 19 statements for a booking and its
+cancel: token, holds' expiry, zones, pages, the hold, the cancel) and the page reads as Python
+rows. What would close more of the gap: fewer round trips per booking (one statement for the
+expiry check and the zones, zones cached per operator with a version), and more cores: each
+booking is CPU in one gunicorn worker, and 3 workers share 2 cores with PostgreSQL.
 
-**Vehicle feed: met** (p95 50 ms, p99 65 ms at 10/s with the whole 10,000-vehicle body each
-time): its processes used 0.12 cores, about 12 ms a request; the rest is PostgreSQL writing the
-1.6 MB of JSON and moving it to the client. On a loaded machine it is not met (the runs above).
-A revalidated poll (304) saves the transfer but not the query, since the tag hashes the body, so
-it is barely faster. What would help under load: answer polls from a body kept per operator and
-filter, checked against a cheap fingerprint query, or send only the vehicles changed since the
-poll's `as_of`.
+**Vehicle feed: met** (p95 71 ms, p99 74 ms at 10/s with the whole 10,000-vehicle body each
+time; 50 and 65 ms in the run before): its processes used 0.12 cores, about 12 ms a request; the
+rest is PostgreSQL writing the 1.6 MB of JSON and moving it to the client. On a loaded machine it
+is not met (the runs above). A revalidated poll (304) saves the transfer but not the query,
+since the tag hashes the body, so it is barely faster. What would help under load: answer polls
+from a body kept per operator and filter, checked against a cheap fingerprint query, or send only
+the vehicles changed since the poll's `as_of`.
 
-**Health saturates** at about 70-90 answers/s on 1.3-1.8 cores, about 19 ms of CPU each: a database
+**Health saturates** at about 60-90 answers/s on 1.3-1.8 cores, about 19 ms of CPU each: a database
 round trip and several Redis round trips (worker heartbeats, scheduler beat, queue depths, job
 registries) per answer. Here it answers 503, as no worker or scheduler runs, which is still its
 whole answer. At 200/s it is no baseline of cheap work; the static file is."""

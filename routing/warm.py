@@ -1,6 +1,7 @@
 """Warm a city's routing before it serves: every mode's router loaded from the cache, and one
 query of each kind run on it, so that numba's kernels are compiled (or loaded from numba's disk
-cache) and the parts a router builds lazily (snapping index, hierarchy, CCH metric) exist.
+cache) and the parts a router builds lazily (snapping index, hierarchy, CCH metric, the grid of
+snap bounds) exist.
 
 Without it a web worker did all of this on its first requests, which took 3–16 s (issue 11).
 """
@@ -28,6 +29,7 @@ def warm_router(router: Router) -> None:
     router.matrix([first], [last])
     router.within(first, [first, last], WARM_WITHIN_S)
     router.route(first, last)
+    router.snap_reach(first, WARM_WITHIN_S)  # builds the grid bookings bound snaps with
 
 
 def warm_routing(routers: CityRouters, modes: Iterable[Mode] = tuple(Mode)) -> list[Mode]:

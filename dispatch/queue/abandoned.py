@@ -5,7 +5,9 @@ monitoring interval (``StartedJobRegistry.cleanup``), whatever the cause. When t
 killed on this machine (an OOM kill, a ``kill -9``, ``fleetops run`` restarting it), we can know
 sooner: its process is gone. A job counts as abandoned here when its worker
 
-- registered from this host, and no process of its pid is running here, and
+- registered from this host, and no process of its pid is running here, nor of its work
+  horse's (``fleetops worker`` records it: a worker killed alone can leave its horse running
+  the job, in the worker's process group, until somebody kills the group), and
 - has not heartbeaten for ``STALE_AFTER_S`` (three missed beats of ``fleetops worker``), so a
   worker in another container that shares our hostname but not our process ids is never judged
   by a pid it does not have here, unless it also stopped beating.
@@ -35,6 +37,8 @@ from rq.registry import StartedJobRegistry
 STALE_AFTER_S = 15
 #: Scores are expiry times: any time long past marks an entry expired.
 _EXPIRED = 1
+#: Field of a worker's Redis hash where ``fleetops worker`` keeps its work horse's pid.
+HORSE_PID_FIELD = "fleetops_horse_pid"
 
 
 def _running_here(pid: int) -> bool:
@@ -59,7 +63,10 @@ def worker_died_here(
         return False
     if beat.tzinfo is None:
         beat = beat.replace(tzinfo=UTC)
-    return now - beat > timedelta(seconds=STALE_AFTER_S) and not _running_here(worker.pid)
+    if now - beat <= timedelta(seconds=STALE_AFTER_S) or _running_here(worker.pid):
+        return False
+    horse = connection.hget(worker.key, HORSE_PID_FIELD)
+    return horse is None or not _running_here(int(horse))
 
 
 def mark_abandoned(

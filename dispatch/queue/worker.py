@@ -16,7 +16,7 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 
 from dispatch.platform import Platform
-from dispatch.queue.abandoned import mark_abandoned
+from dispatch.queue.abandoned import HORSE_PID_FIELD, mark_abandoned
 from dispatch.queue.connection import QUEUES
 from dispatch.queue.jobs import PLATFORM_ARG
 from fleet.db.engine import after_fork
@@ -86,6 +86,8 @@ class PlatformWorker(_HandsPlatform, Worker):
             self.main_work_horse(job, queue)
             os._exit(0)
         self._horse_pid = pid
+        # for dispatch.queue.abandoned: a job is not abandoned while its horse runs
+        self.connection.hset(self.key, HORSE_PID_FIELD, pid)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         after_fork(self.platform.engine)  # the parent's pooled connections are not the horse's

@@ -19,7 +19,7 @@ from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
-from dispatch.queue.abandoned import STALE_AFTER_S, mark_abandoned
+from dispatch.queue.abandoned import HORSE_PID_FIELD, STALE_AFTER_S, mark_abandoned
 
 #: A worker of rq's own (no platform needed) that beats every second while a job runs.
 WORKER = """
@@ -93,6 +93,26 @@ def test_a_killed_workers_job_is_retried_once_its_beats_are_missed(redis_url, qu
     assert job.get_status(refresh=True) == JobStatus.QUEUED  # retried, by rq's rule
     assert Job.fetch(job.id, connection=queue.connection).retries_left == 0
     assert job.id not in registry.get_job_ids(cleanup=False)
+
+
+def test_a_job_whose_work_horse_still_runs_is_left_alone(redis_url, queue):
+    job = queue.enqueue(time.sleep, 120, job_timeout=300)
+    worker = _worker(redis_url, queue.name)
+    try:
+        _started(job)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    job.refresh()
+    key = Worker.redis_worker_namespace_prefix + job.worker_name
+    # as fleetops worker records it: here a horse that still runs (this test's own process)
+    queue.connection.hset(key, HORSE_PID_FIELD, os.getpid())
+    much_later = datetime.now(UTC) + timedelta(hours=1)
+    assert mark_abandoned([queue], queue.connection, now=much_later) == []
+    queue.connection.hset(key, HORSE_PID_FIELD, worker.pid)  # gone with its worker
+    assert mark_abandoned([queue], queue.connection, now=much_later) == [job.id]
 
 
 def test_a_live_workers_job_and_another_hosts_are_left_alone(redis_url, queue):

@@ -40,7 +40,7 @@ CLIENTS = 10
 #: posts and re-plans meeting, and a re-plan that searches to its time limit only keeps its
 #: solver thread on the GIL that long (this test's posts share the re-plans' process, which
 #: a served platform's do not), so the posts took minutes on a loaded machine.
-QUICK = SolverLimits(time_limit_s=2.0, solution_limit=3)
+QUICK = SolverLimits(time_limit_s=0.5, solution_limit=3)
 
 
 def test_posts_at_once_while_replans_run_lose_nothing(demo, clock):

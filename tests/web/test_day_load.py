@@ -142,9 +142,12 @@ def _finished_results(redis, function: str, *, since) -> list[dict]:
     ``since`` (the test Redis is shared by this process's tests)."""
     found = []
     for name in QUEUES:
-        for job_id in FinishedJobRegistry(name, connection=redis).get_job_ids():
-            done = Job.fetch(job_id, connection=redis)
-            if done.func_name.endswith(function) and done.enqueued_at >= since:
+        ids = FinishedJobRegistry(name, connection=redis).get_job_ids()
+        # another test's job may be deleted between the listing and the fetch: None then
+        for done in Job.fetch_many(ids, connection=redis):
+            if done is None or not done.func_name.endswith(function):
+                continue
+            if done.enqueued_at is not None and done.enqueued_at >= since:
                 found.append(done.return_value())
     return found
 

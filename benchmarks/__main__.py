@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from benchmarks import bookings, couriers, dispatch, forecast, ops, routing, telemetry, vrp, web
+from benchmarks import (
+    bookings,
+    couriers,
+    dispatch,
+    forecast,
+    fuzz,
+    ops,
+    routing,
+    telemetry,
+    vrp,
+    web,
+)
 
 SUITES = {
     "routing": routing.main,
@@ -17,6 +28,8 @@ SUITES = {
     "ops": ops.main,
     "web": web.main,
     "telemetry": telemetry.main,
+    # last: it exits 1 when it finds anything
+    "fuzz": fuzz.main,
 }
 
 

@@ -3,10 +3,19 @@ ride, and reads the receipt; in Korean and in English."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 import pytest
 
-from tests.web.browser.conftest import ON_SQLITE, shoot, sign_in
+from fleet.db.engine import writing
+from fleet.db.identity import create_operator
+from fleet.db.sites import insert_zone
+from fleet.geo import Area, haversine_m
+from fleet.zones import Zone, ZoneKind
+from tests.web.browser.conftest import ON_SQLITE, PHONE, shoot, sign_in
 from tests.web.test_bookings import available, login
+from web.i18n import messages
 
 pytestmark = ON_SQLITE
 #: The first map of a run builds the streets' layer from the road graph: on a busy machine that
@@ -21,14 +30,66 @@ def _near(client, lat, lon):
     return client.get(q).get_json()["data"]
 
 
+def _square(lat: float, lon: float, d: float = 0.0003) -> dict:
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d]]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+def _close_near(client, clock, start, clear_of) -> dict:
+    """A manager's closure in force for two hours, 150 m south of ``start`` (in the rider's
+    view, out of the way of the ride) and clear of ``clear_of`` (where the ride ends)."""
+    lat = start["lat"] - 150 / 111_320
+    assert haversine_m(lat, start["lon"], clear_of["lat"], clear_of["lon"]) > 100
+    made = client.post(
+        "/api/v1/ops/closures",
+        headers=login(client, "manager"),
+        json={
+            "name": "Gas leak",
+            "geometry": _square(lat, start["lon"]),
+            "active_until": (clock.now() + timedelta(hours=2)).isoformat(),
+        },
+    )
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()
+
+
+def _rules_drawn(page, client, rider) -> list[dict]:
+    """The rider's operator's zones as the API gives them, checked one shape each on the map
+    (rule zones and closures counted apart) and in the legend in the page's language."""
+    page.wait_for_selector("#map[data-closures]")
+    mine = client.get("/api/v1/me", headers=rider).get_json()["operator_id"]
+    assert page.get_attribute("body", "data-operator") == mine
+    features = client.get(f"/api/v1/zones?operator_id={mine}").get_json()["features"]
+    closures = [f for f in features if f["properties"]["kind"] == "hazard_closure"]
+    zones = [f for f in features if f["properties"]["kind"] != "hazard_closure"]
+    assert page.locator("#map path.zone").count() == len(zones) > 0
+    assert page.locator("#map path.closure").count() == len(closures)
+    assert page.get_attribute("#map", "data-zones") == str(len(zones))
+    assert page.get_attribute("#map", "data-closures") == str(len(closures))
+    assert page.locator("#map path.zone-service_area").count() == 1
+    table = messages(page.get_attribute("html", "lang"))
+    kinds = {f["properties"]["kind"] for f in features}
+    legend = page.locator("#map-legend li")
+    assert sorted(legend.evaluate_all("els => els.map(e => e.dataset.kind)")) == sorted(kinds)
+    for kind in kinds:
+        text = page.inner_text(f"#map-legend li[data-kind={kind}]")
+        assert text.startswith(table[f"rider.zone.{kind}"]), (kind, text)
+    box = page.locator("#map-legend").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]  # no sideways scroll
+    return features
+
+
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     base, app, _summary, _prepared = live
     client = app.test_client()
     bikes = available(client, "e_bike")
     start, park = bikes[0], bikes[-1]
+    closure = _close_near(client, clock, start, clear_of=park)
     page = open_page(phone=True, lang=lang)
     page.set_default_timeout(SLOW_MS)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/zones" in r.url else None)
     page.context.grant_permissions(["geolocation"], origin=base)
     page.context.set_geolocation({"latitude": start["lat"], "longitude": start["lon"]})
     sign_in(page, "rider1")
@@ -40,13 +101,18 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     assert markers.count() == len(near) > 0
     assert page.get_attribute("#map", "data-vehicles") == str(len(near))
     assert page.locator("#map .leaflet-overlay-pane path, #map canvas").count() > 0  # streets
+    # the service area's outline, the no-parking corners and the closure, as the API has them
+    rider = login(client, "rider1")
+    drawn = _rules_drawn(page, client, rider)
+    assert closure["id"] in {f["id"] for f in drawn}
+    mine = page.get_attribute("body", "data-operator")
+    assert asked and all(f"operator_id={mine}" in url for url in asked)  # its operator's only
 
     page.click(f"[data-vehicle='{start['id']}']")
     assert page.get_attribute("#panel", "data-state") == "chosen"
     assert page.inner_text("[data-fact=code]") == start["code"]
     page.click("[data-action=book]")
     page.wait_for_selector("#panel[data-state=held]")
-    rider = login(client, "rider1")
     held = client.get("/api/v1/bookings?status=held", headers=rider).get_json()["data"]
     assert [b["vehicle"]["id"] for b in held] == [start["id"]]
 
@@ -83,7 +149,8 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     shoot(page, f"rider-receipt-{lang}")
     page.click("[data-action=done]")
     page.wait_for_selector("#panel[data-state=browse]")
-    page.wait_for_selector("#map .leaflet-marker-icon.vehicle")
+    # the vehicles near the rider again, not the parked one the receipt showed
+    page.wait_for_selector("#map .leaflet-marker-icon.vehicle:not(.parked)")
     shoot(page, f"rider-{lang}")
 
 
@@ -123,3 +190,41 @@ def test_a_refused_parking_spot_is_said_plainly_and_the_nearest_allowed_is_offer
     page.wait_for_selector("#panel[data-state=completed]")
     ended = client.get(f"/api/v1/bookings/{open_[0]['id']}", headers=rider).get_json()
     assert ended["status"] == "completed"
+
+
+def test_slow_and_no_ride_zones_are_drawn_with_their_speed_and_no_other_operators(
+    open_page, live, clock, engine
+):
+    """A slow zone shows its speed on the map and in the legend, a no-ride zone its colour;
+    another operator's zones on the same streets (operators share a city) are not this rider's
+    and are not drawn."""
+    base, app, summary, _prepared = live
+    client = app.test_client()
+    spot = available(client, "e_kickboard")[0]
+    lat, lon = spot["lat"] + 250 / 111_320, spot["lon"]
+    window = {"active_from": clock.now(), "active_until": clock.now() + timedelta(hours=1)}
+    with writing(engine) as conn:
+        other = create_operator(conn, "Other Mobility", "synthetic", clock).id
+        for operator_id, kind, east, extra in [
+            (summary.operator_id, ZoneKind.SLOW, 0, {"speed_limit_kph": 10}),
+            (summary.operator_id, ZoneKind.NO_RIDE, 0.002, {}),
+            (other, ZoneKind.SLOW, 0, {"speed_limit_kph": 15}),
+            (other, ZoneKind.HAZARD_CLOSURE, 0.002, window),
+        ]:
+            area = Area.from_ring(_square(lat, lon + east)["coordinates"][0])
+            zone = Zone(str(uuid.uuid4()), operator_id, kind, f"{kind} zone", area, **extra)
+            insert_zone(conn, zone, clock)
+    page = open_page(phone=True, lang="ko")
+    page.set_default_timeout(SLOW_MS)
+    page.context.grant_permissions(["geolocation"], origin=base)
+    page.context.set_geolocation({"latitude": spot["lat"], "longitude": spot["lon"]})
+    sign_in(page, "rider1")
+    drawn = _rules_drawn(page, client, login(client, "rider1"))
+    kinds = sorted(
+        f["properties"]["kind"] for f in drawn if f["properties"]["kind"] != "no_parking"
+    )
+    assert kinds == ["no_ride", "service_area", "slow"]  # nothing of the other operator's
+    assert page.locator("#map path.zone-no_ride").count() == 1
+    assert page.locator("#map path.closure").count() == 0
+    assert [page.inner_text(".zone-speed")] == ["시속 10km"]
+    assert page.inner_text("#map-legend li[data-kind=slow]") == "서행 구역 시속 10km"

@@ -6,11 +6,14 @@
  * its class, which holds that vehicle (the one with the least walk from there). The open booking
  * is read back from GET /bookings when the page opens, so a reload never loses a ride. While
  * riding, "Route to…" makes the next tap a destination: GET /ride-route draws the way there,
- * which for bikes and kickboards goes around roads the road-surface index found broken. */
+ * which for bikes and kickboards goes around roads the road-surface index found broken. The
+ * rules of the map (service area, no-parking, no-ride and slow zones, closures in force) come
+ * from rider-zones.js, asked again every minute and when a parking spot is refused. */
 (function () {
   "use strict";
   var RADIUS_M = 800;
-  var map, here, hereMarker, parkMarker, vehicles, chosen, booking, parkAt;
+  var ZONES_MS = 60000;
+  var map, zones, here, hereMarker, parkMarker, vehicles, chosen, booking, parkAt;
   var routing = false, routeLayer = null;
   var panel = document.getElementById("panel");
 
@@ -211,6 +214,7 @@
     }).catch(function (error) {
       var near = error.detail && error.detail.nearest_allowed;
       failed(error);
+      zones.refresh().catch(function () { return null; });  /* a closure may be new */
       if (near && near.lat !== undefined) {
         parkHere(L.latLng(near.lat, near.lon));
         FO.say(FO.t("rider.parking_refused", { message: error.message }), true);
@@ -277,6 +281,8 @@
   FO.ready.then(function () {
     map = FO.map("map");
     vehicles = L.layerGroup().addTo(map);
+    zones = FO.riderZones(map, document.body.getAttribute("data-operator"));
+    FO.every(ZONES_MS, zones.refresh);
     map.on("click", function (e) {
       if (booking && booking.status === "active") {
         return routing ? routeTo(e.latlng) : parkHere(e.latlng);

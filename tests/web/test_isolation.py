@@ -22,6 +22,7 @@ from fleet.identity import Role
 from tests.web.tenants import PEOPLE, Tenant, tenant_rows, two_tenants
 from tests.web.test_authz_matrix import ACCESS, PUBLIC, SESSION, SIGNED_IN
 from tests.web.test_bookings import snapshot
+from tests.web.test_browser_session import sign_in as page_sign_in
 
 #: A body that passes each endpoint's validation, so a 404 is the id's, not a 422 of the body.
 BODIES: dict[str, dict[str, Any]] = {
@@ -263,3 +264,35 @@ def test_companies_and_people_of_one_operator_keep_to_their_own(tenants, clock):
     ]
     assert [(who, path) for who, path, i in hidden if i in str(a.get(who, path))] == []
     assert saebom in str(a.get("admin-saebom", "/api/v1/reservations"))
+
+
+def test_a_riders_map_draws_its_own_operators_zones_only(tenants, clock):
+    """The public zones show every operator's (both demos share one city, so their service
+    areas overlap); the rider's page names the rider's own operator and draws the zones asked
+    for it (tests/web/browser/test_rider.py), so a closure B's manager makes now reaches B's
+    riders' maps and never A's."""
+    a, b, _engine = tenants
+    spot = b.get("city", f"/api/v1/vehicles?operator_id={b.operator_id}&per_page=1")["data"][0]
+    lon, lat, d = spot["lon"], spot["lat"], 0.0003
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d]]
+    closure = b.post(
+        "manager",
+        "/api/v1/ops/closures",
+        {
+            "name": "Gas leak",
+            "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            "active_until": (clock.now() + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert closure["status"] == "active"
+    everyone = {z["id"] for z in a.get("city", "/api/v1/zones")["features"]}
+    assert closure["id"] in everyone
+    for t, other in ((a, b), (b, a)):
+        page = t.client.application.test_client()
+        page_sign_in(page, t.prefix + PEOPLE[RIDER])
+        html = page.get("/ride").get_data(as_text=True)
+        operator = re.search(r'<body [^>]*data-operator="([^"]+)"', html).group(1)
+        assert operator == t.operator_id != other.operator_id
+        drawn = page.get(f"/api/v1/zones?operator_id={operator}").get_json()["features"]
+        assert {z["properties"]["operator_id"] for z in drawn} == {t.operator_id}
+        assert (closure["id"] in {z["id"] for z in drawn}) is (t is b)

@@ -216,6 +216,9 @@ def test_slow_and_no_ride_zones_are_drawn_with_their_speed_and_no_other_operator
             insert_zone(conn, zone, clock)
     page = open_page(phone=True, lang="ko")
     page.set_default_timeout(SLOW_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.context.grant_permissions(["geolocation"], origin=base)
     page.context.set_geolocation({"latitude": spot["lat"], "longitude": spot["lon"]})
     sign_in(page, "rider1")
@@ -228,3 +231,4 @@ def test_slow_and_no_ride_zones_are_drawn_with_their_speed_and_no_other_operator
     assert page.locator("#map path.closure").count() == 0
     assert [page.inner_text(".zone-speed")] == ["시속 10km"]
     assert page.inner_text("#map-legend li[data-kind=slow]") == "서행 구역 시속 10km"
+    assert errors == []

@@ -7,7 +7,9 @@ sooner: its process is gone. A job counts as abandoned here when its worker
 
 - registered from this host, and no process of its pid is running here, nor of its work
   horse's (``fleetops worker`` records it: a worker killed alone can leave its horse running
-  the job, in the worker's process group, until somebody kills the group), and
+  the job, in the worker's process group, until somebody kills the group); a process that
+  ended but was never reaped (a zombie: a horse killed with its worker goes to PID 1, which in
+  some containers never reaps) runs no more, and
 - has not heartbeaten for ``STALE_AFTER_S`` (three missed beats of ``fleetops worker``), so a
   worker in another container that shares our hostname but not our process ids is never judged
   by a pid it does not have here, unless it also stopped beating.
@@ -25,6 +27,7 @@ import os
 import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import redis
 from rq import Queue, Worker
@@ -47,8 +50,19 @@ def _running_here(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: it exists
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` ended and waits to be reaped: a work horse killed with its worker is
+    handed to PID 1, which in some containers never reaps it, and signal 0 still finds it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux), or it just went
+        return False
+    fields = stat.rpartition(")")[2].split()  # the name, in parentheses, may hold spaces
+    return bool(fields) and fields[0] == "Z"
 
 
 def worker_died_here(

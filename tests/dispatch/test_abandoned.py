@@ -111,8 +111,26 @@ def test_a_job_whose_work_horse_still_runs_is_left_alone(redis_url, queue):
     queue.connection.hset(key, HORSE_PID_FIELD, os.getpid())
     much_later = datetime.now(UTC) + timedelta(hours=1)
     assert mark_abandoned([queue], queue.connection, now=much_later) == []
+    # a horse that ended but nobody reaped (a zombie): signal 0 still finds its pid
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        _ended_unreaped(zombie.pid)
+        queue.connection.hset(key, HORSE_PID_FIELD, zombie.pid)
+        assert mark_abandoned([queue], queue.connection, now=much_later) == [job.id]
+    finally:
+        zombie.wait()
     queue.connection.hset(key, HORSE_PID_FIELD, worker.pid)  # gone with its worker
     assert mark_abandoned([queue], queue.connection, now=much_later) == [job.id]
+
+
+def _ended_unreaped(pid: int, timeout_s: float = 30) -> None:
+    """Wait until the child ``pid`` has ended, without reaping it."""
+    deadline = time.monotonic() + timeout_s
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:
+            pytest.fail("the child never ended")
+        time.sleep(0.05)
+    os.kill(pid, 0)  # still there, for signal 0
 
 
 def test_a_live_workers_job_and_another_hosts_are_left_alone(redis_url, queue):
@@ -132,3 +150,40 @@ def test_a_live_workers_job_and_another_hosts_are_left_alone(redis_url, queue):
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
     assert job.get_status(refresh=True) == JobStatus.STARTED
+
+
+def test_a_replan_lock_held_by_a_killed_worker_is_taken_over(redis_url, queue):
+    from dispatch.queue.replans import take_running_lock
+
+    connection = queue.connection
+    operator = f"operator-{uuid.uuid4().hex[:8]}"
+    key = f"fleetops:replan:{operator}:running"
+    job = queue.enqueue(time.sleep, 120, job_timeout=300)
+    worker = _worker(redis_url, queue.name)
+    try:
+        _started(job)
+        job.refresh()
+        connection.set(key, f"{job.id}|{job.worker_name}", ex=300)  # as its run took it
+        much_later = datetime.now(UTC) + timedelta(hours=1)
+        # its worker runs: nobody takes the lock over, however late
+        assert not take_running_lock(connection, operator, "retry|w2", 60, now=much_later)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        killed_at = datetime.now(UTC)
+        # just killed: its last beat is too recent to judge; another host cannot judge it
+        assert not take_running_lock(connection, operator, "retry|w2", 60, now=killed_at)
+        assert not take_running_lock(
+            connection, operator, "retry|w2", 60, now=much_later, hostname="another-host"
+        )
+        later = killed_at + timedelta(seconds=STALE_AFTER_S + 1)
+        assert take_running_lock(connection, operator, "retry|w2", 60, now=later)
+        assert connection.get(key) == b"retry|w2" and 0 < connection.ttl(key) <= 60
+        # the new holder's worker is not known dead (not even registered): its lock holds
+        assert not take_running_lock(connection, operator, "third|w3", 60, now=much_later)
+        # a lock that names no worker (an older version's) is never taken over
+        connection.set(key, job.id, ex=300)
+        assert not take_running_lock(connection, operator, "third|w3", 60, now=much_later)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        connection.delete(key)

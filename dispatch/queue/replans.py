@@ -8,8 +8,9 @@ the queue a few seconds later, still the one waiting."""
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import redis
 from redis.exceptions import RedisError
@@ -18,6 +19,7 @@ from rq.job import Job
 
 from dispatch.couriers.replan import reoptimise
 from dispatch.platform import Platform
+from dispatch.queue.abandoned import worker_died_here
 from dispatch.queue.connection import DEFAULT_RETRY, enqueue, queue
 from dispatch.queue.jobs import platform_job
 from fleet.db import couriers as couriers_db
@@ -29,15 +31,22 @@ log = logging.getLogger(__name__)
 PENDING_TTL_S = 900
 #: A re-plan that finds another of its operator's running tries again this much later.
 BUSY_RETRY_S = 5
-#: The running lock outlives the solver's time limit by this much. A killed run's lock expires
-#: before rq finds the job abandoned and retries it; a stopped worker whose job rq took for
-#: abandoned still holds it while its work horse runs, so the retry waits instead of running
-#: the same re-plan twice.
+#: The running lock outlives the solver's time limit by this much: a stopped worker whose job
+#: rq took for abandoned still holds it while its work horse runs, so the retry waits instead of
+#: running the same re-plan twice. A run whose worker died on this machine gives it up sooner
+#: (:func:`take_running_lock`).
 RUNNING_MARGIN_S = 60
 
-# Release the running lock only if this job still holds it.
+# Release the running lock only if this run still holds it.
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+# Take the lock over from the holder ARGV[1] (found dead) unless somebody else did meanwhile.
+_TAKE_OVER = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) and 1 or 0
+end
 return 0
 """
 
@@ -64,7 +73,8 @@ def reoptimise_deliveries(platform: Platform, operator_id: str) -> dict[str, int
         return reoptimise(platform.couriers, operator_id)
     connection = job.connection
     ttl_s = int(platform.couriers.limits.time_limit_s) + RUNNING_MARGIN_S
-    if not take_running_lock(connection, operator_id, job.id, ttl_s):
+    holder = _holder(job.id, job.worker_name)
+    if not take_running_lock(connection, operator_id, holder, ttl_s):
         # Still the operator's waiting request: later posts must not enqueue another.
         connection.set(_pending_key(operator_id), "1", ex=PENDING_TTL_S)
         queue(connection, job.origin).enqueue_in(
@@ -75,14 +85,43 @@ def reoptimise_deliveries(platform: Platform, operator_id: str) -> dict[str, int
         replan_started(connection, operator_id)
         return reoptimise(platform.couriers, operator_id)
     finally:
-        connection.eval(_RELEASE, 1, _running_key(operator_id), job.id)
+        connection.eval(_RELEASE, 1, _running_key(operator_id), holder)
 
 
-def take_running_lock(connection: redis.Redis, operator_id: str, job_id: str, ttl_s: int) -> bool:
-    """Take the operator's running lock for ``job_id``; whether it is now this job's. Nobody
-    takes a held lock over, not even a retry of the same job: its first run may still be going
-    (a worker stopped, not killed); a killed run's lock expires on its own."""
-    return bool(connection.set(_running_key(operator_id), job_id, nx=True, ex=ttl_s))
+def _holder(job_id: str, worker_name: str | None) -> str:
+    """The running lock's value: the job and the worker running it."""
+    return f"{job_id}|{worker_name or ''}"
+
+
+def take_running_lock(
+    connection: redis.Redis,
+    operator_id: str,
+    holder: str,
+    ttl_s: int,
+    *,
+    now: datetime | None = None,
+    hostname: str | None = None,
+) -> bool:
+    """Take the operator's running lock for ``holder`` (``job id|worker name``); whether it is
+    now the holder's. A held lock is taken over only when the worker holding it died on this
+    machine (``dispatch.queue.abandoned.worker_died_here``: it and its work horse are gone and
+    it missed its beats), as when rq retries a killed run; else nobody takes it, not even a
+    retry of the same job, whose first run may still be going on a worker stopped, not killed.
+    A lock held by a worker that cannot be judged expires on its own."""
+    key = _running_key(operator_id)
+    if connection.set(key, holder, nx=True, ex=ttl_s):
+        return True
+    held = connection.get(key)
+    if held is None:  # expired between the two calls
+        return bool(connection.set(key, holder, nx=True, ex=ttl_s))
+    text = held.decode() if isinstance(held, bytes) else str(held)
+    _, bar, worker_name = text.rpartition("|")
+    worker_name = worker_name if bar else ""  # a lock of an older version names no worker
+    when, host = now or datetime.now(UTC), hostname or socket.gethostname()
+    if not worker_name or not worker_died_here(connection, worker_name, now=when, hostname=host):
+        return False
+    log.warning("re-plan lock of %s taken over from a dead worker: %s", operator_id, text)
+    return bool(connection.eval(_TAKE_OVER, 1, key, held, holder, ttl_s))
 
 
 @platform_job

@@ -230,9 +230,10 @@ def test_a_replan_whose_worker_is_killed_is_retried_and_completes(
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
-    # The retry comes once the dead worker has missed its heartbeats (dispatch.queue.abandoned);
-    # if the killed run's running key has not expired by then, the retry defers to a follow-up
-    # job five seconds later, as any re-plan finding one running does. Either ran it once.
+    # The retry comes once the dead worker has missed its heartbeats (dispatch.queue.abandoned)
+    # and takes the killed run's running lock over (dispatch.queue.replans.take_running_lock).
+    # Were the dead worker no longer known, it would defer to a follow-up job five seconds
+    # later, as any re-plan finding one running does, until the lock expired. Either ran it once.
     job = Job.fetch(job.id, connection=redis)
     results = [job.return_value()]
     if results[0] == {"deferred": 1}:

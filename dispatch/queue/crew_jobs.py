@@ -24,7 +24,7 @@ from dispatch.ops.crew_plans import propose
 from dispatch.ops.crews import PlanRequest
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
-from dispatch.queue.jobs import platform_job, report_progress
+from dispatch.queue.jobs import job_state, platform_job, report_progress
 from fleet.crews import bucket_of
 from fleet.db import crews as crews_db
 from fleet.db import ops_plans as plans_db
@@ -138,20 +138,14 @@ class QueueCrewPlans:
         if job is None or job.meta.get("operator_id") != operator_id:
             msg = f"no plan job {jid}"
             raise NotFound(msg)
-        raw = job.get_status(refresh=True)
-        status = str(raw.value if hasattr(raw, "value") else raw)
-        result = job.return_value() if raw == JobStatus.FINISHED else None
-        error = None
-        if raw == JobStatus.FAILED:
-            latest = job.latest_result()
-            error = (latest.exc_string or "").strip().splitlines()[-1:] if latest else []
+        state = job_state(job)
         return {
             "id": job.id,
             "kind": job.meta.get("kind"),
-            "status": status,
-            "progress": job.meta.get("progress", {"fraction": 0.0, "message": status}),
-            "plan_id": result.get("plan_id") if isinstance(result, dict) else None,
-            "error": error[0] if error else None,
+            "status": state.status,
+            "progress": job.meta.get("progress", {"fraction": 0.0, "message": state.status}),
+            "plan_id": state.result.get("plan_id") if isinstance(state.result, dict) else None,
+            "error": state.error,
         }
 
 

@@ -8,9 +8,11 @@ Exceptions propagate, so rq records a failure; running a job twice does no harm.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rq import get_current_job
+from rq.job import Job, JobStatus
 
 from dispatch.holds import expire_due_holds
 from dispatch.ops.demand import refresh
@@ -34,6 +36,29 @@ def report_progress(**progress: Any) -> None:
     if job is not None:
         job.meta["progress"] = progress
         job.save_meta()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """What a status endpoint tells of a job: its status, its result once finished, and the
+    last line of its failure (the exception) once failed."""
+
+    status: str
+    result: Any
+    error: str | None
+
+
+def job_state(job: Job) -> JobState:
+    """The job's :class:`JobState`, read from Redis now."""
+    raw = job.get_status(refresh=True)
+    status = str(raw.value if hasattr(raw, "value") else raw)
+    result = job.return_value() if raw == JobStatus.FINISHED else None
+    error = None
+    if raw == JobStatus.FAILED:
+        latest = job.latest_result()
+        lines = (latest.exc_string or "").strip().splitlines() if latest else []
+        error = lines[-1] if lines else None
+    return JobState(status, result, error)
 
 
 def platform_job(func: F) -> F:

@@ -23,7 +23,7 @@ from rq.registry import StartedJobRegistry
 from dispatch.ops.surface import refresh
 from dispatch.platform import Platform
 from dispatch.queue.connection import queue
-from dispatch.queue.jobs import platform_job, report_progress
+from dispatch.queue.jobs import job_state, platform_job, report_progress
 from fleet.exceptions import NotFound
 
 QUEUE = "operations"
@@ -116,21 +116,15 @@ class QueueSurface:
         if job is None:
             msg = f"no road-surface refresh job {jid}"
             raise NotFound(msg)
-        raw = job.get_status(refresh=True)
-        status = str(raw.value if hasattr(raw, "value") else raw)
-        result = job.return_value() if raw == JobStatus.FINISHED else None
-        error = None
-        if raw == JobStatus.FAILED:
-            latest = job.latest_result()
-            lines = (latest.exc_string or "").strip().splitlines() if latest else []
-            error = lines[-1] if lines else "failed"
+        state = job_state(job)
+        failed = state.status == JobStatus.FAILED.value
         return {
             "id": job.id,
             "kind": job.meta.get("kind"),
-            "status": status,
+            "status": state.status,
             "progress": job.meta.get("progress", {"done": 0, "total": 0}),
-            "result": result if isinstance(result, dict) else None,
-            "error": error,
+            "result": state.result if isinstance(state.result, dict) else None,
+            "error": state.error or ("failed" if failed else None),
         }
 
 

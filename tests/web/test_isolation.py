@@ -42,7 +42,7 @@ NOT_TENANT_IDS = {
     # the city's one road-surface refresh (its id is fixed), no operator's: test_road_surface_api
     "GET /api/v1/ops/road-surface/refresh/<job_id>",
 }
-RIDER, COURIER, MERCHANT = Role.RIDER, Role.COURIER, Role.MERCHANT
+RIDER, COURIER, MERCHANT, MANAGER = Role.RIDER, Role.COURIER, Role.MERCHANT, Role.MANAGER
 ADMIN, EMPLOYEE = Role.COMPANY_ADMIN, Role.EMPLOYEE
 
 
@@ -266,11 +266,12 @@ def test_companies_and_people_of_one_operator_keep_to_their_own(tenants, clock):
     assert saebom in str(a.get("admin-saebom", "/api/v1/reservations"))
 
 
-def test_a_riders_map_draws_its_own_operators_zones_only(tenants, clock):
+@pytest.mark.parametrize(("role", "path"), [(RIDER, "/ride"), (MANAGER, "/dashboard")])
+def test_a_map_draws_its_own_operators_zones_only(tenants, clock, role, path):
     """The public zones show every operator's (both demos share one city, so their service
-    areas overlap); the rider's page names the rider's own operator and draws the zones asked
-    for it (tests/web/browser/test_rider.py), so a closure B's manager makes now reaches B's
-    riders' maps and never A's."""
+    areas overlap); the rider's page and the manager's dashboard name their own operator and
+    draw the zones asked for it (tests/web/browser/test_rider.py, test_dashboard.py), so a
+    closure B's manager makes now reaches B's maps and never A's."""
     a, b, _engine = tenants
     spot = b.get("city", f"/api/v1/vehicles?operator_id={b.operator_id}&per_page=1")["data"][0]
     lon, lat, d = spot["lon"], spot["lat"], 0.0003
@@ -289,8 +290,8 @@ def test_a_riders_map_draws_its_own_operators_zones_only(tenants, clock):
     assert closure["id"] in everyone
     for t, other in ((a, b), (b, a)):
         page = t.client.application.test_client()
-        page_sign_in(page, t.prefix + PEOPLE[RIDER])
-        html = page.get("/ride").get_data(as_text=True)
+        page_sign_in(page, t.prefix + PEOPLE[role])
+        html = page.get(path).get_data(as_text=True)
         operator = re.search(r'<body [^>]*data-operator="([^"]+)"', html).group(1)
         assert operator == t.operator_id != other.operator_id
         drawn = page.get(f"/api/v1/zones?operator_id={operator}").get_json()["features"]

@@ -132,7 +132,10 @@
     return {
       layer: layer,
       refresh: function () {
-        return FO.api("GET", "/zones").then(function (fc) {
+        /* the manager's own operator's: where operators share a city, GET /zones alone holds
+         * every operator's (the page names it on <body data-operator>) */
+        var operator = document.body.getAttribute("data-operator") || "";
+        return FO.api("GET", "/zones?operator_id=" + encodeURIComponent(operator)).then(function (fc) {
           var text = JSON.stringify(fc.features);
           if (text === last) return;
           last = text;

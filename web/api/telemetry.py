@@ -1,4 +1,5 @@
-"""Telemetry ingest: an operator's vehicle-data gateway posts batches of samples
+"""Telemetry ingest: an operator's vehicle-data gateway posts batches of samples, each naming its
+vehicle by id or by the operator's code, and reads its operator's vehicles' ids and codes
 (docs/telemetry.md)."""
 
 from __future__ import annotations

@@ -7,12 +7,18 @@ sample that cannot be stored refuses the batch (:class:`SampleRefused` naming it
 fixes or drops that sample and sends the batch again. Samples are idempotent by their vehicle
 and the gateway's sample id: a replayed batch, or two copies of it at the same moment, stores
 each sample once and answers the same counts.
+
+A sample names its vehicle by the platform's id or by the operator's code (the one printed on the
+vehicle, which a gateway knows): codes are resolved with the ids in the batch's one read, within
+the gateway's operator only, and a sample is keyed by the vehicle it resolves to, so a replay
+that names by code what was first sent by id stores nothing twice. :func:`vehicle_codes` pages
+through the operator's ids and codes for a gateway that maps the one to the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,28 +63,39 @@ class Ingested:
 def ingest(
     engine: Engine, clock: Clock, gateway: User, batch: Sequence[Mapping[str, Any]]
 ) -> Ingested:
-    """Store the samples of ``batch`` (each a mapping of the API's sample fields) for the
-    operator of ``gateway``, all or none.
+    """Store the samples of ``batch`` (each a mapping of the API's sample fields, naming its
+    vehicle by ``vehicle_id`` or by the operator's ``vehicle_code``) for the operator of
+    ``gateway``, all or none.
 
     Raises
     ------
     SampleRefused
-        A sample is malformed, of a vehicle that is not the operator's (or no vehicle), too far
-        ahead of the clock or too old, outside the service area, or repeats an earlier sample
-        of the batch; nothing is stored.
+        A sample is malformed (or names its vehicle both ways, or neither), of a vehicle that is
+        not the operator's (or no vehicle), too far ahead of the clock or too old, outside the
+        service area, or repeats an earlier sample of the batch; nothing is stored.
     """
     if len(batch) > MAX_SAMPLES:
         msg = f"a batch holds at most {MAX_SAMPLES} samples, got {len(batch)}: send the rest next"
         raise InvalidValue(msg)
-    samples = [_sample(i, raw) for i, raw in enumerate(batch)]
+    named = [_named(i, raw) for i, raw in enumerate(batch)]
     with reading(engine) as conn:
-        ids = {s.vehicle_id for s in samples}
-        known = telemetry_db.operator_vehicles(conn, gateway.operator_id, ids)
+        ids = {ref for by, ref, _s in named if by == "id"}
+        codes = {ref for by, ref, _s in named if by == "code"}
+        # one query for the batch, whichever way its samples name their vehicles
+        known = telemetry_db.operator_vehicles(conn, gateway.operator_id, ids, codes)
         zones = list_zones(conn, gateway.operator_id)
-    _check(samples, known, zones, clock.now())
+    by_code = {code: vehicle_id for vehicle_id, code in known.items()}
+    _check(named, known.keys(), by_code, zones, clock.now())
+    samples = [replace(s, vehicle_id=by_code[ref]) if by == "code" else s for by, ref, s in named]
     with writing(engine) as conn:
         accepted = telemetry_db.insert_samples(conn, samples)
     return Ingested(accepted=accepted, duplicates=len(samples) - accepted)
+
+
+def vehicle_codes(engine: Engine, user: User, *, limit: int, offset: int) -> telemetry_db.CodePage:
+    """A page of ``user``'s operator's vehicles as ``(id, code)``, by code."""
+    with reading(engine) as conn:
+        return telemetry_db.vehicle_codes(conn, user.operator_id, limit=limit, offset=offset)
 
 
 def _refused(index: int, sample_id: str | None, problem: str, why: str) -> SampleRefused:
@@ -86,10 +103,20 @@ def _refused(index: int, sample_id: str | None, problem: str, why: str) -> Sampl
     return SampleRefused(msg, index, sample_id or "", problem)
 
 
-def _sample(index: int, raw: Mapping[str, Any]) -> TelemetrySample:
+#: How a sample names its vehicle (``"id"`` or ``"code"``), the name, and the sample (whose
+#: ``vehicle_id`` holds the code until the code is resolved).
+Named = tuple[str, str, TelemetrySample]
+
+
+def _named(index: int, raw: Mapping[str, Any]) -> Named:
+    named = [(by, raw[f"vehicle_{by}"]) for by in ("id", "code") if raw.get(f"vehicle_{by}")]
+    if len(named) != 1 or not isinstance(named[0][1], str):
+        why = "name its vehicle by exactly one of vehicle_id and vehicle_code, a string"
+        raise _refused(index, raw.get("id"), "invalid_value", why)
+    by, ref = named[0]
     try:
-        return TelemetrySample(
-            vehicle_id=raw["vehicle_id"],
+        sample = TelemetrySample(
+            vehicle_id=ref,
             at=raw["at"],
             position=Position(raw["lat"], raw["lon"]),
             soc_pct=raw["soc_pct"],
@@ -100,21 +127,30 @@ def _sample(index: int, raw: Mapping[str, Any]) -> TelemetrySample:
         )
     except (InvalidValue, KeyError, TypeError) as exc:
         raise _refused(index, raw.get("id"), "invalid_value", str(exc)) from None
+    return by, ref, sample
 
 
 def _check(
-    samples: Sequence[TelemetrySample], known: set[str], zones: Sequence[Zone], now: datetime
+    named: Sequence[Named],
+    known: Collection[str],
+    by_code: Mapping[str, str],
+    zones: Sequence[Zone],
+    now: datetime,
 ) -> None:
     """Refuse the batch at its first sample that cannot be stored."""
     seen: dict[tuple[str, str | None], int] = {}
-    for i, s in enumerate(samples):
-        key = (s.vehicle_id, s.sample_id)
-        if key in seen:
-            why = f"it repeats the vehicle and id of samples[{seen[key]}]"
-            raise _refused(i, s.sample_id, "duplicate_id", why)
-        seen[key] = i
-        if s.vehicle_id not in known:
-            why = f"no vehicle {s.vehicle_id!r} of your operator"
+    for i, (by, ref, s) in enumerate(named):
+        vehicle_id = by_code.get(ref) if by == "code" else (ref if ref in known else None)
+        if vehicle_id is not None:
+            # a vehicle named by id in one sample and by code in another is the same vehicle
+            key = (vehicle_id, s.sample_id)
+            if key in seen:
+                why = f"it repeats the vehicle and id of samples[{seen[key]}]"
+                raise _refused(i, s.sample_id, "duplicate_id", why)
+            seen[key] = i
+        else:
+            what = f"code {ref!r}" if by == "code" else repr(ref)
+            why = f"no vehicle {what} of your operator"
             raise _refused(i, s.sample_id, "unknown_vehicle", why)
         if s.at > now + MAX_AHEAD:
             ahead_s = int(MAX_AHEAD.total_seconds())

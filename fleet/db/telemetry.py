@@ -1,29 +1,61 @@
-"""Telemetry samples from the operators' gateways: which of a batch's vehicles are the
-operator's, the batch written as one multi-row insert that skips samples already stored, and a
-vehicle's track over a trip (evenly thinned to a cap)."""
+"""Telemetry samples from the operators' gateways: which of a batch's vehicles (named by id or
+by code) are the operator's, the operator's vehicles' ids and codes for its gateways, the batch
+written as one multi-row insert that skips samples already stored, and a vehicle's track over a
+trip (evenly thinned to a cap)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, or_, select, text
 from sqlalchemy.dialects import sqlite
 
 from fleet.db.tables import telemetry, vehicles
 from fleet.records import TelemetrySample
 
 
-def operator_vehicles(conn: Connection, operator_id: str, ids: Collection[str]) -> set[str]:
-    """The ids among ``ids`` of vehicles of ``operator_id`` (another's, or none, are left out)."""
-    if not ids:
-        return set()
-    query = select(vehicles.c.id).where(
-        vehicles.c.operator_id == operator_id, vehicles.c.id.in_(sorted(ids))
+def operator_vehicles(
+    conn: Connection, operator_id: str, ids: Collection[str], codes: Collection[str] = ()
+) -> dict[str, str]:
+    """The operator's vehicles among ``ids`` and with a code among ``codes``, as ``{id: code}``,
+    read in one query (another operator's, or none, are left out)."""
+    named = []
+    if ids:
+        named.append(vehicles.c.id.in_(sorted(ids)))
+    if codes:
+        named.append(vehicles.c.code.in_(sorted(codes)))
+    if not named:
+        return {}
+    query = select(vehicles.c.id, vehicles.c.code).where(
+        vehicles.c.operator_id == operator_id, or_(*named)
     )
-    return set(conn.scalars(query))
+    return {row.id: row.code for row in conn.execute(query)}
+
+
+@dataclass(frozen=True, slots=True)
+class CodePage:
+    """A page of an operator's vehicles as ``(id, code)`` by code, and how many there are."""
+
+    items: list[tuple[str, str]]
+    total: int
+
+
+def vehicle_codes(conn: Connection, operator_id: str, *, limit: int, offset: int) -> CodePage:
+    """The operator's vehicles' ids and codes, by code (a gateway maps the one to the other)."""
+    mine = vehicles.c.operator_id == operator_id
+    total = conn.execute(select(func.count()).select_from(vehicles).where(mine)).scalar_one()
+    query = (
+        select(vehicles.c.id, vehicles.c.code)
+        .where(mine)
+        .order_by(vehicles.c.code)
+        .limit(limit)
+        .offset(offset)
+    )
+    return CodePage([(row.id, row.code) for row in conn.execute(query)], int(total))
 
 
 def _row(sample: TelemetrySample) -> dict[str, Any]:

@@ -123,6 +123,8 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "POST /api/v1/reservations/<reservation_id>/reassign": frozenset({ADMIN, MANAGER}),
     # the operators' vehicle-data gateways, and routes around broken roads (issue 17)
     "POST /api/v1/telemetry": frozenset({GATEWAY}),
+    # the ids and codes a gateway names vehicles by; fleet staff read the whole fleet anyway
+    "GET /api/v1/telemetry/vehicles": frozenset({GATEWAY, MANAGER, CREW}),
     "GET /api/v1/ride-route": frozenset({RIDER, MANAGER}),
 }
 

@@ -106,6 +106,7 @@ LISTS: dict[str, str] = {
     "GET /api/v1/ops/crews": "crew_id",
     "GET /api/v1/ops/routes": "courier_id",
     "GET /api/v1/ops/fleet": "vehicle_id",
+    "GET /api/v1/telemetry/vehicles": "vehicle_id",
 }
 
 

@@ -11,6 +11,7 @@ from benchmarks import (
     dispatch,
     forecast,
     fuzz,
+    mds,
     ops,
     routing,
     telemetry,
@@ -28,6 +29,7 @@ SUITES = {
     "ops": ops.main,
     "web": web.main,
     "telemetry": telemetry.main,
+    "mds": mds.main,
     # last: it exits 1 when it finds anything
     "fuzz": fuzz.main,
 }

@@ -5,6 +5,7 @@ provider spec's envelopes."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,13 +30,18 @@ from dispatch.opendata.mds_time import (
 from fleet.catalog import Catalog
 from fleet.clock import Clock
 from fleet.db import mds as mds_db
-from fleet.db.engine import Engine, reading
+from fleet.db import mds_last
+from fleet.db.engine import Connection, Engine, reading
 from fleet.db.vehicles import get_vehicle, list_vehicles
 from fleet.exceptions import NotFound
 from fleet.vehicles import Vehicle
 
 #: A margin past now for the log's last entries (written at now, read with ``at < end``).
 LATE = timedelta(seconds=1)
+#: How many of a vehicle's newest log entries a status reads first (most become an event).
+FIRST_READ = 4
+#: How many times more entries each further read takes, for the vehicles still without one.
+READ_GROWTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,16 +118,40 @@ def vehicle(source: MdsSource, operator_id: str, device_id: str) -> dict[str, An
     return vehicle_item(found, operator_id, source.catalog[found.vehicle_class])
 
 
+def _last_events(
+    source: MdsSource, operator_id: str, conn: Connection, ids: list[str], now: datetime
+) -> dict[str, dict[str, Any]]:
+    """Each vehicle's last event of the log's last :data:`RECENT_REACH` (the reach of
+    ``/events/recent``), by vehicle id: the newest of its entries that becomes an event. Reads
+    the newest :data:`FIRST_READ` entries per vehicle, then, for the vehicles none of those
+    fits, :data:`READ_GROWTH` times as many before them, until each has its event or no more."""
+    found: dict[str, dict[str, Any]] = {}
+    pending, skip, count = ids, 0, FIRST_READ
+    while pending:
+        facts = mds_last.last_facts(
+            conn,
+            operator_id,
+            now - RECENT_REACH,
+            now + LATE,
+            MDS_CLASSES,
+            pending,
+            skip=skip,
+            count=count,
+        )
+        read = Counter(f.vehicle_id for f in {f.audit_id: f for f in facts}.values())
+        for event in _events(source, operator_id, facts):  # oldest first: the newest stays
+            found[event["device_id"]] = event
+        pending = [v for v in pending if v not in found and read[v] == count]
+        skip, count = skip + count, count * READ_GROWTH
+    return found
+
+
 def _statuses(source: MdsSource, operator_id: str, found: list[Vehicle]) -> list[dict[str, Any]]:
-    """The statuses of ``found``, each with its last event of the log's last
-    :data:`RECENT_REACH` (the reach of ``/events/recent``)."""
-    ids, now = [v.id for v in found], source.clock.now()
+    """The statuses of ``found``, each with its last event (:func:`_last_events`)."""
+    ids, now = sorted({v.id for v in found}), source.clock.now()
     with reading(source.engine) as conn:
         trips, samples = mds_db.open_trips(conn, ids), mds_db.latest_telemetry(conn, ids)
-        facts = mds_db.audit_facts(
-            conn, operator_id, now - RECENT_REACH, now + LATE, MDS_CLASSES, vehicle_ids=ids
-        )
-    last = {e["device_id"]: e for e in _events(source, operator_id, facts)}
+        last = _last_events(source, operator_id, conn, ids, now)
     return [
         vehicle_status_item(v, operator_id, trips.get(v.id), samples.get(v.id), last.get(v.id))
         for v in found

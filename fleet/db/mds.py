@@ -243,14 +243,16 @@ def record_telemetry(conn: Connection, sample: TelemetrySample) -> None:
     )
 
 
-def _facts_where(
+def facts_where(
     operator_id: str,
     start: datetime,
     end: datetime,
     after_id: int,
     classes: Collection[str],
     vehicle_ids: Collection[str] | None,
+    ids: Collection[int] | None = None,
 ) -> list[Any]:
+    """The conditions of :func:`audit_facts` (for :func:`fact_sources`)."""
     where = [
         audit_log.c.operator_id == operator_id,
         audit_log.c.at >= start,
@@ -260,6 +262,8 @@ def _facts_where(
     ]
     if vehicle_ids is not None:
         where.append(vehicles.c.id.in_(sorted(set(vehicle_ids))))
+    if ids is not None:
+        where.append(audit_log.c.id.in_(sorted(set(ids))))
     return where
 
 
@@ -277,6 +281,48 @@ _FACT_COLUMNS = (
 )
 
 
+def fact_sources(where: list[Any], *, full: bool = True) -> tuple[Select[Any], ...]:
+    """The entries of ``where`` about a vehicle, one select per kind: a booking's, the
+    vehicle's own, a crew task's. ``full``: every column a fact is made of; else only the
+    entry's ``id`` and its ``vehicle_id`` (to rank entries without reading them)."""
+    columns = _FACT_COLUMNS if full else (audit_log.c.id, vehicles.c.id.label("vehicle_id"))
+    by_booking = (
+        select(*columns, *((bookings.c.start_lat, bookings.c.start_lon) if full else ()))
+        .select_from(audit_log)
+        .join(bookings, bookings.c.id == audit_log.c.entity_id)
+        .join(vehicles, vehicles.c.id == bookings.c.vehicle_id)
+        .where(audit_log.c.entity == "booking", audit_log.c.action.in_(BOOKING_ACTIONS), *where)
+    )
+    by_vehicle = (
+        select(*columns)
+        .select_from(audit_log)
+        .join(vehicles, vehicles.c.id == audit_log.c.entity_id)
+        .where(audit_log.c.entity == "vehicle", audit_log.c.action.in_(VEHICLE_ACTIONS), *where)
+    )
+    by_task = (
+        select(*columns)
+        .select_from(audit_log)
+        .join(ops_tasks, ops_tasks.c.id == audit_log.c.entity_id)
+        .join(vehicles, vehicles.c.id == ops_tasks.c.vehicle_id)
+        .where(audit_log.c.entity == "ops_task", audit_log.c.action.in_(TASK_ACTIONS), *where)
+    )
+    if full:
+        pair = aliased(ops_tasks)
+        pair_on = and_(
+            pair.c.plan_id == ops_tasks.c.plan_id,
+            pair.c.shift_id == ops_tasks.c.shift_id,
+            pair.c.sequence == ops_tasks.c.pair_sequence,
+        )
+        by_task = by_task.add_columns(
+            ops_tasks.c.kind,
+            ops_tasks.c.is_drop,
+            ops_tasks.c.target_lat,
+            ops_tasks.c.target_lon,
+            pair.c.status.label("pair_status"),
+        ).outerjoin(pair, pair_on)
+    return by_booking, by_vehicle, by_task
+
+
 def audit_facts(
     conn: Connection,
     operator_id: str,
@@ -287,48 +333,15 @@ def audit_facts(
     after_id: int = 0,
     limit: int | None = None,
     vehicle_ids: Collection[str] | None = None,
+    ids: Collection[int] | None = None,
 ) -> list[AuditFact]:
     """The audit entries of ``[start, end)`` about the operator's vehicles of ``classes``
     (bookings, vehicle changes, crew tasks), in the order the log recorded them; with
     ``after_id`` and ``limit``, the first ``limit`` after that entry; with ``vehicle_ids``,
-    only those vehicles'."""
-    where = _facts_where(operator_id, start, end, after_id, classes, vehicle_ids)
-    by_booking = (
-        select(*_FACT_COLUMNS, bookings.c.start_lat, bookings.c.start_lon)
-        .select_from(audit_log)
-        .join(bookings, bookings.c.id == audit_log.c.entity_id)
-        .join(vehicles, vehicles.c.id == bookings.c.vehicle_id)
-        .where(audit_log.c.entity == "booking", audit_log.c.action.in_(BOOKING_ACTIONS), *where)
-    )
-    by_vehicle = (
-        select(*_FACT_COLUMNS)
-        .select_from(audit_log)
-        .join(vehicles, vehicles.c.id == audit_log.c.entity_id)
-        .where(audit_log.c.entity == "vehicle", audit_log.c.action.in_(VEHICLE_ACTIONS), *where)
-    )
-    pair = aliased(ops_tasks)
-    pair_on = and_(
-        pair.c.plan_id == ops_tasks.c.plan_id,
-        pair.c.shift_id == ops_tasks.c.shift_id,
-        pair.c.sequence == ops_tasks.c.pair_sequence,
-    )
-    by_task = (
-        select(
-            *_FACT_COLUMNS,
-            ops_tasks.c.kind,
-            ops_tasks.c.is_drop,
-            ops_tasks.c.target_lat,
-            ops_tasks.c.target_lon,
-            pair.c.status.label("pair_status"),
-        )
-        .select_from(audit_log)
-        .join(ops_tasks, ops_tasks.c.id == audit_log.c.entity_id)
-        .join(vehicles, vehicles.c.id == ops_tasks.c.vehicle_id)
-        .outerjoin(pair, pair_on)
-        .where(audit_log.c.entity == "ops_task", audit_log.c.action.in_(TASK_ACTIONS), *where)
-    )
+    only those vehicles'; with ``ids``, only those entries."""
+    where = facts_where(operator_id, start, end, after_id, classes, vehicle_ids, ids)
     facts: list[AuditFact] = []
-    for query in (by_booking, by_vehicle, by_task):
+    for query in fact_sources(where):
         query = query.order_by(audit_log.c.id)
         if limit is not None:
             query = query.limit(limit)

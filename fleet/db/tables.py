@@ -290,7 +290,7 @@ ops_tasks = Table(
     Column("priority", Integer, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("created_at", UTCDateTime(), nullable=False),
-    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=True),
+    Column("vehicle_id", String(ID), ForeignKey("vehicles.id"), nullable=True, index=True),
     Column("site_id", String(ID), ForeignKey("sites.id"), nullable=True),
     Column("assignee_id", String(ID), ForeignKey("users.id"), nullable=True),
     Column("note", Text, nullable=False, default=""),

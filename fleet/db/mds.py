@@ -350,7 +350,10 @@ def audit_facts(
     return facts if limit is None else facts[:limit]
 
 
-def _fact(r: Mapping[Any, Any]) -> AuditFact:
+def _fact(row: Mapping[Any, Any]) -> AuditFact:
+    # A plain dict: each query selects some of the optional columns, and a row mapping's get()
+    # of a column it lacks takes SQLAlchemy's slow path (µs each, seven per entry of a page)
+    r = dict(row)
     return AuditFact(
         audit_id=r["id"],
         at=r["at"],

@@ -6,7 +6,13 @@ edge together with its twin (the other direction of the same way): both directio
 surface. Per road the index keeps
 
 - ``roughness_ms2``: the **median** vertical vibration RMS of the samples taken at riding speed
-  (a walking or standing vehicle says nothing of the surface), robust to a few wild readings;
+  (a walking or standing vehicle says nothing of the surface), robust to a few wild readings,
+  each sample first **brought to the city's typical speed**: a frame shakes harder the faster
+  it goes, and riders slow down on broken roads, so raw values would rank a road by how fast it
+  is ridden. A sample is scaled by the city's median vibration over the median of its speed
+  band (``speed_band_kph`` wide, all roads); a band with fewer than ``min_band_samples`` is
+  left as it is. The bands' medians are taken over every road, so a few rough roads ridden
+  slowly do not move them much; no law of vibration against speed is assumed;
 - a 95 % confidence interval of that median from the samples' spread (MAD), so a value read from
   a dozen samples is not trusted like one read from a thousand;
 - ``confident``: enough samples (``min_samples``) to rank it at all. Roads with fewer are kept,
@@ -58,6 +64,8 @@ class SurfaceParams:
     max_penalty: float = 3.0  # the most a bad surface multiplies a bike's travel time
     tight_share: float = 0.25  # a 95 % half-interval within this share of the value: high...
     high_min_samples: int = 10  # ...from this many samples (three alike prove little)
+    speed_band_kph: float = 4.0  # samples are brought to the city's typical speed per band...
+    min_band_samples: int = 30  # ...of at least this many samples (else left as they are)
 
     def __post_init__(self) -> None:
         if self.min_samples < 1:
@@ -69,6 +77,9 @@ class SurfaceParams:
         if not (self.free_ratio >= 1 and self.max_penalty >= 1 and self.min_speed_kph >= 0):
             msg = "SurfaceParams: free_ratio and max_penalty ≥ 1, min_speed_kph ≥ 0"
             raise InvalidValue(msg)
+        if not (self.speed_band_kph > 0 and self.min_band_samples >= 1):
+            msg = "SurfaceParams: speed_band_kph is positive and min_band_samples at least 1"
+            raise InvalidValue(msg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +89,7 @@ class RoadSurface:
     road: int  # the lower edge number of the pair: the road's id in this network
     twin: int  # the other direction's edge, or -1
     samples: int
-    roughness_ms2: float  # median vibration RMS
+    roughness_ms2: float  # median vibration RMS, brought to the city's typical speed
     low_ms2: float  # 95 % confidence interval of that median
     high_ms2: float
     confidence: Confidence
@@ -126,7 +137,7 @@ def surface_index(
     are refused (:class:`InvalidValue`): they mean the samples were matched on another network.
     """
     p = params or SurfaceParams()
-    by_road: dict[int, list[float]] = {}
+    roads_of, vibrations, speeds = [], [], []
     n_edges = len(twin)
     for edge, vibration, speed in readings:
         if not 0 <= edge < n_edges:
@@ -136,7 +147,13 @@ def surface_index(
             msg = f"a reading on edge {edge} is not a finite non-negative vibration"
             raise InvalidValue(msg)
         if speed >= p.min_speed_kph:
-            by_road.setdefault(road_of(edge, twin), []).append(vibration)
+            roads_of.append(road_of(edge, twin))
+            vibrations.append(vibration)
+            speeds.append(speed)
+    normalised = at_typical_speed(np.asarray(vibrations), np.asarray(speeds), p)
+    by_road: dict[int, list[float]] = {}
+    for road, vibration in zip(roads_of, normalised.tolist(), strict=True):
+        by_road.setdefault(road, []).append(vibration)
     stats = {road: _median_interval(np.asarray(v)) for road, v in by_road.items()}
     ranked = sorted(
         (r for r in by_road if len(by_road[r]) >= p.min_samples), key=lambda r: stats[r][0]
@@ -164,6 +181,27 @@ def surface_index(
             )
         )
     return SurfaceIndex(tuple(roads), median)
+
+
+def at_typical_speed(
+    vibration_ms2: NDArray[np.float64], speed_kph: NDArray[np.float64], p: SurfaceParams
+) -> NDArray[np.float64]:
+    """Each vibration scaled by the median of all over the median of its speed band (bands of
+    ``p.speed_band_kph``; a band of fewer than ``p.min_band_samples`` samples, or of a zero
+    median, keeps its values)."""
+    if vibration_ms2.size == 0:
+        return vibration_ms2.astype(np.float64)
+    overall = float(np.median(vibration_ms2))
+    band = np.floor(speed_kph / p.speed_band_kph).astype(np.int64)
+    scale = np.ones(vibration_ms2.size)
+    for b in np.unique(band):
+        members = band == b
+        if members.sum() < p.min_band_samples:
+            continue
+        typical = float(np.median(vibration_ms2[members]))
+        if typical > 0:
+            scale[members] = overall / typical
+    return np.asarray(vibration_ms2 * scale, dtype=np.float64)
 
 
 def readings(

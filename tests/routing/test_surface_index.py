@@ -124,3 +124,47 @@ def test_readings_of_another_network_are_refused():
         surface_index([(0, float("nan"), 15.0)], np.array([-1]))
     with pytest.raises(InvalidValue):
         SurfaceParams(worst_share=1.5)
+
+
+def _shaken(road: int, surface: float, speed_kph: float, n: int, rng) -> list:
+    """``n`` readings of a road ridden at ``speed_kph``: a frame shakes in proportion to its
+    speed here (any growth with speed would do), times the surface, with a 10 % spread."""
+    level = surface * speed_kph / 16.0
+    return [(road, float(v), speed_kph) for v in rng.normal(level, 0.1 * level, n)]
+
+
+def test_a_road_is_judged_at_the_citys_typical_speed_not_at_its_riders():
+    """Riders slow down on broken roads and speed on smooth ones: raw vibration would call a
+    broken road ridden slowly as smooth as a sound one ridden fast. Brought to the typical
+    speed of its band, each road shows its surface."""
+    rng = np.random.default_rng(5)
+    data = []
+    for road in range(40):  # sound roads at a usual 16 km/h ...
+        data += _shaken(road, 1.0, 16.0, 5, rng)
+    for road in range(40, 60):  # ... and sound roads ridden slowly (a climb, a crowd)
+        data += _shaken(road, 1.0, 8.0, 5, rng)
+    data += _shaken(60, 2.5, 8.0, 12, rng)  # broken, ridden slowly
+    data += _shaken(61, 1.0, 22.0, 12, rng)  # sound, ridden fast (its band has too few)
+    twin = np.full(62, -1)
+    index = surface_index(data, twin).by_road()
+    assert index[60].worst and index[60].penalty > 1.5
+    assert index[60].roughness_ms2 == pytest.approx(2.5, rel=0.1)
+    sound_slow = [index[r].roughness_ms2 for r in range(40, 60)]
+    # within 10 %: the broken road's samples are an eighth of their band and lift its median
+    assert np.median(sound_slow) == pytest.approx(1.0, rel=0.1)
+    assert all(index[r].penalty == 1.0 for r in range(62) if r != 60)
+    # the 22 km/h band holds 12 samples, fewer than min_band_samples: left as measured
+    assert index[61].roughness_ms2 == pytest.approx(22.0 / 16.0, rel=0.1)
+    raw = surface_index(data, twin, SurfaceParams(min_band_samples=10**9)).by_road()
+    # what the raw values said: the broken road costs nothing, the slow sound roads look
+    # twice as smooth as the rest
+    assert raw[60].penalty == 1.0 and raw[60].roughness_ms2 < 1.3
+    assert np.median([raw[r].roughness_ms2 for r in range(40, 60)]) < 0.55
+
+
+def test_one_speed_band_leaves_the_values_as_measured():
+    data = [(0, 1.0, 15.0), (0, 2.0, 15.5), (0, 3.0, 14.1)] * 20
+    index = surface_index(data, np.array([-1]))
+    assert index.roads[0].roughness_ms2 == 2.0
+    with pytest.raises(InvalidValue, match="speed_band_kph"):
+        SurfaceParams(speed_band_kph=0)

@@ -55,11 +55,6 @@ def _crowd(engine) -> None:
 
 
 @ON_POSTGRESQL
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fourth read passes 256 ids a vehicle as bind parameters: over 65,535 for a page "
-    "of vehicles with long runs of cancelled drops, PostgreSQL refuses the statement (a 500)",
-)
 def test_a_page_of_vehicles_with_long_quiet_runs_answers_as_the_full_read(engine):
     bench.seed_history(engine, 0, 1)
     _crowd(engine)

@@ -21,6 +21,10 @@ from fleet.db.tables import audit_log, ops_tasks
 from fleet.ops import TaskKind
 from fleet.vehicles import VehicleStatus
 
+#: The most entry ids one statement reads back: a PostgreSQL statement takes at most 65,535
+#: parameters, and in later rounds each of a page's 1,000 vehicles may have 256, 1,024, … chosen.
+IDS_PER_READ = 20_000
+
 
 def _task_may_count() -> ColumnElement[bool]:
     """The crew tasks' entries that may become an event: a swap or a pick-up started; a swap,
@@ -73,7 +77,8 @@ def last_facts(
     ``skip + 1`` to ``skip + count`` from the newest, in the order the log recorded them.
 
     Two statements: one ranks the entries by their ids alone (``ROW_NUMBER``, on SQLite and
-    PostgreSQL alike) and keeps at most ``count`` per vehicle; one reads those entries whole.
+    PostgreSQL alike) and keeps at most ``count`` per vehicle; one reads those entries whole
+    (one per :data:`IDS_PER_READ` of them: their ids are sent as parameters).
     """
     if count < 1 or skip < 0:
         msg = f"count must be at least 1 and skip at least 0, got {count} and {skip}"
@@ -88,7 +93,9 @@ def last_facts(
     ids = conn.execute(
         select(ranked.c.id).where(ranked.c.rank > skip, ranked.c.rank <= skip + count)
     ).scalars()
-    chosen = list(ids)
-    if not chosen:
-        return []
-    return audit_facts(conn, operator_id, start, end, classes, vehicle_ids=wanted, ids=chosen)
+    chosen = sorted(ids)
+    facts: list[AuditFact] = []
+    for first in range(0, len(chosen), IDS_PER_READ):
+        part = chosen[first : first + IDS_PER_READ]
+        facts += audit_facts(conn, operator_id, start, end, classes, vehicle_ids=wanted, ids=part)
+    return facts  # the parts are in id order, each in itself and after the one before

@@ -136,8 +136,15 @@ def test_pagination(client, auth):
     page2 = client.get("/api/v1/vehicles?per_page=2&page=2").get_json()
     assert [v["code"] for v in page2["data"]] == ["K-2", "K-3"]
     assert page2["pagination"] == {"page": 2, "per_page": 2, "total": 5, "pages": 3}
-    assert_error(client.get("/api/v1/vehicles?per_page=100000"), 422)
+    too_many = client.get("/api/v1/vehicles?per_page=100000")
+    assert_error(too_many, 422)
+    assert too_many.get_json()["error"]["detail"] == {
+        "query": {"per_page": ["per_page must be at most 500"]}
+    }
     assert_error(client.get("/api/v1/vehicles?page=0"), 422, "validation_error")
+    # digits of other scripts are no page number a client means (int() reads them)
+    for odd in ("page=\uff12", "per_page=\u0663", "page=\u00b2"):
+        assert_error(client.get(f"/api/v1/vehicles?{odd}"), 422, "validation_error")
 
 
 # Role × endpoint: who may call what (None: no token).

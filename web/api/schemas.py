@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apiflask import Schema, fields, validators
+from marshmallow import ValidationError
 
 from dispatch.couriers.views import JobSeen
 from dispatch.platform import Paging
@@ -75,9 +76,20 @@ INT32_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
 
 
+class DigitsInteger(fields.Integer):
+    """An integer written in ASCII digits: Python's ``int`` also reads other scripts' digits
+    (``page=１``, a full-width one), which no client means to send."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            msg = "Not a valid integer (ASCII digits only)."
+            raise ValidationError(msg)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validators.Range(min=1, max=MAX_PAGE))
-    per_page = fields.Integer(load_default=None, validate=validators.Range(min=1))
+    page = DigitsInteger(load_default=1, validate=validators.Range(min=1, max=MAX_PAGE))
+    per_page = DigitsInteger(load_default=None, validate=validators.Range(min=1))
 
 
 class PageInfo(Schema):
@@ -91,7 +103,8 @@ def paging(query: dict[str, Any], sizes: Paging) -> tuple[int, int]:
     """The page and page size a listing asks for (the size checked against the platform's)."""
     per_page = query.get("per_page") or sizes.default
     if per_page > sizes.maximum:
-        raise api_error(422, f"per_page must be at most {sizes.maximum}", "invalid_value")
+        msg = f"per_page must be at most {sizes.maximum}"
+        raise api_error(422, msg, "invalid_value", {"query": {"per_page": [msg]}})
     return int(query["page"]), int(per_page)
 
 

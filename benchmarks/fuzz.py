@@ -117,12 +117,14 @@ class FuzzReport:
     operations: int = 0
     requests: int = 0
     statuses: Counter[str] = field(default_factory=Counter)  # "2xx", "4xx", ...
+    signed_in_again: int = 0  # after an operation that revoked the caller's token
 
 
 def fuzz(app, username: str | None, *, max_examples: int) -> FuzzReport:
     """Every operation of ``app``'s document as ``username``; what was sent and found."""
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config(max_examples))
-    headers = bearer(app.test_client(), username)
+    client = app.test_client()
+    headers = bearer(client, username)
     report = FuzzReport(username or "anonymous")
     found: dict[tuple[str, str], Finding] = {}
 
@@ -148,6 +150,11 @@ def fuzz(app, username: str | None, *, max_examples: int) -> FuzzReport:
         # Unsatisfiable: nothing of a mode can be generated (no parameter to break, say).
         with contextlib.suppress(Unsatisfiable):
             test()
+        # Signing out (DELETE /auth/token) revokes the caller's token: every later operation
+        # would answer 401 and test nothing else. Sign in again after any operation that did.
+        if username is not None and client.get("/api/v1/me", headers=headers).status_code == 401:
+            headers.update(bearer(client, username))
+            report.signed_in_again += 1
     report.findings = list(found.values())
     return report
 

@@ -259,7 +259,10 @@ def reissue_proof(job_id: str) -> dict[str, Any]:
 @api.get("/couriers/me/route")
 @api.auth_required(api_auth, roles=[str(Role.COURIER)])
 @api.output(RouteOut)
-@api.doc(summary="My planned stops in order, with their ETA and the road to each, and the next one")
+@api.doc(
+    summary="My planned stops in order, with their ETA and the road to each, and the next one",
+    responses={403: "not a courier"},
+)
 def my_route() -> dict[str, Any]:
     stops = [
         {

@@ -305,7 +305,8 @@ def create_reservation(body: dict[str, Any]) -> dict[str, Any]:
 @api.output(ReservationList)
 @api.doc(
     summary="Reservations: staff see theirs, company admins their company's (flagged ones "
-    "carry the reason), managers the operator's"
+    "carry the reason), managers the operator's",
+    responses={403: "not staff, a company admin or a manager"},
 )
 def list_reservations(query: dict[str, Any]) -> dict[str, Any]:
     found = service.list_reservations(_service(), current_user(), query["status"])

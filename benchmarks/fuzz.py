@@ -268,7 +268,8 @@ def markdown(rows: list[dict[str, Any]], examples: int) -> str:
             f"{examples} fuzzed requests per operation and caller, after the schema's examples "
             "and the coverage of its bounds. Checks: no 5xx but a 503 the operation documents, "
             "a documented status, the documented body. The 5xx are the health endpoint's "
-            "documented 503: no worker or scheduler runs beside the app here.",
+            "documented 503: no worker or scheduler runs beside the app here. A caller whose "
+            "token an operation revoked (signing out) signs in again before the next one.",
             "",
             f"**{total['requests']:,} requests, {total['findings']} findings** "
             f"({total['2xx']:,} 2xx, {total['4xx']:,} 4xx, {total['5xx']:,} 5xx).",

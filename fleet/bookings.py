@@ -45,6 +45,9 @@ class Receipt:
     currency: str
     co2_avoided_g: int  # net: the car trip's CO2 less the charging's (may be negative)
     flag: str | None = None  # why the trip was not taken at its word (an implausible end)
+    #: how ``distance_m`` was measured (``dispatch.riders.ridden.DistanceMethod``: map_matched,
+    #: start_to_end); ``None`` on receipts stored before it was kept
+    distance_method: str | None = None
 
     @property
     def implausible(self) -> bool:

@@ -314,6 +314,7 @@ def end_trip(service: RiderService, rider: User, booking_id: str, position: Posi
         ridden_m=measured.distance_m,
         started_at=since,
         ended_at=now,
+        distance_method=str(measured.method),
     )
     with writing(service.engine) as conn:
         ended = bookings_db.complete_trip(

@@ -36,6 +36,7 @@ def end_of_trip(
     ridden_m: int,
     started_at: datetime,
     ended_at: datetime,
+    distance_method: str | None = None,
 ) -> TripEnd:
     """Price the trip by its duration, drain the battery by the distance ridden, credit the CO2
     of the car trip it replaced less the charging's, at the city's ``carbon`` factors; below
@@ -64,6 +65,7 @@ def end_of_trip(
         currency=tariff.currency,
         co2_avoided_g=0 if co2 is None else co2.net_g,
         flag=flag,
+        distance_method=distance_method,
     )
     status = VehicleStatus.LOW_BATTERY if soc < kind.low_battery_pct else VehicleStatus.AVAILABLE
     return TripEnd(receipt, soc, status, co2)

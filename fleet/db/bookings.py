@@ -35,6 +35,7 @@ def _booking(row: Mapping[Any, Any]) -> Booking:
             row["currency"],
             row["co2_avoided_g"],
             row["receipt_flag"],
+            row["distance_method"],
         )
     start = None
     if row["start_lat"] is not None:
@@ -244,6 +245,7 @@ def complete_trip(
         currency=receipt.currency,
         co2_avoided_g=receipt.co2_avoided_g,
         receipt_flag=receipt.flag,
+        distance_method=receipt.distance_method,
     )
     set_vehicle_status(
         conn,

@@ -183,6 +183,7 @@ bookings = Table(
     Column("currency", String(3), nullable=True),
     Column("co2_avoided_g", Integer, nullable=True),
     Column("receipt_flag", String(200), nullable=True),
+    Column("distance_method", String(16), nullable=True),
     # The guarantee that no vehicle is held or ridden by two riders lives here, in the database:
     # at most one open booking per vehicle, whatever process writes.
     Index(

@@ -168,6 +168,9 @@ def test_the_receipt_counts_the_matched_ride_and_the_co2_follows(city, clock):
     assert abs(d - true_m) <= 0.05 * true_m, (d, true_m)
     assert d > 10 * max(road_m(city["router"], start, start), 50)  # start and end all but meet
     assert receipt["implausible"] is False and receipt["flag"] is None
+    assert receipt["distance_method"] == "map_matched"
+    stored = city["client"].get(f"/api/v1/bookings/{booking['id']}", headers=city["rider"])
+    assert stored.get_json()["receipt"] == receipt  # the method is kept with the receipt
     co2 = footprint(KOREA, BIKE_WH_PER_KM, d)
     assert receipt["co2_avoided_g"] == co2.net_g
     assert credited(city["engine"], booking["id"]) == (d, co2.car_g, co2.charging_g, co2.net_g)
@@ -201,6 +204,8 @@ def test_no_telemetry_counts_the_road_from_start_to_end(city, clock):
     clock.advance(600)
     done = end(city, booking, parked)
     assert done["ridden"]["method"] == "start_to_end"
+    stored = city["client"].get(f"/api/v1/bookings/{booking['id']}", headers=city["rider"])
+    assert stored.get_json()["receipt"]["distance_method"] == "start_to_end"
     d = done["receipt"]["distance_m"]
     assert d == road_m(city["router"], start, parked) > 0
     assert credited(city["engine"], booking["id"])[0] == d

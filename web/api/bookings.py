@@ -58,6 +58,14 @@ class ReceiptOut(Schema):
         metadata={"description": "the trip was faster than its class can go: see flag"}
     )
     flag = fields.String(allow_none=True)
+    distance_method = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "how distance_m was measured: map_matched (the vehicle's telemetry "
+            "matched to the roads) or start_to_end (too little telemetry: the road from start to "
+            "end); null on receipts of trips ended before it was stored"
+        },
+    )
 
 
 class RiddenOut(Schema):
@@ -119,6 +127,7 @@ def _out(booked: service.Booked) -> dict[str, Any]:
             "co2_avoided_g": receipt.co2_avoided_g,
             "implausible": receipt.implausible,
             "flag": receipt.flag,
+            "distance_method": receipt.distance_method,
         },
         **ridden,
     }

@@ -23,6 +23,8 @@ pytestmark = ON_SQLITE
 SLOW_MS = 120_000
 
 TITLES = {"ko": "영수증", "en": "Receipt"}
+#: What the receipt says of a distance measured by road from start to end, in each language.
+MEASURED_ROAD = {lang: messages(lang)["rider.measured_road"] for lang in TITLES}
 
 
 def _near(client, lat, lon):
@@ -141,6 +143,9 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     assert receipt["price"] in page.inner_text("[data-fact=price]")
     assert f"{receipt['distance_m'] / 1000:.1f}" in page.inner_text("[data-fact=distance]")
     assert str(receipt["co2_avoided_g"]) in page.inner_text("[data-fact=co2]")
+    # no telemetry was posted: the distance is the road between the ends, and the page says so
+    assert receipt["distance_method"] == "start_to_end"
+    assert page.inner_text("[data-fact=distance-method]") == MEASURED_ROAD[lang]
     parked = ended["vehicle"]  # left where the rider's phone was at the end
     assert (round(parked["lat"], 5), round(parked["lon"], 5)) == (
         round(park["lat"], 5),

@@ -237,6 +237,11 @@
     fill("completed", [
       FO.el("h2", { text: FO.t("rider.receipt") }),
       facts(rows),
+      /* how the distance was measured (none on receipts older than the field) */
+      r.distance_method ? FO.el("p", {
+        class: "hint", "data-fact": "distance-method",
+        text: FO.t(r.distance_method === "map_matched" ? "rider.measured_track" : "rider.measured_road"),
+      }) : null,
       r.implausible ? FO.el("p", { class: "hint", text: r.flag || "" }) : null,
       FO.el("div", { class: "actions" }, [button("rider.done", function () {
         booking = null;

@@ -4,6 +4,7 @@ and the closures in force now."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from dispatch.riders.bookings import RiderService
 from fleet.db import identity as identity_db
@@ -11,6 +12,8 @@ from fleet.db.engine import reading
 from fleet.db.sites import list_zones
 from fleet.exceptions import InvalidValue
 from fleet.zones import Zone, ZoneKind
+from routing.modes import Mode
+from routing.surface import road_of
 
 
 def parse_kinds(names: Sequence[str]) -> list[ZoneKind]:
@@ -57,3 +60,29 @@ def rule_zones(
             )
         )
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedRoads:
+    """A closure in force and the streets of the riders' network it closes."""
+
+    closure: Zone
+    lines: list[list[tuple[float, float]]]  # one per street, (lon, lat), each way once
+
+
+def closed_roads(service: RiderService, operator_id: str | None) -> list[ClosedRoads]:
+    """The closures in force (of one operator or of all) with the streets they close on the
+    bike network (the streets bikes and kickboards ride, car roads included): the edges the
+    router avoids, a street's two directions drawn once."""
+    closures = rule_zones(service, operator_id, [str(ZoneKind.HAZARD_CLOSURE)])
+    router = service.routers.router(Mode.BIKE)
+    network, now = router.network, service.clock.now()
+    found = []
+    for closure in closures:
+        edges = router.closed_edges([closure], now)
+        streets = sorted({road_of(e, network.twin) for e in edges})
+        lines = [
+            [(round(x, 5), round(y, 5)) for x, y in network.edge_line(e).coords] for e in streets
+        ]
+        found.append(ClosedRoads(closure, lines))
+    return found

@@ -44,6 +44,7 @@ ACCESS: dict[str, str | frozenset[Role]] = {
     "GET /api/v1/vehicles": PUBLIC,
     "GET /api/v1/zones": PUBLIC,
     "GET /api/v1/map/roads": PUBLIC,
+    "GET /api/v1/map/closed-roads": PUBLIC,
     "GET /api/v1/track/<token>": PUBLIC,
     "POST /api/v1/auth/token": PUBLIC,
     "GET /api/v1/auth/csrf": SESSION,

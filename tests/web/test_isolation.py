@@ -298,3 +298,5 @@ def test_a_map_draws_its_own_operators_zones_only(tenants, clock, role, path):
         drawn = page.get(f"/api/v1/zones?operator_id={operator}").get_json()["features"]
         assert {z["properties"]["operator_id"] for z in drawn} == {t.operator_id}
         assert (closure["id"] in {z["id"] for z in drawn}) is (t is b)
+        closed = page.get(f"/api/v1/map/closed-roads?operator_id={operator}").get_json()
+        assert (closure["id"] in {f["id"] for f in closed["features"]}) is (t is b)

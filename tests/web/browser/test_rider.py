@@ -69,6 +69,14 @@ def _rules_drawn(page, client, rider) -> list[dict]:
     assert page.get_attribute("#map", "data-zones") == str(len(zones))
     assert page.get_attribute("#map", "data-closures") == str(len(closures))
     assert page.locator("#map path.zone-service_area").count() == 1
+    # the streets each closure closes, as GET /map/closed-roads has them: one path a closure
+    page.wait_for_selector("#map[data-closed-streets]")
+    closed = client.get(f"/api/v1/map/closed-roads?operator_id={mine}").get_json()["features"]
+    assert {f["id"] for f in closed} == {f["id"] for f in closures}
+    crossing = [f for f in closed if f["properties"]["streets"] > 0]
+    assert page.locator("#map path.closed-road").count() == len(crossing)
+    streets = sum(f["properties"]["streets"] for f in closed)
+    assert page.get_attribute("#map", "data-closed-streets") == str(streets)
     table = messages(page.get_attribute("html", "lang"))
     kinds = {f["properties"]["kind"] for f in features}
     legend = page.locator("#map-legend li")
@@ -107,6 +115,7 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
     rider = login(client, "rider1")
     drawn = _rules_drawn(page, client, rider)
     assert closure["id"] in {f["id"] for f in drawn}
+    assert int(page.get_attribute("#map", "data-closed-streets")) > 0  # it closes a street
     mine = page.get_attribute("body", "data-operator")
     assert asked and all(f"operator_id={mine}" in url for url in asked)  # its operator's only
 

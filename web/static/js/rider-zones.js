@@ -7,7 +7,9 @@
  * their zones overlap, and another's rules are not this rider's. The shapes are drawn with SVG
  * (the streets are on a canvas) so each is an element of its own, and are not interactive: a tap
  * on them is a tap on the map (look here, mark where I parked, route to there). #map says how
- * many it drew: data-zones (rule zones) and data-closures. */
+ * many it drew: data-zones (rule zones) and data-closures. Over a closure's area the streets it
+ * closes (GET /map/closed-roads: the ones routes go around) are drawn in red, one path per
+ * closure; #map says how many streets in data-closed-streets. */
 (function () {
   "use strict";
   var STYLE = {
@@ -75,6 +77,28 @@
       },
     }).addTo(map);
 
+    var streets = L.geoJSON(null, {
+      renderer: L.svg({ padding: 0.5 }),
+      interactive: false,
+      style: function () {
+        return { interactive: false, className: "closed-road", color: "#a40e26", weight: 5,
+          opacity: 0.85, lineCap: "round" };
+      },
+    }).addTo(map);
+    var lastStreets = null;
+
+    function drawStreets(fc) {
+      var text = JSON.stringify(fc.features);
+      if (text === lastStreets) return;
+      lastStreets = text;
+      streets.clearLayers();
+      var drawn = fc.features.filter(function (f) { return f.properties.streets > 0; });
+      streets.addData({ type: "FeatureCollection", features: drawn });
+      element.setAttribute("data-closed-streets", String(drawn.reduce(function (n, f) {
+        return n + f.properties.streets;
+      }, 0)));
+    }
+
     function draw(fc) {
       var text = JSON.stringify(fc.features);
       if (text === last) return;
@@ -92,7 +116,10 @@
     return {
       layer: layer,
       refresh: function () {
-        return FO.api("GET", "/zones?operator_id=" + encodeURIComponent(operatorId)).then(draw);
+        var mine = "?operator_id=" + encodeURIComponent(operatorId);
+        return FO.api("GET", "/zones" + mine).then(draw).then(function () {
+          return FO.api("GET", "/map/closed-roads" + mine).then(drawStreets);
+        });
       },
     };
   };

@@ -129,6 +129,8 @@ def test_a_rider_books_rides_and_ends_a_ride(open_page, live, clock, lang):
 
     page.click("[data-action=unlock]")
     page.wait_for_selector("#panel[data-state=active]")
+    # the status line follows: riding now, no longer "walk to the vehicle"
+    assert page.inner_text("#say") == messages(lang)["rider.riding_say"]
     assert (
         client.get(f"/api/v1/bookings/{held[0]['id']}", headers=rider).get_json()["status"]
         == "active"

@@ -145,6 +145,7 @@
   function showRiding() {
     vehicles.clearLayers();
     document.getElementById("map").setAttribute("data-vehicles", "0");
+    FO.say(FO.t("rider.riding_say"));  /* not "walk to the vehicle" any more */
     fill("active", [
       FO.el("h2", { text: FO.t("rider.riding") }),
       facts([

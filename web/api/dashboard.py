@@ -9,7 +9,7 @@ from apiflask import Schema, fields
 
 from dispatch.ops import dashboard, route_lines
 from web.api import api
-from web.api.schemas import local_iso
+from web.api.schemas import FeatureCollection, local_iso
 from web.auth import MANAGERS, api_auth, current_user
 from web.context import ctx
 
@@ -145,11 +145,6 @@ def get_crews() -> dict[str, Any]:
     return {"data": data}
 
 
-class RouteCollection(Schema):
-    type = fields.String()
-    features = fields.List(fields.Dict())
-
-
 def _next_stop(line: route_lines.RouteLine) -> dict[str, Any] | None:
     if not line.way.stops:
         return None
@@ -163,7 +158,7 @@ def _next_stop(line: route_lines.RouteLine) -> dict[str, Any] | None:
 
 @api.get("/ops/routes")
 @api.auth_required(api_auth, roles=MANAGERS)
-@api.output(RouteCollection)
+@api.output(FeatureCollection)
 @api.doc(
     summary="Every courier's planned route and every crew member's open tasks as GeoJSON "
     "LineStrings along the roads, from where the moped or van is (managers)",

@@ -21,7 +21,7 @@ from dispatch.riders.zones import closed_roads as closed_streets
 from routing.basemap import road_map
 from routing.modes import Mode
 from web.api import api
-from web.api.schemas import local_iso
+from web.api.schemas import FeatureCollection, local_iso
 from web.context import ctx
 
 _KEY = "fleetops.roads"
@@ -67,14 +67,9 @@ class ClosedRoadsQuery(Schema):
     )
 
 
-class ClosedRoadsOut(Schema):
-    type = fields.String()
-    features = fields.List(fields.Dict())
-
-
 @api.get("/map/closed-roads")
 @api.input(ClosedRoadsQuery, location="query", arg_name="query")
-@api.output(ClosedRoadsOut)
+@api.output(FeatureCollection)
 @api.doc(
     summary="The streets closed now (public) as a GeoJSON FeatureCollection: per hazard "
     "closure in force, a MultiLineString of the bike network's streets it closes, the ones "

@@ -92,6 +92,13 @@ class PageQuery(Schema):
     per_page = DigitsInteger(load_default=None, validate=validators.Range(min=1))
 
 
+class FeatureCollection(Schema):
+    """A GeoJSON FeatureCollection (the features' shape is each endpoint's to document)."""
+
+    type = fields.String()
+    features = fields.List(fields.Dict())
+
+
 class PageInfo(Schema):
     page = fields.Integer()
     per_page = fields.Integer()

@@ -9,7 +9,7 @@ from apiflask import Schema, fields
 from dispatch.riders.zones import rule_zones
 from fleet.zones import ZoneKind
 from web.api import api
-from web.api.schemas import local_iso, one_of
+from web.api.schemas import FeatureCollection, local_iso, one_of
 from web.context import ctx
 
 
@@ -18,14 +18,9 @@ class ZoneQuery(Schema):
     kind = fields.List(fields.String(metadata=one_of(ZoneKind)), load_default=list)
 
 
-class ZoneCollection(Schema):
-    type = fields.String()
-    features = fields.List(fields.Dict())
-
-
 @api.get("/zones")
 @api.input(ZoneQuery, location="query", arg_name="query")
-@api.output(ZoneCollection)
+@api.output(FeatureCollection)
 @api.doc(
     summary="Rule zones (public) as a GeoJSON FeatureCollection: service area, no-parking, "
     "no-ride, slow (with its speed) and the closures in force; ?kind= narrows them",

@@ -279,7 +279,8 @@ def measure(vehicle_count: int, per_day: int) -> Row:
 
 NOTES = """
 Where the new read's time goes (EXPLAIN ANALYZE of the 5,000-vehicle page): the ranking
-statement is nearly all of it (1.5 of 2 s here). PostgreSQL finds the page's entries through
+statement is nearly all of it (1.5 of 2 s in a run on a loaded machine). PostgreSQL finds the
+page's entries through
 ``ix_audit_log_entity`` (a vehicle's own entries; its bookings' and crew tasks', the latter
 through ``ix_ops_tasks_vehicle_id``, migration 0015) and visits every one of the two weeks to
 test time, action and the logged status, but hands back four ids per vehicle; the whole facts
@@ -288,8 +289,8 @@ The old read crossed every entry to Python and built a fact and an event of each
 mostly Python (per entry), so it grows with the entries per vehicle, the new one far less. The
 new read is still not bounded per vehicle: the log keeps no vehicle id, so finding a vehicle's
 newest entries without visiting its older ones would need one (a column written with each entry
-and an index on it with the id). The machine was shared with other work (load average about 9
-on 2 cores): the seconds are long, the ratio is the measure.
+and an index on it with the id). Other work on the machine lengthens the seconds of both
+reads alike: the ratio is the measure.
 """
 
 COLUMNS = [
